@@ -1,0 +1,17 @@
+//! `create-product` Lambda: wires configuration, the store and the route handler.
+
+use bilheteria::{
+    api, api::catalog::create_product, config::Config, store::DynamoStore, telemetry,
+};
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    let store = DynamoStore::new(&config.aws().await, &config.table);
+    run(service_fn(|req| {
+        api::respond(req, |r| create_product(r, &store))
+    }))
+    .await
+}

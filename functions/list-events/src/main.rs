@@ -1,0 +1,15 @@
+//! `list-events` Lambda: wires configuration, the store and the route handler.
+
+use bilheteria::{api, api::catalog::list_events, config::Config, store::DynamoStore, telemetry};
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    let store = DynamoStore::new(&config.aws().await, &config.table);
+    run(service_fn(|req| {
+        api::respond(req, |r| list_events(r, &store))
+    }))
+    .await
+}

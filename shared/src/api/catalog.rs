@@ -1,0 +1,420 @@
+//! Catalog routes: organisers create events, sessions and products; customers browse them.
+
+use chrono::{DateTime, Utc};
+use lambda_http::{Body, Request, Response, http::StatusCode};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, created, json, json_body, path_id, path_param, query_param, require_admin};
+use crate::{
+    domain::{
+        Currency, Event, EventCategory, EventId, Invalid, Money, NewEvent, NewProduct, NewSession,
+        Product, ProductCategory, SaleWindow, Sector, SectorLayout, Session, SessionId,
+        seat::SeatStatus,
+    },
+    store::{Catalog, SessionStock},
+};
+
+pub const DEFAULT_PAGE: u32 = 20;
+pub const MAX_PAGE: u32 = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceBody {
+    cents: i64,
+    currency: Option<String>,
+}
+
+impl PriceBody {
+    fn into_money(self) -> Result<Money, Invalid> {
+        let currency = match self.currency {
+            Some(code) => Currency::try_from(code).map_err(|e| e.within("price"))?,
+            None => Currency::default(),
+        };
+        Money::price(self.cents, currency).map_err(|e| e.within("price"))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateEventBody {
+    name: String,
+    venue: String,
+    category: EventCategory,
+    description: Option<String>,
+}
+
+/// `POST /events` (admin).
+pub async fn create_event(
+    req: Request,
+    catalog: &impl Catalog,
+) -> Result<Response<Body>, ApiError> {
+    require_admin(&req)?;
+    let body: CreateEventBody = json_body(&req)?;
+    let new = NewEvent {
+        name: body.name,
+        venue: body.venue,
+        category: body.category,
+        description: body.description,
+    };
+    let event = Event::create(new, Utc::now())?;
+    catalog.put_event(&event).await?;
+    created(&format!("/events/{}", event.id), &event)
+}
+
+#[derive(Serialize)]
+struct EventPage<'a> {
+    items: &'a [Event],
+    next: Option<&'a str>,
+}
+
+/// `GET /events?limit=&next=`: newest first.
+pub async fn list_events(req: Request, catalog: &impl Catalog) -> Result<Response<Body>, ApiError> {
+    let limit = match query_param(&req, "limit") {
+        None => DEFAULT_PAGE,
+        Some(raw) => {
+            let n: i64 = raw
+                .parse()
+                .map_err(|_| ApiError::Malformed("`limit` must be a whole number".into()))?;
+            u32::try_from(n)
+                .ok()
+                .filter(|n| (1..=MAX_PAGE).contains(n))
+                .ok_or_else(|| Invalid::new("limit", format!("must be between 1 and {MAX_PAGE}")))?
+        }
+    };
+    let page = catalog.events(limit, query_param(&req, "next")).await?;
+    json(
+        StatusCode::OK,
+        &EventPage {
+            items: &page.items,
+            next: page.next.as_deref(),
+        },
+    )
+}
+
+/// A sector as customers see it: its layout and price, its size and, when known, what is left.
+#[derive(Serialize)]
+struct SectorView<'a> {
+    #[serde(flatten)]
+    sector: &'a Sector,
+    capacity: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    available: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct SessionView<'a> {
+    id: SessionId,
+    event_id: EventId,
+    starts_at: DateTime<Utc>,
+    sale_starts_at: DateTime<Utc>,
+    sale_ends_at: DateTime<Utc>,
+    on_sale: bool,
+    max_tickets_per_customer: u8,
+    sectors: Vec<SectorView<'a>>,
+}
+
+impl<'a> SessionView<'a> {
+    fn new(session: &'a Session, stock: Option<&'a SessionStock>, now: DateTime<Utc>) -> Self {
+        let sectors = session
+            .sectors
+            .iter()
+            .map(|sector| SectorView {
+                sector,
+                capacity: sector.capacity(),
+                available: stock.map(|s| s.available.get(&sector.code).copied().unwrap_or(0)),
+            })
+            .collect();
+        Self {
+            id: session.id,
+            event_id: session.event_id,
+            starts_at: session.starts_at,
+            sale_starts_at: session.sale.starts_at,
+            sale_ends_at: session.sale.ends_at,
+            on_sale: session.sale.is_open(now),
+            max_tickets_per_customer: session.max_tickets_per_customer,
+            sectors,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EventView<'a> {
+    #[serde(flatten)]
+    event: &'a Event,
+    sessions: Vec<SessionView<'a>>,
+}
+
+/// `GET /events/{id}`: the event with its sessions, earliest first.
+pub async fn get_event(req: Request, catalog: &impl Catalog) -> Result<Response<Body>, ApiError> {
+    let id: EventId = path_id(&req, "id", "event")?;
+    let event = catalog
+        .event(id)
+        .await?
+        .ok_or(ApiError::NotFound("event"))?;
+    let sessions = catalog.sessions_of(id).await?;
+    let now = Utc::now();
+    let sessions = sessions
+        .iter()
+        .map(|s| SessionView::new(s, None, now))
+        .collect();
+    json(
+        StatusCode::OK,
+        &EventView {
+            event: &event,
+            sessions,
+        },
+    )
+}
+
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SectorKind {
+    Numbered,
+    GeneralAdmission,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SectorBody {
+    code: String,
+    name: String,
+    kind: SectorKind,
+    price: PriceBody,
+    rows: Option<i64>,
+    seats_per_row: Option<i64>,
+    gaps: Option<Vec<String>>,
+    capacity: Option<i64>,
+}
+
+impl SectorBody {
+    fn into_sector(self) -> Result<Sector, Invalid> {
+        let required = |field: &str, value: Option<i64>| {
+            value.ok_or_else(|| Invalid::new(field, "is required for this kind of sector"))
+        };
+        let layout = match self.kind {
+            SectorKind::Numbered => {
+                if self.capacity.is_some() {
+                    return Err(Invalid::new(
+                        "capacity",
+                        "a numbered sector's size is rows × seats_per_row",
+                    ));
+                }
+                let gaps = self
+                    .gaps
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|g| {
+                        g.parse()
+                            .map_err(|e: Invalid| Invalid::new("gaps", e.reason))
+                    })
+                    .collect::<Result<_, _>>()?;
+                SectorLayout::numbered(
+                    required("rows", self.rows)?,
+                    required("seats_per_row", self.seats_per_row)?,
+                    gaps,
+                )?
+            }
+            SectorKind::GeneralAdmission => {
+                if self.rows.is_some() || self.seats_per_row.is_some() || self.gaps.is_some() {
+                    return Err(Invalid::new(
+                        "kind",
+                        "a general admission sector has a capacity, not rows",
+                    ));
+                }
+                SectorLayout::general_admission(required("capacity", self.capacity)?)?
+            }
+        };
+        Sector::create(self.code, &self.name, self.price.into_money()?, layout)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateSessionBody {
+    starts_at: DateTime<Utc>,
+    sale_starts_at: DateTime<Utc>,
+    sale_ends_at: DateTime<Utc>,
+    max_tickets_per_customer: Option<i64>,
+    sectors: Vec<SectorBody>,
+}
+
+impl CreateSessionBody {
+    fn into_new_session(self) -> Result<NewSession, Invalid> {
+        let sectors = self
+            .sectors
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.into_sector()
+                    .map_err(|e| e.within(format!("sectors[{i}]")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(NewSession {
+            starts_at: self.starts_at,
+            sale: SaleWindow {
+                starts_at: self.sale_starts_at,
+                ends_at: self.sale_ends_at,
+            },
+            max_tickets_per_customer: self.max_tickets_per_customer,
+            sectors,
+        })
+    }
+}
+
+/// `POST /events/{id}/sessions` (admin): the session, its sectors and every seat.
+pub async fn create_session(
+    req: Request,
+    catalog: &impl Catalog,
+) -> Result<Response<Body>, ApiError> {
+    require_admin(&req)?;
+    let event_id: EventId = path_id(&req, "id", "event")?;
+    let body: CreateSessionBody = json_body(&req)?;
+    let now = Utc::now();
+    let session = Session::create(event_id, body.into_new_session()?, now)?;
+    catalog
+        .event(event_id)
+        .await?
+        .ok_or(ApiError::NotFound("event"))?;
+    catalog.put_session(&session).await?;
+    let stock = SessionStock {
+        available: session
+            .sectors
+            .iter()
+            .map(|s| (s.code.clone(), s.capacity()))
+            .collect(),
+        session: session.clone(),
+    };
+    created(
+        &format!("/sessions/{}", session.id),
+        &SessionView::new(&session, Some(&stock), now),
+    )
+}
+
+/// `GET /sessions/{id}`: sectors with the places still available.
+pub async fn get_session(req: Request, catalog: &impl Catalog) -> Result<Response<Body>, ApiError> {
+    let id: SessionId = path_id(&req, "id", "session")?;
+    let stock = catalog
+        .session(id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
+    json(
+        StatusCode::OK,
+        &SessionView::new(&stock.session, Some(&stock), Utc::now()),
+    )
+}
+
+#[derive(Serialize)]
+struct SeatView {
+    seat: String,
+    row: String,
+    number: u16,
+    status: SeatStatus,
+}
+
+#[derive(Serialize)]
+struct SeatMap<'a> {
+    session_id: SessionId,
+    #[serde(flatten)]
+    sector: SectorView<'a>,
+    seats: Vec<SeatView>,
+}
+
+/// `GET /sessions/{id}/sectors/{sector}/seats`: every seat's status (free, held or sold).
+pub async fn get_seat_map(
+    req: Request,
+    catalog: &impl Catalog,
+) -> Result<Response<Body>, ApiError> {
+    let id: SessionId = path_id(&req, "id", "session")?;
+    let stock = catalog
+        .session(id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
+    let code = path_param(&req, "sector").unwrap_or_default();
+    let sector = stock
+        .session
+        .sector(code)
+        .ok_or(ApiError::NotFound("sector"))?;
+    let seats = match sector.layout {
+        SectorLayout::Numbered { .. } => catalog.seats(id, &sector.code).await?,
+        SectorLayout::GeneralAdmission { .. } => Vec::new(),
+    };
+    let now = Utc::now();
+    let seats = seats
+        .into_iter()
+        .map(|s| SeatView {
+            seat: s.label.to_string(),
+            row: s.label.row_name(),
+            number: s.label.number,
+            status: s.state.status_at(now),
+        })
+        .collect();
+    let available = stock.available.get(&sector.code).copied();
+    let map = SeatMap {
+        session_id: id,
+        sector: SectorView {
+            sector,
+            capacity: sector.capacity(),
+            available,
+        },
+        seats,
+    };
+    json(StatusCode::OK, &map)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateProductBody {
+    name: String,
+    category: ProductCategory,
+    price: PriceBody,
+    stock: Option<i64>,
+}
+
+/// `POST /events/{id}/products` (admin): an add-on sold with the event's tickets.
+pub async fn create_product(
+    req: Request,
+    catalog: &impl Catalog,
+) -> Result<Response<Body>, ApiError> {
+    require_admin(&req)?;
+    let event_id: EventId = path_id(&req, "id", "event")?;
+    let body: CreateProductBody = json_body(&req)?;
+    let new = NewProduct {
+        name: body.name,
+        category: body.category,
+        price: body.price.into_money()?,
+        stock: body.stock,
+    };
+    let product = Product::create(event_id, new, Utc::now())?;
+    catalog
+        .event(event_id)
+        .await?
+        .ok_or(ApiError::NotFound("event"))?;
+    catalog.put_product(&product).await?;
+    created(
+        &format!("/events/{event_id}/products/{}", product.id),
+        &product,
+    )
+}
+
+#[derive(Serialize)]
+struct ProductList {
+    items: Vec<Product>,
+}
+
+/// `GET /events/{id}/products`.
+pub async fn list_products(
+    req: Request,
+    catalog: &impl Catalog,
+) -> Result<Response<Body>, ApiError> {
+    let event_id: EventId = path_id(&req, "id", "event")?;
+    catalog
+        .event(event_id)
+        .await?
+        .ok_or(ApiError::NotFound("event"))?;
+    json(
+        StatusCode::OK,
+        &ProductList {
+            items: catalog.products(event_id).await?,
+        },
+    )
+}

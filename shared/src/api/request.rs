@@ -1,0 +1,124 @@
+//! Reading a request: the caller's identity, path and query parameters, the JSON body.
+
+use std::str::FromStr;
+
+use lambda_http::{Request, RequestExt, request::RequestContext};
+use serde::de::DeserializeOwned;
+
+use super::ApiError;
+
+/// The largest JSON body any route reads.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Who is calling, from the claims API Gateway's JWT authorizer has already verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub sub: String,
+    pub groups: Vec<String>,
+}
+
+impl Identity {
+    pub fn of(req: &Request) -> Option<Self> {
+        let RequestContext::ApiGatewayV2(ctx) = req.request_context_ref()? else {
+            return None;
+        };
+        let claims = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
+        let sub = claims.get("sub").filter(|s| !s.is_empty())?.clone();
+        let groups = claims
+            .get("cognito:groups")
+            .map(|g| parse_groups(g))
+            .unwrap_or_default();
+        Some(Self { sub, groups })
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.groups.iter().any(|g| g == "admin")
+    }
+}
+
+/// API Gateway passes an array claim as a string: `[admin staff]`; a JSON array or a comma
+/// list are read too.
+fn parse_groups(raw: &str) -> Vec<String> {
+    raw.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split([' ', ','])
+        .map(|g| g.trim().trim_matches('"'))
+        .filter(|g| !g.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The caller, who must be in the `admin` group: 401 without identity, 403 without the group.
+pub fn require_admin(req: &Request) -> Result<Identity, ApiError> {
+    let identity = Identity::of(req).ok_or(ApiError::Unauthorized)?;
+    if identity.is_admin() {
+        Ok(identity)
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+pub fn path_param<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.path_parameters_ref().and_then(|p| p.first(name))
+}
+
+/// A path id; one that is missing or cannot be an id names nothing that exists: 404.
+pub fn path_id<T: FromStr>(req: &Request, name: &str, what: &'static str) -> Result<T, ApiError> {
+    path_param(req, name)
+        .and_then(|v| v.parse().ok())
+        .ok_or(ApiError::NotFound(what))
+}
+
+pub fn query_param<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+}
+
+/// The body as JSON of type `T`: 413 when too large, 415 when declared as something else,
+/// 400 when it is not JSON of that shape.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
+    let bytes = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::TooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    let declared = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+    if let Some(media) = declared.map(|v| {
+        v.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    }) {
+        if media != "application/json" && !media.ends_with("+json") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::Malformed(
+            "the body is empty; send a JSON object".into(),
+        ));
+    }
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::Malformed(format!("the body is not valid: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_are_read_in_every_shape_api_gateway_sends() {
+        assert_eq!(parse_groups("[admin]"), ["admin"]);
+        assert_eq!(parse_groups("[admin staff]"), ["admin", "staff"]);
+        assert_eq!(parse_groups(r#"["admin","staff"]"#), ["admin", "staff"]);
+        assert_eq!(parse_groups("admin, staff"), ["admin", "staff"]);
+        assert!(parse_groups("[]").is_empty());
+        assert!(!parse_groups("[administrators]").contains(&"admin".to_string()));
+    }
+}

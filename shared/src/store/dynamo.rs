@@ -1,0 +1,331 @@
+//! The DynamoDB implementation of the storage ports.
+
+use std::{collections::HashMap, time::Duration};
+
+use aws_sdk_dynamodb::{
+    Client,
+    operation::query::builders::QueryFluentBuilder,
+    types::{AttributeValue, PutRequest, WriteRequest},
+};
+use futures::{StreamExt, TryStreamExt, stream};
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::{
+    Catalog, Page, SessionStock, StoreError, cursor,
+    item::{Item, SeatItem, SectorStock},
+    keys,
+};
+use crate::domain::{Event, EventId, Product, Seat, SectorCode, Session, SessionId};
+
+type Attributes = HashMap<String, AttributeValue>;
+
+/// BatchWriteItem takes at most 25 requests.
+const BATCH: usize = 25;
+/// Batches in flight at once when a session's seats are written.
+const BATCHES_IN_FLIGHT: usize = 8;
+/// Rounds of re-sending the items DynamoDB left unprocessed before giving up.
+const UNPROCESSED_ROUNDS: u32 = 8;
+
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(sdk: &aws_config::SdkConfig, table: &str) -> Self {
+        Self {
+            client: Client::new(sdk),
+            table: table.to_owned(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Puts an item only if no item has its key.
+    async fn create<T: Serialize>(&self, item: &Item<T>) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        pk: String,
+        sk: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, AttributeValue::S(pk))
+            .key(keys::SK, AttributeValue::S(sk.to_owned()))
+            .send()
+            .await?;
+        match out.item {
+            Some(item) => Ok(Some(serde_dynamo::from_item::<_, Item<T>>(item)?.data)),
+            None => Ok(None),
+        }
+    }
+
+    fn query(&self) -> QueryFluentBuilder {
+        self.client.query().table_name(&self.table)
+    }
+
+    /// Every item a query matches, following its pages.
+    async fn query_all(&self, query: QueryFluentBuilder) -> Result<Vec<Attributes>, StoreError> {
+        Ok(query.into_paginator().items().send().try_collect().await?)
+    }
+
+    /// Writes many items with BatchWriteItem, some batches in flight at once, re-sending what
+    /// DynamoDB leaves unprocessed with jittered backoff.
+    async fn write_all(&self, items: Vec<Attributes>) -> Result<(), StoreError> {
+        let batches: Vec<Vec<WriteRequest>> = items
+            .chunks(BATCH)
+            .map(|chunk| {
+                chunk
+                    .iter()
+                    .map(|item| {
+                        let put = PutRequest::builder().set_item(Some(item.clone())).build();
+                        put.map(|p| WriteRequest::builder().put_request(p).build())
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Failed(Box::new(e)))?;
+        stream::iter(batches)
+            .map(|batch| self.write_batch(batch))
+            .buffer_unordered(BATCHES_IN_FLIGHT)
+            .try_collect()
+            .await
+    }
+
+    async fn write_batch(&self, mut batch: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for round in 0..UNPROCESSED_ROUNDS {
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, batch)
+                .send()
+                .await?;
+            batch = out
+                .unprocessed_items
+                .and_then(|mut left| left.remove(&self.table))
+                .unwrap_or_default();
+            if batch.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(backoff(round)).await;
+        }
+        Err(StoreError::Unavailable(
+            format!(
+                "{} items still unprocessed after {UNPROCESSED_ROUNDS} rounds",
+                batch.len()
+            )
+            .into(),
+        ))
+    }
+}
+
+/// Full-jitter exponential backoff: a random wait up to 25 ms × 2^round, capped at 1 s.
+fn backoff(round: u32) -> Duration {
+    let ceiling = (25u64 << round.min(6)).min(1_000);
+    Duration::from_millis(fastrand::u64(1..=ceiling))
+}
+
+fn data<T: DeserializeOwned>(items: Vec<Attributes>) -> Result<Vec<T>, StoreError> {
+    items
+        .into_iter()
+        .map(|item| Ok(serde_dynamo::from_item::<_, Item<T>>(item)?.data))
+        .collect()
+}
+
+fn sk_of(item: &Attributes) -> &str {
+    item.get(keys::SK)
+        .and_then(|v| v.as_s().ok())
+        .map_or("", String::as_str)
+}
+
+impl Catalog for DynamoStore {
+    async fn put_event(&self, event: &Event) -> Result<(), StoreError> {
+        let item = Item::new(keys::event(event.id), keys::EVENT_SK, event)
+            .listed(keys::EVENTS.to_owned(), keys::event_list_sk(event.id));
+        self.create(&item).await
+    }
+
+    async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
+        self.get(keys::event(id), keys::EVENT_SK).await
+    }
+
+    async fn events(&self, limit: u32, after: Option<&str>) -> Result<Page<Event>, StoreError> {
+        let start = after
+            .map(|c| {
+                let names = [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK];
+                cursor::decode(c, &names, &[(keys::GSI1PK, keys::EVENTS)])
+            })
+            .transpose()?;
+        let out = self
+            .query()
+            .index_name(keys::GSI1)
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(keys::EVENTS.to_owned()))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        let next = out
+            .last_evaluated_key
+            .as_ref()
+            .map(cursor::encode)
+            .transpose()?;
+        Ok(Page {
+            items: data(out.items.unwrap_or_default())?,
+            next,
+        })
+    }
+
+    async fn put_session(&self, session: &Session) -> Result<(), StoreError> {
+        let mut items = Vec::new();
+        for sector in &session.sectors {
+            let capacity = sector.capacity();
+            let stock = SectorStock {
+                code: sector.code.clone(),
+                capacity,
+                available: capacity,
+            };
+            items.push(serde_dynamo::to_item(Item::new(
+                keys::session(session.id),
+                keys::sector_sk(&sector.code),
+                stock,
+            ))?);
+            for seat in sector.layout.seats() {
+                items.push(serde_dynamo::to_item(Item::new(
+                    keys::seats(session.id, &sector.code),
+                    keys::seat_sk(seat),
+                    SeatItem::free(seat),
+                ))?);
+            }
+        }
+        self.write_all(items).await?;
+        // Last, so that a session is never visible without its sectors and seats.
+        let item = Item::new(keys::session(session.id), keys::SESSION_SK, session).listed(
+            keys::sessions_of(session.event_id),
+            format!("{}#{}", session.starts_at.to_rfc3339(), session.id),
+        );
+        self.create(&item).await
+    }
+
+    async fn session(&self, id: SessionId) -> Result<Option<SessionStock>, StoreError> {
+        let items = self
+            .query_all(
+                self.query()
+                    .key_condition_expression("PK = :pk")
+                    .expression_attribute_values(":pk", AttributeValue::S(keys::session(id)))
+                    .consistent_read(true),
+            )
+            .await?;
+        let (sessions, sectors): (Vec<_>, Vec<_>) = items
+            .into_iter()
+            .partition(|i| sk_of(i) == keys::SESSION_SK);
+        let Some(session) = data::<Session>(sessions)?.pop() else {
+            return Ok(None);
+        };
+        let sectors = sectors
+            .into_iter()
+            .filter(|i| sk_of(i).starts_with(keys::SECTOR_PREFIX))
+            .collect();
+        let available = data::<SectorStock>(sectors)?
+            .into_iter()
+            .map(|s| (s.code, s.available))
+            .collect();
+        Ok(Some(SessionStock { session, available }))
+    }
+
+    async fn sessions_of(&self, event: EventId) -> Result<Vec<Session>, StoreError> {
+        let items = self
+            .query_all(
+                self.query()
+                    .index_name(keys::GSI1)
+                    .key_condition_expression("GSI1PK = :pk")
+                    .expression_attribute_values(
+                        ":pk",
+                        AttributeValue::S(keys::sessions_of(event)),
+                    ),
+            )
+            .await?;
+        data(items)
+    }
+
+    async fn seats(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> Result<Vec<Seat>, StoreError> {
+        let items = self
+            .query_all(
+                self.query()
+                    .key_condition_expression("PK = :pk")
+                    .expression_attribute_values(
+                        ":pk",
+                        AttributeValue::S(keys::seats(session, sector)),
+                    ),
+            )
+            .await?;
+        Ok(data::<SeatItem>(items)?
+            .into_iter()
+            .map(SeatItem::into_seat)
+            .collect())
+    }
+
+    async fn put_product(&self, product: &Product) -> Result<(), StoreError> {
+        self.create(&Item::new(
+            keys::event(product.event_id),
+            keys::product_sk(product.id),
+            product,
+        ))
+        .await
+    }
+
+    async fn products(&self, event: EventId) -> Result<Vec<Product>, StoreError> {
+        let items = self
+            .query_all(
+                self.query()
+                    .key_condition_expression("PK = :pk AND begins_with(SK, :products)")
+                    .expression_attribute_values(":pk", AttributeValue::S(keys::event(event)))
+                    .expression_attribute_values(
+                        ":products",
+                        AttributeValue::S(keys::PRODUCT_PREFIX.to_owned()),
+                    ),
+            )
+            .await?;
+        data(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_stays_within_its_ceiling() {
+        for round in 0..20 {
+            let wait = backoff(round);
+            assert!(
+                wait >= Duration::from_millis(1) && wait <= Duration::from_secs(1),
+                "{wait:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Item shapes: a domain value plus the keys that place it in the table (serde_dynamo maps both).
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{ReservationId, Seat, SeatLabel, SeatState, SectorCode};
+
+/// Any stored item: keys, then the entity's own attributes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Item<T> {
+    #[serde(rename = "PK")]
+    pub pk: String,
+    #[serde(rename = "SK")]
+    pub sk: String,
+    #[serde(rename = "GSI1PK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(rename = "GSI1SK", default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+    #[serde(flatten)]
+    pub data: T,
+}
+
+impl<T> Item<T> {
+    pub fn new(pk: String, sk: impl Into<String>, data: T) -> Self {
+        Self {
+            pk,
+            sk: sk.into(),
+            gsi1pk: None,
+            gsi1sk: None,
+            data,
+        }
+    }
+
+    pub fn listed(mut self, gsi1pk: String, gsi1sk: String) -> Self {
+        self.gsi1pk = Some(gsi1pk);
+        self.gsi1sk = Some(gsi1sk);
+        self
+    }
+}
+
+/// A sector's places: its capacity and how many are still on sale.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SectorStock {
+    pub code: SectorCode,
+    pub capacity: u32,
+    pub available: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SeatStateName {
+    Free,
+    Held,
+    Sold,
+}
+
+/// One seat: `FREE`, `HELD` (by a reservation until `hold_expires_at`, epoch seconds) or `SOLD`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SeatItem {
+    pub seat: SeatLabel,
+    pub state: SeatStateName,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation_id: Option<ReservationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_expires_at: Option<i64>,
+}
+
+impl SeatItem {
+    pub fn free(seat: SeatLabel) -> Self {
+        Self {
+            seat,
+            state: SeatStateName::Free,
+            reservation_id: None,
+            hold_expires_at: None,
+        }
+    }
+
+    pub fn into_seat(self) -> Seat {
+        let state = match (self.state, self.reservation_id) {
+            (SeatStateName::Held, Some(reservation)) => SeatState::Held {
+                reservation,
+                expires_at: chrono::DateTime::from_timestamp(self.hold_expires_at.unwrap_or(0), 0)
+                    .unwrap_or_default(),
+            },
+            (SeatStateName::Sold, Some(reservation)) => SeatState::Sold { reservation },
+            _ => SeatState::Free,
+        };
+        Seat {
+            label: self.seat,
+            state,
+        }
+    }
+}

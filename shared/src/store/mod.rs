@@ -1,0 +1,70 @@
+//! Storage ports (traits in domain terms) and their DynamoDB adapter.
+//!
+//! The key design is written down in `docs/data-model.md`.
+
+mod cursor;
+mod dynamo;
+mod error;
+mod item;
+pub mod keys;
+
+use std::{collections::BTreeMap, future::Future};
+
+pub use dynamo::DynamoStore;
+pub use error::StoreError;
+
+use crate::domain::{Event, EventId, Product, Seat, SectorCode, Session, SessionId};
+
+/// One page of a list and the opaque cursor of the next, if there is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// A session with the places still available in each sector, read at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionStock {
+    pub session: Session,
+    pub available: BTreeMap<SectorCode, u32>,
+}
+
+/// The catalog a customer browses: events, their sessions and sectors, seats and products.
+pub trait Catalog: Sync {
+    /// Stores a new event; `ConditionFailed` if its id is taken.
+    fn put_event(&self, event: &Event) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn event(&self, id: EventId) -> impl Future<Output = Result<Option<Event>, StoreError>> + Send;
+    /// Events, newest first.
+    fn events(
+        &self,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Page<Event>, StoreError>> + Send;
+
+    /// Stores a session with its sectors and every seat; the session becomes visible last.
+    fn put_session(&self, session: &Session)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn session(
+        &self,
+        id: SessionId,
+    ) -> impl Future<Output = Result<Option<SessionStock>, StoreError>> + Send;
+    /// Sessions of an event, earliest first.
+    fn sessions_of(
+        &self,
+        event: EventId,
+    ) -> impl Future<Output = Result<Vec<Session>, StoreError>> + Send;
+    /// Every seat of a numbered sector, row by row.
+    fn seats(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> impl Future<Output = Result<Vec<Seat>, StoreError>> + Send;
+
+    fn put_product(&self, product: &Product)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Products of an event, oldest first.
+    fn products(
+        &self,
+        event: EventId,
+    ) -> impl Future<Output = Result<Vec<Product>, StoreError>> + Send;
+}
