@@ -1,0 +1,171 @@
+//! DynamoDB on loopback: dynoxide (SQLite-backed) served over HTTP in this process, with the
+//! template's tables created in it.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use aws_sdk_dynamodb::{
+    Client,
+    config::Credentials,
+    types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+        ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    },
+};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::template::{KeyElement, TableSpec};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DynamoDbError {
+    #[error("cannot open the database: {0}")]
+    Open(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot create table {table}: {reason}")]
+    CreateTable { table: String, reason: String },
+}
+
+/// Where the emulated tables keep their items.
+#[derive(Clone, Debug)]
+pub enum Storage {
+    Memory,
+    File(PathBuf),
+}
+
+/// A running emulator; dropping it stops the server.
+pub struct DynamoDb {
+    endpoint: String,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<Result<(), String>>>,
+}
+
+impl DynamoDb {
+    /// Serves DynamoDB's API on `addr` (port 0 picks a free one).
+    pub async fn start(addr: SocketAddr, storage: Storage) -> Result<Self, DynamoDbError> {
+        let db = match &storage {
+            Storage::Memory => dynoxide::Database::memory(),
+            Storage::File(path) => dynoxide::Database::new(&path.to_string_lossy()),
+        }
+        .map_err(|e| DynamoDbError::Open(e.to_string()))?;
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|source| DynamoDbError::Bind { addr, source })?;
+        let bound = listener.local_addr().map_err(|source| DynamoDbError::Bind { addr, source })?;
+        let (stop, stopped) = oneshot::channel();
+        let server = tokio::spawn(dynoxide::server::serve_with_shutdown(listener, db, async {
+            let _ = stopped.await;
+        }));
+        Ok(Self { endpoint: format!("http://{bound}"), stop: Some(stop), server: Some(server) })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// SDK configuration for a client of this emulator (local credentials, any region).
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        sdk_config(&self.endpoint).await
+    }
+
+    /// Stops accepting, lets running requests finish, and waits for the server to end.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for DynamoDb {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The credentials every local service accepts.
+pub fn local_credentials() -> Credentials {
+    Credentials::new("local", "local", None, None, "bilheteria-local")
+}
+
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region("us-east-1")
+        .credentials_provider(local_credentials())
+        .load()
+        .await
+}
+
+fn key_schema(keys: &[KeyElement]) -> Vec<KeySchemaElement> {
+    keys.iter()
+        .filter_map(|k| {
+            KeySchemaElement::builder()
+                .attribute_name(&k.attribute_name)
+                .key_type(KeyType::from(k.key_type.as_str()))
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+/// Creates `name` as the template's `spec` describes it: keys, GSIs, TTL; on-demand billing.
+pub async fn create_table(client: &Client, name: &str, spec: &TableSpec) -> Result<(), DynamoDbError> {
+    let fail = |reason: String| DynamoDbError::CreateTable { table: name.to_owned(), reason };
+    let attributes = spec
+        .attribute_definitions
+        .iter()
+        .map(|a| {
+            AttributeDefinition::builder()
+                .attribute_name(&a.attribute_name)
+                .attribute_type(ScalarAttributeType::from(a.attribute_type.as_str()))
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(e.to_string()))?;
+    let indexes = spec
+        .global_secondary_indexes
+        .iter()
+        .map(|g| {
+            let projection = Projection::builder()
+                .projection_type(ProjectionType::from(g.projection.projection_type.as_str()))
+                .set_non_key_attributes(
+                    (!g.projection.non_key_attributes.is_empty()).then(|| g.projection.non_key_attributes.clone()),
+                )
+                .build();
+            GlobalSecondaryIndex::builder()
+                .index_name(&g.index_name)
+                .set_key_schema(Some(key_schema(&g.key_schema)))
+                .projection(projection)
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(e.to_string()))?;
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_attribute_definitions(Some(attributes))
+        .set_key_schema(Some(key_schema(&spec.key_schema)))
+        .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
+        .send()
+        .await
+        .map_err(|e| fail(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
+    if let Some(ttl) = &spec.time_to_live_specification {
+        let ttl = TimeToLiveSpecification::builder()
+            .attribute_name(&ttl.attribute_name)
+            .enabled(ttl.enabled)
+            .build()
+            .map_err(|e| fail(e.to_string()))?;
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(ttl)
+            .send()
+            .await
+            .map_err(|e| fail(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
+    }
+    Ok(())
+}

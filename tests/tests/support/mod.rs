@@ -1,0 +1,159 @@
+//! What every test against the emulators needs: a fresh DynamoDB with the template's table, the
+//! real store over it, and API Gateway payload 2.0 requests built as API Gateway builds them.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use bilheteria::{
+    api::ApiError,
+    domain::{Currency, Event, EventCategory, EventId, Money, NewEvent, NewSession, SaleWindow, Sector, SectorLayout, Session, SessionId},
+    store::{Catalog, DynamoStore},
+};
+use chrono::{Duration, Utc};
+use lambda_http::{Body, Request, Response};
+use local::{
+    dynamodb::{DynamoDb, Storage, create_table},
+    template::Template,
+};
+use serde_json::{Value, json};
+
+pub const TABLE: &str = "Table";
+
+/// A DynamoDB emulator of this test's own, with the template's table, and the store over it.
+pub struct Stack {
+    pub dynamodb: DynamoDb,
+    pub client: Client,
+    pub store: DynamoStore,
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        let dynamodb = DynamoDb::start("127.0.0.1:0".parse().unwrap(), Storage::Memory).await.unwrap();
+        let sdk = dynamodb.sdk_config().await;
+        let client = Client::new(&sdk);
+        let tables = Template::of_repository().unwrap().tables().unwrap();
+        create_table(&client, TABLE, &tables[TABLE]).await.unwrap();
+        let store = DynamoStore::new(&sdk, TABLE);
+        Self { dynamodb, client, store }
+    }
+
+    /// Every item in the table, sorted by key: to assert that a refused request wrote nothing.
+    pub async fn items(&self) -> Vec<Vec<(String, String)>> {
+        let pages: Vec<HashMap<String, AttributeValue>> =
+            self.client.scan().table_name(TABLE).into_paginator().items().send().try_collect().await.unwrap();
+        let mut items: Vec<Vec<(String, String)>> = pages
+            .into_iter()
+            .map(|item| {
+                let mut attrs: Vec<_> = item.into_iter().map(|(k, v)| (k, format!("{v:?}"))).collect();
+                attrs.sort();
+                attrs
+            })
+            .collect();
+        items.sort();
+        items
+    }
+
+    /// An event stored with a known id.
+    pub async fn seed_event(&self, id: &str) -> Event {
+        let mut event = Event::create(
+            NewEvent {
+                name: "Rock in Rio 2027".into(),
+                venue: "Parque Olímpico".into(),
+                category: EventCategory::Festival,
+                description: None,
+            },
+            Utc::now(),
+        )
+        .unwrap();
+        event.id = id.parse().unwrap();
+        self.store.put_event(&event).await.unwrap();
+        event
+    }
+
+    /// A session on sale now, with a numbered sector `plateia` (rows × seats) and a general
+    /// admission sector `pista` (2,000 places).
+    pub async fn seed_session(&self, event: EventId, id: &str, rows: i64, seats_per_row: i64) -> Session {
+        let now = Utc::now();
+        let price = |cents| Money::price(cents, Currency::BRL).unwrap();
+        let sectors = vec![
+            Sector::create("plateia".into(), "Plateia", price(25_000), SectorLayout::numbered(rows, seats_per_row, vec![]).unwrap())
+                .unwrap(),
+            Sector::create("pista".into(), "Pista", price(18_000), SectorLayout::general_admission(2_000).unwrap()).unwrap(),
+        ];
+        let new = NewSession {
+            starts_at: now + Duration::days(30),
+            sale: SaleWindow { starts_at: now - Duration::hours(1), ends_at: now + Duration::days(29) },
+            max_tickets_per_customer: None,
+            sectors,
+        };
+        let mut session = Session::create(event, new, now).unwrap();
+        session.id = id.parse::<SessionId>().unwrap();
+        self.store.put_session(&session).await.unwrap();
+        session
+    }
+}
+
+/// Who sends a request: nobody, a customer, or an administrator.
+#[derive(Clone, Copy, Debug)]
+pub enum Caller<'a> {
+    Anonymous,
+    Customer(&'a str),
+    Admin(&'a str),
+}
+
+/// An API Gateway HTTP API (payload 2.0) request for `route_key` such as `POST /events/{id}/sessions`.
+pub fn request(caller: Caller, route_key: &str, path_params: &[(&str, &str)], query: &[(&str, &str)], body: Option<&str>) -> Request {
+    let (method, route) = route_key.split_once(' ').unwrap();
+    let mut raw_path = route.to_owned();
+    for (k, v) in path_params {
+        raw_path = raw_path.replace(&format!("{{{k}}}"), v);
+    }
+    let raw_query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query.join("&"),
+        "headers": {"content-type": "application/json", "host": "api.bilheteria.test"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "api.bilheteria.test",
+            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
+            "requestId": "test",
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": "23/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1_795_435_200_000u64
+        },
+        "isBase64Encoded": false
+    });
+    if !path_params.is_empty() {
+        event["pathParameters"] = path_params.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
+    }
+    if !query.is_empty() {
+        event["queryStringParameters"] = query.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
+    }
+    if let Some(body) = body {
+        event["body"] = Value::from(body);
+    }
+    let claims = match caller {
+        Caller::Anonymous => None,
+        Caller::Customer(sub) => Some(json!({"sub": sub, "token_use": "id"})),
+        Caller::Admin(sub) => Some(json!({"sub": sub, "cognito:groups": "[admin]", "token_use": "id"})),
+    };
+    if let Some(claims) = claims {
+        event["requestContext"]["authorizer"] = json!({"jwt": {"claims": claims, "scopes": null}});
+    }
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// A handler's response, with its error mapped as the function binaries map it.
+pub fn outcome(result: Result<Response<Body>, ApiError>) -> (u16, Value, Option<String>) {
+    let resp = result.unwrap_or_else(ApiError::into_response);
+    let content_type = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
+    (resp.status().as_u16(), body, content_type)
+}
