@@ -7,8 +7,8 @@ use aws_sdk_dynamodb::{
     Client,
     config::Credentials,
     types::{
-        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-        ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
     },
 };
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -20,7 +20,10 @@ pub enum DynamoDbError {
     #[error("cannot open the database: {0}")]
     Open(String),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot create table {table}: {reason}")]
     CreateTable { table: String, reason: String },
 }
@@ -47,14 +50,21 @@ impl DynamoDb {
             Storage::File(path) => dynoxide::Database::new(&path.to_string_lossy()),
         }
         .map_err(|e| DynamoDbError::Open(e.to_string()))?;
-        let listener =
-            tokio::net::TcpListener::bind(addr).await.map_err(|source| DynamoDbError::Bind { addr, source })?;
-        let bound = listener.local_addr().map_err(|source| DynamoDbError::Bind { addr, source })?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| DynamoDbError::Bind { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| DynamoDbError::Bind { addr, source })?;
         let (stop, stopped) = oneshot::channel();
         let server = tokio::spawn(dynoxide::server::serve_with_shutdown(listener, db, async {
             let _ = stopped.await;
         }));
-        Ok(Self { endpoint: format!("http://{bound}"), stop: Some(stop), server: Some(server) })
+        Ok(Self {
+            endpoint: format!("http://{bound}"),
+            stop: Some(stop),
+            server: Some(server),
+        })
     }
 
     pub fn endpoint(&self) -> &str {
@@ -112,8 +122,15 @@ fn key_schema(keys: &[KeyElement]) -> Vec<KeySchemaElement> {
 }
 
 /// Creates `name` as the template's `spec` describes it: keys, GSIs, TTL; on-demand billing.
-pub async fn create_table(client: &Client, name: &str, spec: &TableSpec) -> Result<(), DynamoDbError> {
-    let fail = |reason: String| DynamoDbError::CreateTable { table: name.to_owned(), reason };
+pub async fn create_table(
+    client: &Client,
+    name: &str,
+    spec: &TableSpec,
+) -> Result<(), DynamoDbError> {
+    let fail = |reason: String| DynamoDbError::CreateTable {
+        table: name.to_owned(),
+        reason,
+    };
     let attributes = spec
         .attribute_definitions
         .iter()
@@ -132,7 +149,8 @@ pub async fn create_table(client: &Client, name: &str, spec: &TableSpec) -> Resu
             let projection = Projection::builder()
                 .projection_type(ProjectionType::from(g.projection.projection_type.as_str()))
                 .set_non_key_attributes(
-                    (!g.projection.non_key_attributes.is_empty()).then(|| g.projection.non_key_attributes.clone()),
+                    (!g.projection.non_key_attributes.is_empty())
+                        .then(|| g.projection.non_key_attributes.clone()),
                 )
                 .build();
             GlobalSecondaryIndex::builder()

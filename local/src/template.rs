@@ -11,7 +11,10 @@ use serde_norway::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("template is not valid YAML: {0}")]
     Yaml(#[from] serde_norway::Error),
     #[error("resource {resource}: {reason}")]
@@ -102,8 +105,10 @@ pub struct Route {
 
 impl Template {
     pub fn load(path: &Path) -> Result<Self, TemplateError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| TemplateError::Read { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::parse(&text)
     }
 
@@ -116,7 +121,10 @@ impl Template {
         Self::load(&repository_root().join("template.yaml"))
     }
 
-    fn of_type<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
+    fn of_type<'a>(
+        &'a self,
+        kind: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
         self.resources.iter().filter(move |(_, r)| r.kind == kind)
     }
 
@@ -124,8 +132,12 @@ impl Template {
     pub fn tables(&self) -> Result<BTreeMap<String, TableSpec>, TemplateError> {
         self.of_type("AWS::DynamoDB::Table")
             .map(|(id, r)| {
-                let spec = serde_norway::from_value(r.properties.clone())
-                    .map_err(|e| TemplateError::Resource { resource: id.clone(), reason: e.to_string() })?;
+                let spec = serde_norway::from_value(r.properties.clone()).map_err(|e| {
+                    TemplateError::Resource {
+                        resource: id.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
                 Ok((id.clone(), spec))
             })
             .collect()
@@ -135,25 +147,44 @@ impl Template {
     pub fn functions(&self) -> Result<Vec<Function>, TemplateError> {
         self.of_type("AWS::Serverless::Function")
             .map(|(id, r)| {
-                let bad = |reason: &str| TemplateError::Resource { resource: id.clone(), reason: reason.into() };
-                let code_uri = r.properties.get("CodeUri").and_then(Value::as_str).ok_or_else(|| bad("no CodeUri"))?;
+                let bad = |reason: &str| TemplateError::Resource {
+                    resource: id.clone(),
+                    reason: reason.into(),
+                };
+                let code_uri = r
+                    .properties
+                    .get("CodeUri")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad("no CodeUri"))?;
                 let mut routes = Vec::new();
                 if let Some(Value::Mapping(events)) = r.properties.get("Events") {
                     for event in events.values() {
                         if event.get("Type").and_then(Value::as_str) != Some("HttpApi") {
                             continue;
                         }
-                        let props = event.get("Properties").ok_or_else(|| bad("HttpApi event without Properties"))?;
-                        let text = |key: &str| props.get(key).and_then(Value::as_str).map(str::to_owned);
-                        let authorizer = props.get("Auth").and_then(|a| a.get("Authorizer")).and_then(Value::as_str);
+                        let props = event
+                            .get("Properties")
+                            .ok_or_else(|| bad("HttpApi event without Properties"))?;
+                        let text =
+                            |key: &str| props.get(key).and_then(Value::as_str).map(str::to_owned);
+                        let authorizer = props
+                            .get("Auth")
+                            .and_then(|a| a.get("Authorizer"))
+                            .and_then(Value::as_str);
                         routes.push(Route {
-                            method: text("Method").ok_or_else(|| bad("HttpApi event without Method"))?.to_uppercase(),
+                            method: text("Method")
+                                .ok_or_else(|| bad("HttpApi event without Method"))?
+                                .to_uppercase(),
                             path: text("Path").ok_or_else(|| bad("HttpApi event without Path"))?,
                             authorized: authorizer != Some("NONE"),
                         });
                     }
                 }
-                Ok(Function { logical_id: id.clone(), code_uri: code_uri.to_owned(), routes })
+                Ok(Function {
+                    logical_id: id.clone(),
+                    code_uri: code_uri.to_owned(),
+                    routes,
+                })
             })
             .collect()
     }
@@ -161,7 +192,10 @@ impl Template {
 
 /// The repository's root directory, where `template.yaml` lives.
 pub fn repository_root() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -202,13 +236,24 @@ Resources:
         assert_eq!(functions.len(), 1);
         assert_eq!(functions[0].code_uri, "functions/hello");
         let routes = &functions[0].routes;
-        assert!(routes.contains(&Route { method: "GET".into(), path: "/hello/{id}".into(), authorized: false }));
-        assert!(routes.contains(&Route { method: "POST".into(), path: "/hello".into(), authorized: true }));
+        assert!(routes.contains(&Route {
+            method: "GET".into(),
+            path: "/hello/{id}".into(),
+            authorized: false
+        }));
+        assert!(routes.contains(&Route {
+            method: "POST".into(),
+            path: "/hello".into(),
+            authorized: true
+        }));
     }
 
     #[test]
     fn a_table_without_keys_is_reported_by_name() {
-        let template = Template::parse("Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties: {}\n").unwrap();
+        let template = Template::parse(
+            "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties: {}\n",
+        )
+        .unwrap();
         let err = template.tables().unwrap_err().to_string();
         assert!(err.starts_with("resource T:"), "{err}");
     }

@@ -10,7 +10,12 @@ use chrono::Utc;
 use support::Stack;
 
 fn event(name: &str) -> Event {
-    let new = NewEvent { name: name.into(), venue: "Allianz Parque".into(), category: EventCategory::Show, description: None };
+    let new = NewEvent {
+        name: name.into(),
+        venue: "Allianz Parque".into(),
+        category: EventCategory::Show,
+        description: None,
+    };
     Event::create(new, Utc::now()).unwrap()
 }
 
@@ -45,23 +50,37 @@ async fn an_event_id_is_written_once() {
     let e = event("Show");
     stack.store.put_event(&e).await.unwrap();
     assert_eq!(stack.store.event(e.id).await.unwrap(), Some(e.clone()));
-    let again = Event { name: "Other".into(), ..e.clone() };
-    assert!(matches!(stack.store.put_event(&again).await, Err(StoreError::ConditionFailed)));
+    let again = Event {
+        name: "Other".into(),
+        ..e.clone()
+    };
+    assert!(matches!(
+        stack.store.put_event(&again).await,
+        Err(StoreError::ConditionFailed)
+    ));
     assert_eq!(stack.store.event(e.id).await.unwrap().unwrap().name, "Show");
 }
 
 #[tokio::test]
 async fn a_cursor_from_elsewhere_is_refused() {
     let stack = Stack::start().await;
-    assert!(matches!(stack.store.events(3, Some("eyJQSyI6IngifQ")).await, Err(StoreError::BadCursor)));
-    assert!(matches!(stack.store.events(3, Some("%%%")).await, Err(StoreError::BadCursor)));
+    assert!(matches!(
+        stack.store.events(3, Some("eyJQSyI6IngifQ")).await,
+        Err(StoreError::BadCursor)
+    ));
+    assert!(matches!(
+        stack.store.events(3, Some("%%%")).await,
+        Err(StoreError::BadCursor)
+    ));
 }
 
 #[tokio::test]
 async fn a_session_stores_its_sectors_and_every_seat_free() {
     let stack = Stack::start().await;
     let e = stack.seed_event(&EventId::generate().to_string()).await;
-    let session = stack.seed_session(e.id, &SessionId::generate().to_string(), 12, 25).await;
+    let session = stack
+        .seed_session(e.id, &SessionId::generate().to_string(), 12, 25)
+        .await;
 
     let stock = stack.store.session(session.id).await.unwrap().unwrap();
     assert_eq!(stock.session, session);
@@ -74,11 +93,29 @@ async fn a_session_stores_its_sectors_and_every_seat_free() {
     assert_eq!(seats.len(), 300);
     assert_eq!(seats[0].label.to_string(), "A-1");
     assert_eq!(seats[299].label.to_string(), "L-25");
-    assert!(seats.iter().all(|s| s.state.status_at(Utc::now()) == SeatStatus::Free));
-    assert!(stack.store.seats(session.id, &pista).await.unwrap().is_empty());
+    assert!(
+        seats
+            .iter()
+            .all(|s| s.state.status_at(Utc::now()) == SeatStatus::Free)
+    );
+    assert!(
+        stack
+            .store
+            .seats(session.id, &pista)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     assert_eq!(stack.store.sessions_of(e.id).await.unwrap(), vec![session]);
-    assert!(stack.store.session(SessionId::generate()).await.unwrap().is_none());
+    assert!(
+        stack
+            .store
+            .session(SessionId::generate())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -86,7 +123,9 @@ async fn a_twenty_thousand_seat_session_writes_every_seat() {
     let stack = Stack::start().await;
     let e = stack.seed_event(&EventId::generate().to_string()).await;
     let started = std::time::Instant::now();
-    let session = stack.seed_session(e.id, &SessionId::generate().to_string(), 200, 100).await;
+    let session = stack
+        .seed_session(e.id, &SessionId::generate().to_string(), 200, 100)
+        .await;
     eprintln!("20,000 seats written in {:?}", started.elapsed());
     let plateia = SectorCode::try_from("plateia".to_string()).unwrap();
     let seats = stack.store.seats(session.id, &plateia).await.unwrap();

@@ -84,20 +84,19 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
             limit: MAX_BODY_BYTES,
         });
     }
-    let declared = req
+    let media = req
         .headers()
         .get("content-type")
-        .and_then(|v| v.to_str().ok());
-    if let Some(media) = declared.map(|v| {
-        v.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    }) {
-        if media != "application/json" && !media.ends_with("+json") {
-            return Err(ApiError::UnsupportedMediaType);
-        }
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if media.is_some_and(|m| m != "application/json" && !m.ends_with("+json")) {
+        return Err(ApiError::UnsupportedMediaType);
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::Malformed(

@@ -8,7 +8,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use bilheteria::{
     api::ApiError,
-    domain::{Currency, Event, EventCategory, EventId, Money, NewEvent, NewSession, SaleWindow, Sector, SectorLayout, Session, SessionId},
+    domain::{
+        Currency, Event, EventCategory, EventId, Money, NewEvent, NewSession, SaleWindow, Sector,
+        SectorLayout, Session, SessionId,
+    },
     store::{Catalog, DynamoStore},
 };
 use chrono::{Duration, Utc};
@@ -30,28 +33,39 @@ pub struct Stack {
 
 impl Stack {
     pub async fn start() -> Self {
-        let dynamodb = DynamoDb::start("127.0.0.1:0".parse().unwrap(), Storage::Memory).await.unwrap();
+        let dynamodb = DynamoDb::start("127.0.0.1:0".parse().unwrap(), Storage::Memory)
+            .await
+            .unwrap();
         let sdk = dynamodb.sdk_config().await;
         let client = Client::new(&sdk);
         let tables = Template::of_repository().unwrap().tables().unwrap();
         create_table(&client, TABLE, &tables[TABLE]).await.unwrap();
         let store = DynamoStore::new(&sdk, TABLE);
-        Self { dynamodb, client, store }
+        Self {
+            dynamodb,
+            client,
+            store,
+        }
     }
 
-    /// Every item in the table, sorted by key: to assert that a refused request wrote nothing.
-    pub async fn items(&self) -> Vec<Vec<(String, String)>> {
-        let pages: Vec<HashMap<String, AttributeValue>> =
-            self.client.scan().table_name(TABLE).into_paginator().items().send().try_collect().await.unwrap();
-        let mut items: Vec<Vec<(String, String)>> = pages
+    /// Every item in the table as JSON, in a stable order: to assert that a refused request
+    /// wrote nothing.
+    pub async fn items(&self) -> Vec<Value> {
+        let items: Vec<HashMap<String, AttributeValue>> = self
+            .client
+            .scan()
+            .table_name(TABLE)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .unwrap();
+        let mut items: Vec<Value> = items
             .into_iter()
-            .map(|item| {
-                let mut attrs: Vec<_> = item.into_iter().map(|(k, v)| (k, format!("{v:?}"))).collect();
-                attrs.sort();
-                attrs
-            })
+            .map(|item| serde_dynamo::from_item(item).unwrap())
             .collect();
-        items.sort();
+        items.sort_by_key(Value::to_string);
         items
     }
 
@@ -74,17 +88,37 @@ impl Stack {
 
     /// A session on sale now, with a numbered sector `plateia` (rows × seats) and a general
     /// admission sector `pista` (2,000 places).
-    pub async fn seed_session(&self, event: EventId, id: &str, rows: i64, seats_per_row: i64) -> Session {
+    pub async fn seed_session(
+        &self,
+        event: EventId,
+        id: &str,
+        rows: i64,
+        seats_per_row: i64,
+    ) -> Session {
         let now = Utc::now();
         let price = |cents| Money::price(cents, Currency::BRL).unwrap();
         let sectors = vec![
-            Sector::create("plateia".into(), "Plateia", price(25_000), SectorLayout::numbered(rows, seats_per_row, vec![]).unwrap())
-                .unwrap(),
-            Sector::create("pista".into(), "Pista", price(18_000), SectorLayout::general_admission(2_000).unwrap()).unwrap(),
+            Sector::create(
+                "plateia".into(),
+                "Plateia",
+                price(25_000),
+                SectorLayout::numbered(rows, seats_per_row, vec![]).unwrap(),
+            )
+            .unwrap(),
+            Sector::create(
+                "pista".into(),
+                "Pista",
+                price(18_000),
+                SectorLayout::general_admission(2_000).unwrap(),
+            )
+            .unwrap(),
         ];
         let new = NewSession {
             starts_at: now + Duration::days(30),
-            sale: SaleWindow { starts_at: now - Duration::hours(1), ends_at: now + Duration::days(29) },
+            sale: SaleWindow {
+                starts_at: now - Duration::hours(1),
+                ends_at: now + Duration::days(29),
+            },
             max_tickets_per_customer: None,
             sectors,
         };
@@ -104,7 +138,13 @@ pub enum Caller<'a> {
 }
 
 /// An API Gateway HTTP API (payload 2.0) request for `route_key` such as `POST /events/{id}/sessions`.
-pub fn request(caller: Caller, route_key: &str, path_params: &[(&str, &str)], query: &[(&str, &str)], body: Option<&str>) -> Request {
+pub fn request(
+    caller: Caller,
+    route_key: &str,
+    path_params: &[(&str, &str)],
+    query: &[(&str, &str)],
+    body: Option<&str>,
+) -> Request {
     let (method, route) = route_key.split_once(' ').unwrap();
     let mut raw_path = route.to_owned();
     for (k, v) in path_params {
@@ -131,10 +171,16 @@ pub fn request(caller: Caller, route_key: &str, path_params: &[(&str, &str)], qu
         "isBase64Encoded": false
     });
     if !path_params.is_empty() {
-        event["pathParameters"] = path_params.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
+        event["pathParameters"] = path_params
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect();
     }
     if !query.is_empty() {
-        event["queryStringParameters"] = query.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect();
+        event["queryStringParameters"] = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect();
     }
     if let Some(body) = body {
         event["body"] = Value::from(body);
@@ -142,7 +188,9 @@ pub fn request(caller: Caller, route_key: &str, path_params: &[(&str, &str)], qu
     let claims = match caller {
         Caller::Anonymous => None,
         Caller::Customer(sub) => Some(json!({"sub": sub, "token_use": "id"})),
-        Caller::Admin(sub) => Some(json!({"sub": sub, "cognito:groups": "[admin]", "token_use": "id"})),
+        Caller::Admin(sub) => {
+            Some(json!({"sub": sub, "cognito:groups": "[admin]", "token_use": "id"}))
+        }
     };
     if let Some(claims) = claims {
         event["requestContext"]["authorizer"] = json!({"jwt": {"claims": claims, "scopes": null}});
@@ -153,7 +201,10 @@ pub fn request(caller: Caller, route_key: &str, path_params: &[(&str, &str)], qu
 /// A handler's response, with its error mapped as the function binaries map it.
 pub fn outcome(result: Result<Response<Body>, ApiError>) -> (u16, Value, Option<String>) {
     let resp = result.unwrap_or_else(ApiError::into_response);
-    let content_type = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
     let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
     (resp.status().as_u16(), body, content_type)
 }

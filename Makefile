@@ -1,0 +1,50 @@
+# bilheteria: the commands the README gives. Everything a target needs it installs itself,
+# idempotently: Debian's python3 if missing, the project's .venv from requirements.txt.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: test check fmt lint-template tools python dev clean
+
+## test: formatting, clippy, every test, and the template lint (what CI runs)
+test: tools
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo test --workspace
+	$(MAKE) --no-print-directory lint-template
+
+## lint-template: cfn-lint and sam validate --lint on template.yaml
+lint-template: tools
+	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/sam validate --lint
+
+## fmt: format the code
+fmt:
+	cargo fmt --all
+
+## dev: the local stack (arrives with the local stack's own command)
+dev:
+	@echo "make dev: the local stack (DynamoDB, SQS, EventBridge, API Gateway and Lambda emulators)"
+	@echo "is not built yet; 'make test' runs the functions against embedded DynamoDB today." >&2
+	@exit 2
+
+tools: $(VENV)/.installed
+	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+python:
+	@if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
+		echo "installing python3 and python3-venv (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip; \
+	fi
+
+$(VENV)/.installed: requirements.txt | python
+	@[ -x $(VENV)/bin/python ] || python3 -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $@
+
+clean:
+	cargo clean
+	rm -rf $(VENV) .local .aws-sam

@@ -1,0 +1,141 @@
+//! Every `events/<function>.json` through its function's handler, and the template, the crates
+//! and the events kept in step.
+
+mod support;
+
+use std::{collections::BTreeSet, path::Path};
+
+use bilheteria::{api::catalog, store::DynamoStore};
+use lambda_http::Request;
+use local::template::{Template, repository_root};
+use serde_json::Value;
+use support::{Stack, outcome};
+
+const EVENT_ID: &str = "01JF000000000000000000EV01";
+const SESSION_ID: &str = "01JF000000000000000000SE01";
+
+/// The handler each function binary wires, by crate name.
+async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Value, Option<String>) {
+    outcome(match function {
+        "create-event" => catalog::create_event(req, store).await,
+        "create-session" => catalog::create_session(req, store).await,
+        "create-product" => catalog::create_product(req, store).await,
+        "list-events" => catalog::list_events(req, store).await,
+        "get-event" => catalog::get_event(req, store).await,
+        "get-session" => catalog::get_session(req, store).await,
+        "get-seat-map" => catalog::get_seat_map(req, store).await,
+        "list-products" => catalog::list_products(req, store).await,
+        other => panic!("no handler is known for function {other}"),
+    })
+}
+
+fn expected_status(function: &str) -> u16 {
+    if function.starts_with("create-") {
+        201
+    } else {
+        200
+    }
+}
+
+fn crate_name(code_uri: &str) -> &str {
+    Path::new(code_uri)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_event_file_gets_its_status_from_its_function() {
+    let template = Template::of_repository().unwrap();
+    let functions = template.functions().unwrap();
+    assert!(!functions.is_empty());
+    for function in functions {
+        let name = crate_name(&function.code_uri);
+        let stack = Stack::start().await;
+        let event = stack.seed_event(EVENT_ID).await;
+        stack.seed_session(event.id, SESSION_ID, 20, 30).await;
+        let path = repository_root()
+            .join("events")
+            .join(format!("{name}.json"));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let req = lambda_http::request::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let (status, body, content_type) = handle(name, req, &stack.store).await;
+        assert_eq!(
+            status,
+            expected_status(name),
+            "events/{name}.json answered {body}"
+        );
+        assert_eq!(
+            content_type.as_deref(),
+            Some("application/json"),
+            "events/{name}.json"
+        );
+    }
+}
+
+#[test]
+fn every_function_has_a_crate_an_event_and_a_route_and_nothing_else_does() {
+    let root = repository_root();
+    let functions = Template::of_repository().unwrap().functions().unwrap();
+    let in_template: BTreeSet<&str> = functions.iter().map(|f| crate_name(&f.code_uri)).collect();
+    for function in &functions {
+        assert!(
+            root.join(&function.code_uri).join("Cargo.toml").is_file(),
+            "{}: no crate at {}",
+            function.logical_id,
+            function.code_uri
+        );
+        assert!(
+            !function.routes.is_empty(),
+            "{} has no route",
+            function.logical_id
+        );
+    }
+    let dir_names = |dir: &str, suffix: &str| -> BTreeSet<String> {
+        std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(|n| n.strip_suffix(suffix).map(str::to_owned))
+            .collect()
+    };
+    let crates = dir_names("functions", "");
+    let events = dir_names("events", ".json");
+    let in_template: BTreeSet<String> = in_template.into_iter().map(str::to_owned).collect();
+    assert_eq!(
+        crates, in_template,
+        "crates under functions/ and functions in template.yaml"
+    );
+    assert_eq!(
+        events, in_template,
+        "files under events/ and functions in template.yaml"
+    );
+}
+
+#[test]
+fn every_event_file_is_a_request_for_its_functions_route() {
+    let root = repository_root();
+    for function in Template::of_repository().unwrap().functions().unwrap() {
+        let name = crate_name(&function.code_uri);
+        let text =
+            std::fs::read_to_string(root.join("events").join(format!("{name}.json"))).unwrap();
+        let event: Value = serde_json::from_str(&text).unwrap();
+        let route_key = event["routeKey"].as_str().unwrap();
+        let routes: Vec<String> = function
+            .routes
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert!(
+            routes.iter().any(|r| r == route_key),
+            "events/{name}.json is for {route_key}, not {routes:?}"
+        );
+        let has_claims = event["requestContext"]["authorizer"]["jwt"]["claims"].is_object();
+        let authorized = function.routes.iter().any(|r| r.authorized);
+        assert_eq!(
+            has_claims, authorized,
+            "events/{name}.json: claims exactly on authorized routes"
+        );
+    }
+}
