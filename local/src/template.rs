@@ -221,7 +221,12 @@ Resources:
       Events:
         Get:
           Type: HttpApi
-          Properties: {ApiId: !Ref Api, Path: /hello/{id}, Method: get, Auth: {Authorizer: NONE}}
+          Properties:
+            ApiId: !Ref Api
+            Path: /hello/{id}
+            Method: get
+            Auth:
+              Authorizer: NONE
         Post:
           Type: HttpApi
           Properties: {ApiId: !Ref Api, Path: /hello, Method: POST}
