@@ -8,12 +8,12 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: test check fmt lint-template tools python dev clean
 
-## test: formatting, clippy, every test, and the template lint (what CI runs)
+## test: formatting, clippy, the template lint, then every test (what CI runs)
 test: tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo test --workspace
 	$(MAKE) --no-print-directory lint-template
+	cargo nextest run --workspace --no-fail-fast
 
 ## lint-template: cfn-lint and sam validate --lint on template.yaml
 lint-template: tools
@@ -33,6 +33,7 @@ dev:
 tools: $(VENV)/.installed
 	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+	@cargo nextest --version >/dev/null 2>&1 || cargo install --locked cargo-nextest
 
 python:
 	@if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
