@@ -1,4 +1,14 @@
-//! The local stack: AWS's services emulated on loopback, provisioned from `template.yaml`.
+//! The local stack: AWS's services emulated on loopback, provisioned from `template.yaml`, running
+//! the real function binaries.
 
 pub mod dynamodb;
+pub mod gateway;
+pub mod issuer;
+pub mod lambda;
+pub mod ministack;
+pub mod provision;
+pub mod queue_source;
+pub mod schedule;
+pub mod seed;
+pub mod stack;
 pub mod template;

@@ -25,6 +25,10 @@ pub enum TemplateError {
 #[serde(rename_all = "PascalCase")]
 pub struct Template {
     #[serde(default)]
+    pub parameters: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub globals: Value,
+    #[serde(default)]
     pub resources: BTreeMap<String, Resource>,
 }
 
@@ -87,12 +91,74 @@ pub struct TimeToLive {
     pub enabled: bool,
 }
 
-/// An `AWS::Serverless::Function` and the HTTP routes that invoke it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An `AWS::Serverless::Function`: its code, settings (Globals merged in) and event sources.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Function {
     pub logical_id: String,
     pub code_uri: String,
     pub routes: Vec<Route>,
+    pub timeout_seconds: u64,
+    pub memory_mb: u64,
+    /// Environment variables as written, tags unresolved (see [`Template::resolve`]).
+    pub environment: BTreeMap<String, Value>,
+    pub log_format: Option<String>,
+    pub queues: Vec<QueueSource>,
+    pub schedules: Vec<Schedule>,
+}
+
+impl Function {
+    /// The crate (and binary) name: the last part of `CodeUri`.
+    pub fn crate_name(&self) -> &str {
+        self.code_uri
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.code_uri)
+    }
+}
+
+/// An `SQS` event: the queue (its logical id) and how batches are formed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueSource {
+    pub queue: String,
+    pub batch_size: u32,
+    pub report_batch_item_failures: bool,
+}
+
+/// A `Schedule` or `ScheduleV2` event: `rate(...)` or `cron(...)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    pub name: String,
+    pub expression: String,
+    pub enabled: bool,
+}
+
+/// An `AWS::SQS::Queue`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Queue {
+    pub logical_id: String,
+    pub name: String,
+    pub fifo: bool,
+    pub content_based_deduplication: bool,
+    pub visibility_timeout: Option<u64>,
+    /// The dead-letter queue's logical id and the receives before a message moves there.
+    pub redrive: Option<(String, u32)>,
+}
+
+/// An `AWS::Events::EventBus`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventBus {
+    pub logical_id: String,
+    pub name: String,
+}
+
+/// An `AWS::Events::Rule` on a bus, with its SQS targets (queue logical ids).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub logical_id: String,
+    pub bus: String,
+    pub pattern: serde_json::Value,
+    pub queue_targets: Vec<(String, Option<String>)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,50 +209,280 @@ impl Template {
             .collect()
     }
 
-    /// Every function with its HTTP API routes.
+    /// Every function with its settings and event sources.
     pub fn functions(&self) -> Result<Vec<Function>, TemplateError> {
+        let globals = self.globals.get("Function").cloned().unwrap_or(Value::Null);
         self.of_type("AWS::Serverless::Function")
             .map(|(id, r)| {
                 let bad = |reason: &str| TemplateError::Resource {
                     resource: id.clone(),
                     reason: reason.into(),
                 };
-                let code_uri = r
-                    .properties
-                    .get("CodeUri")
+                let props = &r.properties;
+                let setting = |key: &str| props.get(key).or_else(|| globals.get(key));
+                let code_uri = setting("CodeUri")
                     .and_then(Value::as_str)
                     .ok_or_else(|| bad("no CodeUri"))?;
-                let mut routes = Vec::new();
-                if let Some(Value::Mapping(events)) = r.properties.get("Events") {
-                    for event in events.values() {
-                        if event.get("Type").and_then(Value::as_str) != Some("HttpApi") {
-                            continue;
+                let mut environment = BTreeMap::new();
+                for source in [globals.get("Environment"), props.get("Environment")]
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(Value::Mapping(vars)) = source.get("Variables") {
+                        for (k, v) in vars {
+                            if let Some(k) = k.as_str() {
+                                environment.insert(k.to_owned(), v.clone());
+                            }
                         }
-                        let props = event
-                            .get("Properties")
-                            .ok_or_else(|| bad("HttpApi event without Properties"))?;
-                        let text =
-                            |key: &str| props.get(key).and_then(Value::as_str).map(str::to_owned);
-                        let authorizer = props
-                            .get("Auth")
-                            .and_then(|a| a.get("Authorizer"))
-                            .and_then(Value::as_str);
-                        routes.push(Route {
-                            method: text("Method")
-                                .ok_or_else(|| bad("HttpApi event without Method"))?
-                                .to_uppercase(),
-                            path: text("Path").ok_or_else(|| bad("HttpApi event without Path"))?,
-                            authorized: authorizer != Some("NONE"),
-                        });
                     }
                 }
-                Ok(Function {
+                let mut function = Function {
                     logical_id: id.clone(),
                     code_uri: code_uri.to_owned(),
-                    routes,
+                    routes: Vec::new(),
+                    timeout_seconds: setting("Timeout").and_then(Value::as_u64).unwrap_or(3),
+                    memory_mb: setting("MemorySize").and_then(Value::as_u64).unwrap_or(128),
+                    environment,
+                    log_format: setting("LoggingConfig")
+                        .and_then(|l| l.get("LogFormat"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    queues: Vec::new(),
+                    schedules: Vec::new(),
+                };
+                if let Some(Value::Mapping(events)) = props.get("Events") {
+                    for (name, event) in events {
+                        let name = name.as_str().unwrap_or_default().to_owned();
+                        let empty = Value::Null;
+                        let p = event.get("Properties").unwrap_or(&empty);
+                        let text =
+                            |key: &str| p.get(key).and_then(Value::as_str).map(str::to_owned);
+                        match event.get("Type").and_then(Value::as_str) {
+                            Some("HttpApi") => {
+                                let authorizer = p
+                                    .get("Auth")
+                                    .and_then(|a| a.get("Authorizer"))
+                                    .and_then(Value::as_str);
+                                function.routes.push(Route {
+                                    method: text("Method")
+                                        .ok_or_else(|| bad("HttpApi event without Method"))?
+                                        .to_uppercase(),
+                                    path: text("Path")
+                                        .ok_or_else(|| bad("HttpApi event without Path"))?,
+                                    authorized: authorizer != Some("NONE"),
+                                });
+                            }
+                            Some("SQS") => {
+                                let queue = p
+                                    .get("Queue")
+                                    .and_then(referenced)
+                                    .ok_or_else(|| bad("SQS event without a Queue reference"))?;
+                                let report = p
+                                    .get("FunctionResponseTypes")
+                                    .and_then(Value::as_sequence)
+                                    .is_some_and(|types| {
+                                        types
+                                            .iter()
+                                            .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
+                                    });
+                                function.queues.push(QueueSource {
+                                    queue,
+                                    batch_size: p
+                                        .get("BatchSize")
+                                        .and_then(Value::as_u64)
+                                        .unwrap_or(10)
+                                        as u32,
+                                    report_batch_item_failures: report,
+                                });
+                            }
+                            Some("Schedule") | Some("ScheduleV2") => {
+                                let expression = text("Schedule")
+                                    .or_else(|| text("ScheduleExpression"))
+                                    .ok_or_else(|| bad("schedule event without an expression"))?;
+                                let enabled =
+                                    p.get("Enabled").and_then(Value::as_bool).unwrap_or(true)
+                                        && p.get("State")
+                                            .and_then(Value::as_str)
+                                            .is_none_or(|s| s == "ENABLED");
+                                function.schedules.push(Schedule {
+                                    name,
+                                    expression,
+                                    enabled,
+                                });
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Ok(function)
+            })
+            .collect()
+    }
+
+    /// Every SQS queue; names without a `QueueName` are their logical id (`.fifo` added for FIFO).
+    pub fn queues(&self) -> Vec<Queue> {
+        self.of_type("AWS::SQS::Queue")
+            .map(|(id, r)| {
+                let p = &r.properties;
+                let fifo = p.get("FifoQueue").and_then(Value::as_bool).unwrap_or(false);
+                let name = p
+                    .get("QueueName")
+                    .and_then(|n| self.resolve(n, &|_| None))
+                    .unwrap_or_else(|| {
+                        if fifo {
+                            format!("{id}.fifo")
+                        } else {
+                            id.clone()
+                        }
+                    });
+                let redrive = p.get("RedrivePolicy").and_then(|policy| {
+                    let dlq = policy.get("deadLetterTargetArn").and_then(referenced)?;
+                    let max = policy
+                        .get("maxReceiveCount")
+                        .and_then(|m| m.as_u64().or_else(|| m.as_str()?.parse().ok()))?;
+                    Some((dlq, max as u32))
+                });
+                Queue {
+                    logical_id: id.clone(),
+                    name,
+                    fifo,
+                    content_based_deduplication: p
+                        .get("ContentBasedDeduplication")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    visibility_timeout: p.get("VisibilityTimeout").and_then(Value::as_u64),
+                    redrive,
+                }
+            })
+            .collect()
+    }
+
+    /// Every custom event bus.
+    pub fn buses(&self) -> Vec<EventBus> {
+        self.of_type("AWS::Events::EventBus")
+            .map(|(id, r)| EventBus {
+                logical_id: id.clone(),
+                name: r
+                    .properties
+                    .get("Name")
+                    .and_then(|n| self.resolve(n, &|_| None))
+                    .unwrap_or_else(|| id.clone()),
+            })
+            .collect()
+    }
+
+    /// Every rule with an event pattern, and the SQS queues it targets.
+    pub fn rules(&self) -> Vec<Rule> {
+        self.of_type("AWS::Events::Rule")
+            .filter_map(|(id, r)| {
+                let p = &r.properties;
+                let pattern = serde_json::to_value(p.get("EventPattern")?).ok()?;
+                let bus = p
+                    .get("EventBusName")
+                    .and_then(referenced)
+                    .unwrap_or_else(|| "default".into());
+                let queue_targets = p
+                    .get("Targets")
+                    .and_then(Value::as_sequence)
+                    .map(|targets| {
+                        targets
+                            .iter()
+                            .filter_map(|t| {
+                                let queue = t.get("Arn").and_then(referenced)?;
+                                let group = t
+                                    .get("SqsParameters")
+                                    .and_then(|s| s.get("MessageGroupId"))
+                                    .and_then(Value::as_str);
+                                Some((queue, group.map(str::to_owned)))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some(Rule {
+                    logical_id: id.clone(),
+                    bus,
+                    pattern,
+                    queue_targets,
                 })
             })
             .collect()
+    }
+
+    /// A value as a string, with `!Ref`, `!GetAtt` and `!Sub` resolved: parameters to their
+    /// defaults, pseudo parameters to local values, and resources through `names`.
+    pub fn resolve(&self, value: &Value, names: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+        let lookup = |name: &str| -> Option<String> {
+            match name {
+                "AWS::Region" => Some(LOCAL_REGION.into()),
+                "AWS::AccountId" => Some(LOCAL_ACCOUNT.into()),
+                "AWS::StackName" => Some(LOCAL_STACK.into()),
+                "AWS::Partition" => Some("aws".into()),
+                "AWS::URLSuffix" => Some("amazonaws.com".into()),
+                _ => names(name).or_else(|| {
+                    let default = self.parameters.get(name)?.get("Default")?;
+                    plain(default)
+                }),
+            }
+        };
+        match value {
+            Value::Tagged(tagged) => match tagged.tag.to_string().trim_start_matches('!') {
+                "Ref" => lookup(tagged.value.as_str()?),
+                "GetAtt" => {
+                    let path = match &tagged.value {
+                        Value::String(s) => s.clone(),
+                        Value::Sequence(parts) => parts
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join("."),
+                        _ => return None,
+                    };
+                    lookup(&path)
+                }
+                "Sub" => {
+                    let mut text = tagged.value.as_str()?.to_owned();
+                    while let Some(start) = text.find("${") {
+                        let end = start + text[start..].find('}')?;
+                        let name = &text[start + 2..end];
+                        let value = lookup(name)?;
+                        text.replace_range(start..=end, &value);
+                    }
+                    Some(text)
+                }
+                _ => None,
+            },
+            other => plain(other),
+        }
+    }
+}
+
+/// The region, account and stack name the local stack uses where AWS would put its own.
+pub const LOCAL_REGION: &str = "us-east-1";
+pub const LOCAL_ACCOUNT: &str = "000000000000";
+pub const LOCAL_STACK: &str = "bilheteria";
+
+fn plain(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The logical id a `!Ref X` or `!GetAtt X.Arn` points at.
+fn referenced(value: &Value) -> Option<String> {
+    match value {
+        Value::Tagged(tagged) => {
+            let target = match &tagged.value {
+                Value::String(s) => s.clone(),
+                Value::Sequence(parts) => parts.first()?.as_str()?.to_owned(),
+                _ => return None,
+            };
+            Some(target.split('.').next()?.to_owned())
+        }
+        Value::String(s) => Some(s.clone()),
+        _ => None,
     }
 }
 
@@ -203,7 +499,69 @@ mod tests {
     use super::*;
 
     const TEMPLATE: &str = r#"
+Parameters:
+  HoldSeconds:
+    Type: Number
+    Default: 600
+Globals:
+  Function:
+    Timeout: 10
+    MemorySize: 256
+    LoggingConfig:
+      LogFormat: JSON
+    Environment:
+      Variables:
+        RUST_LOG: info
 Resources:
+  Requests:
+    Type: AWS::SQS::Queue
+    Properties:
+      FifoQueue: true
+      VisibilityTimeout: 60
+      RedrivePolicy:
+        deadLetterTargetArn: !GetAtt RequestsDlq.Arn
+        maxReceiveCount: 5
+  RequestsDlq:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub "${AWS::StackName}-requests-dlq.fifo"
+      FifoQueue: true
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties:
+      Name: bilheteria
+  ToQueue:
+    Type: AWS::Events::Rule
+    Properties:
+      EventBusName: !Ref Bus
+      EventPattern:
+        source: [bilheteria]
+      Targets:
+        - Id: q
+          Arn: !GetAtt Requests.Arn
+          SqsParameters:
+            MessageGroupId: events
+  Consumer:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/consumer/
+      Timeout: 5
+      Environment:
+        Variables:
+          HOLD_SECONDS: !Ref HoldSeconds
+          QUEUE_URL: !Ref Requests
+          REGION: !Sub "${AWS::Region}"
+      Events:
+        Batch:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Requests.Arn
+            BatchSize: 10
+            FunctionResponseTypes: [ReportBatchItemFailures]
+        Sweep:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 minute)
   Table:
     Type: AWS::DynamoDB::Table
     Properties:
@@ -238,9 +596,10 @@ Resources:
         let tables = template.tables().unwrap();
         assert_eq!(tables["Table"].key_schema[0].attribute_name, "PK");
         let functions = template.functions().unwrap();
-        assert_eq!(functions.len(), 1);
-        assert_eq!(functions[0].code_uri, "functions/hello");
-        let routes = &functions[0].routes;
+        assert_eq!(functions.len(), 2);
+        let hello = functions.iter().find(|f| f.logical_id == "Hello").unwrap();
+        assert_eq!(hello.code_uri, "functions/hello");
+        let routes = &hello.routes;
         assert!(routes.contains(&Route {
             method: "GET".into(),
             path: "/hello/{id}".into(),
@@ -251,6 +610,66 @@ Resources:
             path: "/hello".into(),
             authorized: true
         }));
+    }
+
+    #[test]
+    fn globals_queues_schedules_and_rules_are_read() {
+        let template = Template::parse(TEMPLATE).unwrap();
+        let functions = template.functions().unwrap();
+        let consumer = functions
+            .iter()
+            .find(|f| f.logical_id == "Consumer")
+            .unwrap();
+        assert_eq!(consumer.crate_name(), "consumer");
+        assert_eq!(
+            (consumer.timeout_seconds, consumer.memory_mb),
+            (5, 256),
+            "own Timeout, global MemorySize"
+        );
+        assert_eq!(consumer.log_format.as_deref(), Some("JSON"));
+        assert_eq!(consumer.environment.len(), 4, "global and own variables");
+        let names = |id: &str| (id == "Requests").then(|| "http://queue".to_string());
+        let env = |k: &str| template.resolve(&consumer.environment[k], &names);
+        assert_eq!(env("HOLD_SECONDS").as_deref(), Some("600"));
+        assert_eq!(env("QUEUE_URL").as_deref(), Some("http://queue"));
+        assert_eq!(env("REGION").as_deref(), Some(LOCAL_REGION));
+        assert_eq!(
+            consumer.queues,
+            [QueueSource {
+                queue: "Requests".into(),
+                batch_size: 10,
+                report_batch_item_failures: true
+            }]
+        );
+        assert_eq!(consumer.schedules[0].expression, "rate(1 minute)");
+
+        let queues = template.queues();
+        let requests = queues.iter().find(|q| q.logical_id == "Requests").unwrap();
+        assert_eq!(requests.name, "Requests.fifo");
+        assert_eq!(requests.redrive, Some(("RequestsDlq".into(), 5)));
+        let dlq = queues
+            .iter()
+            .find(|q| q.logical_id == "RequestsDlq")
+            .unwrap();
+        assert_eq!(dlq.name, "bilheteria-requests-dlq.fifo");
+
+        assert_eq!(
+            template.buses(),
+            [EventBus {
+                logical_id: "Bus".into(),
+                name: "bilheteria".into()
+            }]
+        );
+        let rules = template.rules();
+        assert_eq!(rules[0].bus, "Bus");
+        assert_eq!(
+            rules[0].pattern,
+            serde_json::json!({"source": ["bilheteria"]})
+        );
+        assert_eq!(
+            rules[0].queue_targets,
+            [("Requests".to_string(), Some("events".to_string()))]
+        );
     }
 
     #[test]

@@ -1,0 +1,514 @@
+//! The whole local stack on loopback: DynamoDB (dynoxide, in this process), SQS and EventBridge
+//! (ministack, a child process), the template's resources provisioned, the API Gateway and
+//! Lambda emulators running the real function binaries, queue mappings and schedules.
+
+use std::{
+    collections::HashMap,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    path::PathBuf,
+    sync::Arc,
+    time::Duration,
+};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::post,
+};
+use tokio::{sync::watch, task::JoinHandle};
+
+use crate::{
+    dynamodb::{DynamoDb, DynamoDbError, Storage, sdk_config},
+    gateway::{self, Gateway, RouteError},
+    issuer::{ISSUER, Issuer, IssuerError},
+    lambda::{FunctionConfig, InvokeError, Invoked, Lambda, Logs},
+    ministack::{Ministack, MinistackError},
+    provision::{ProvisionError, Provisioned, provision},
+    queue_source::{self, QueueMapping},
+    schedule,
+    template::{Function, Template, TemplateError, repository_root},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    DynamoDb(#[from] DynamoDbError),
+    #[error(transparent)]
+    Queues(#[from] MinistackError),
+    #[error(transparent)]
+    Provision(#[from] ProvisionError),
+    #[error(transparent)]
+    Issuer(#[from] IssuerError),
+    #[error(transparent)]
+    Route(#[from] RouteError),
+    #[error("cannot listen on {addr}: {source} (is it taken? choose another with --port)")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("function binaries not built: {0} (run `cargo build --workspace{1}`)")]
+    NotBuilt(String, &'static str),
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The repository: `template.yaml`, `target/`, `.venv`.
+    pub root: PathBuf,
+    pub host: IpAddr,
+    /// The API's port; 0 picks a free one.
+    pub api_port: u16,
+    /// DynamoDB's port; 0 picks a free one.
+    pub dynamodb_port: u16,
+    /// ministack's port; 0 picks a free one.
+    pub queues_port: u16,
+    pub storage: Storage,
+    /// Run release builds of the functions instead of debug ones.
+    pub release: bool,
+    /// Start ministack and provision queues, buses and rules (and run queue mappings).
+    pub queues: bool,
+    /// Fire schedules at their rate (a tick always works).
+    pub schedules: bool,
+    pub max_instances: usize,
+    pub pollers: usize,
+    pub logs: Logs,
+    /// Extra environment for every function (e.g. a short `HOLD_SECONDS` in tests).
+    pub env: Vec<(String, String)>,
+    /// Visibility timeout for messages the queue mappings receive, instead of the queue's.
+    pub visibility_timeout: Option<i32>,
+    /// Where the persistent issuer key lives; a random key when `None`.
+    pub issuer_key: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            root: repository_root(),
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            api_port: 0,
+            dynamodb_port: 0,
+            queues_port: 0,
+            storage: Storage::Memory,
+            release: false,
+            queues: true,
+            schedules: false,
+            max_instances: 8,
+            pollers: 2,
+            logs: Logs::Discard,
+            env: Vec::new(),
+            visibility_timeout: None,
+            issuer_key: None,
+        }
+    }
+}
+
+pub struct Stack {
+    api_url: String,
+    dynamodb: DynamoDb,
+    ministack: Option<Ministack>,
+    lambda: Arc<Lambda>,
+    issuer: Arc<Issuer>,
+    provisioned: Provisioned,
+    functions: Vec<Function>,
+    sdk: aws_config::SdkConfig,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+struct Control {
+    lambda: Arc<Lambda>,
+    functions: Vec<Function>,
+}
+
+impl Control {
+    async fn tick(&self, function: &str) -> Result<Invoked, InvokeError> {
+        let name = self
+            .functions
+            .iter()
+            .find(|f| f.logical_id == function)
+            .and_then(|f| f.schedules.first())
+            .map_or("Schedule".to_owned(), |s| s.name.clone());
+        self.lambda
+            .invoke(
+                function,
+                schedule::scheduled_event(function, &name)
+                    .to_string()
+                    .into_bytes(),
+            )
+            .await
+    }
+}
+
+fn invoked_response(result: Result<Invoked, InvokeError>) -> Response {
+    match result {
+        Ok(Invoked::Response(body)) => {
+            (StatusCode::OK, [("content-type", "application/json")], body).into_response()
+        }
+        Ok(Invoked::FunctionError(error)) => (
+            StatusCode::OK,
+            [
+                ("x-amz-function-error", "Unhandled"),
+                ("content-type", "application/json"),
+            ],
+            error.to_string(),
+        )
+            .into_response(),
+        Err(InvokeError::UnknownFunction(f)) => {
+            (StatusCode::NOT_FOUND, format!("no function {f}\n")).into_response()
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, format!("{e}\n")).into_response(),
+    }
+}
+
+async fn tick_route(State(control): State<Arc<Control>>, Path(function): Path<String>) -> Response {
+    invoked_response(control.tick(&function).await)
+}
+
+async fn invoke_route(
+    State(control): State<Arc<Control>>,
+    Path(function): Path<String>,
+    body: Bytes,
+) -> Response {
+    invoked_response(control.lambda.invoke(&function, body.to_vec()).await)
+}
+
+impl Stack {
+    pub async fn start(options: Options) -> Result<Self, StackError> {
+        let template = Template::load(&options.root.join("template.yaml"))?;
+        let functions = template.functions()?;
+        let profile = if options.release { "release" } else { "debug" };
+        let binary = |f: &Function| {
+            options
+                .root
+                .join("target")
+                .join(profile)
+                .join(f.crate_name())
+        };
+        let missing: Vec<String> = functions
+            .iter()
+            .filter(|f| !binary(f).is_file())
+            .map(|f| f.crate_name().to_owned())
+            .collect();
+        if !missing.is_empty() {
+            return Err(StackError::NotBuilt(
+                missing.join(", "),
+                if options.release { " --release" } else { "" },
+            ));
+        }
+
+        let dynamodb = DynamoDb::start(
+            SocketAddr::new(options.host, options.dynamodb_port),
+            options.storage.clone(),
+        )
+        .await?;
+        let ministack = if options.queues {
+            Some(
+                Ministack::start(
+                    &options.root.join(".venv"),
+                    options.host,
+                    options.queues_port,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let sdk = sdk_config(dynamodb.endpoint()).await;
+        let queue_sdk = match &ministack {
+            Some(m) => Some(sdk_config(m.endpoint()).await),
+            None => None,
+        };
+        let dynamodb_client = aws_sdk_dynamodb::Client::new(&sdk);
+        let sqs = queue_sdk.as_ref().map(aws_sdk_sqs::Client::new);
+        let events = queue_sdk.as_ref().map(aws_sdk_eventbridge::Client::new);
+        let provisioned = match options.storage {
+            // A persistent file keeps its tables: only a new one is provisioned.
+            Storage::File(_) if has_tables(&dynamodb_client).await => {
+                provision(
+                    &template_without_tables(&template),
+                    &dynamodb_client,
+                    sqs.as_ref().zip(events.as_ref()),
+                )
+                .await?
+            }
+            _ => {
+                provision(
+                    &template,
+                    &dynamodb_client,
+                    sqs.as_ref().zip(events.as_ref()),
+                )
+                .await?
+            }
+        };
+        let mut provisioned = provisioned;
+        for (id, _) in template.tables()? {
+            provisioned.values.entry(id.clone()).or_insert(id);
+        }
+
+        let mut endpoints = vec![
+            (
+                "AWS_ENDPOINT_URL_DYNAMODB".to_owned(),
+                dynamodb.endpoint().to_owned(),
+            ),
+            ("AWS_ACCESS_KEY_ID".to_owned(), "local".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY".to_owned(), "local".to_owned()),
+        ];
+        if let Some(m) = &ministack {
+            endpoints.push(("AWS_ENDPOINT_URL_SQS".to_owned(), m.endpoint().to_owned()));
+            endpoints.push((
+                "AWS_ENDPOINT_URL_EVENTBRIDGE".to_owned(),
+                m.endpoint().to_owned(),
+            ));
+        }
+        let configs = functions
+            .iter()
+            .map(|f| {
+                let mut env: Vec<(String, String)> = f
+                    .environment
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        Some((
+                            k.clone(),
+                            template.resolve(v, &|name| provisioned.lookup(name))?,
+                        ))
+                    })
+                    .collect();
+                if let Some(format) = &f.log_format {
+                    env.push(("AWS_LAMBDA_LOG_FORMAT".into(), format.clone()));
+                }
+                env.extend(endpoints.iter().cloned());
+                env.extend(options.env.iter().cloned());
+                FunctionConfig {
+                    name: f.logical_id.clone(),
+                    binary: binary(f),
+                    env,
+                    timeout: Duration::from_secs(f.timeout_seconds),
+                    memory_mb: f.memory_mb,
+                }
+            })
+            .collect();
+        let lambda = Arc::new(Lambda::new(configs, options.max_instances, options.logs));
+
+        let listen = SocketAddr::new(options.host, options.api_port);
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|source| StackError::Listen {
+                addr: listen,
+                source,
+            })?;
+        let bound = listener.local_addr().map_err(|source| StackError::Listen {
+            addr: listen,
+            source,
+        })?;
+        let api_url = format!("http://{bound}");
+        let issuer = Arc::new(match &options.issuer_key {
+            Some(path) => Issuer::load_or_create(path, ISSUER)?,
+            None => Issuer::random(ISSUER),
+        });
+        let gateway = Arc::new(Gateway::new(&functions, lambda.clone(), issuer.clone())?);
+        let control = Arc::new(Control {
+            lambda: lambda.clone(),
+            functions: functions.clone(),
+        });
+        let app = Router::new()
+            .route("/_local/tick/{function}", post(tick_route))
+            .route("/_local/invoke/{function}", post(invoke_route))
+            .with_state(control.clone())
+            .merge(Router::new().fallback(gateway::handle).with_state(gateway));
+        let (stop, stopped) = watch::channel(false);
+        let mut server_stop = stopped.clone();
+        let mut tasks = vec![tokio::spawn(async move {
+            let served = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            })
+            .await;
+            if let Err(e) = served {
+                eprintln!("[gateway] stopped: {e}");
+            }
+        })];
+
+        if let Some(sqs) = &sqs {
+            for function in &functions {
+                for source in &function.queues {
+                    let mapping = QueueMapping {
+                        function: function.logical_id.clone(),
+                        queue_url: provisioned
+                            .queue_urls
+                            .get(&source.queue)
+                            .cloned()
+                            .unwrap_or_default(),
+                        queue_arn: provisioned
+                            .lookup(&format!("{}.Arn", source.queue))
+                            .unwrap_or_default(),
+                        batch_size: source.batch_size,
+                        report_batch_item_failures: source.report_batch_item_failures,
+                        visibility_timeout: options.visibility_timeout,
+                    };
+                    tasks.extend(queue_source::spawn(
+                        mapping,
+                        sqs.clone(),
+                        lambda.clone(),
+                        options.pollers,
+                        stopped.clone(),
+                    ));
+                }
+            }
+        }
+        if options.schedules {
+            for function in &functions {
+                for s in function.schedules.iter().filter(|s| s.enabled) {
+                    let Some(period) = schedule::rate(&s.expression) else {
+                        eprintln!(
+                            "[schedule] {}: only rate(...) expressions run locally; `local tick {}` fires it",
+                            s.expression, function.logical_id
+                        );
+                        continue;
+                    };
+                    let (control, name, mut stopped) = (
+                        control.clone(),
+                        function.logical_id.clone(),
+                        stopped.clone(),
+                    );
+                    tasks.push(tokio::spawn(async move {
+                        let mut every =
+                            tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+                        loop {
+                            tokio::select! {
+                                _ = every.tick() => { let _ = control.tick(&name).await; }
+                                _ = stopped.changed() => break,
+                            }
+                        }
+                    }));
+                }
+            }
+        }
+
+        Ok(Self {
+            api_url,
+            dynamodb,
+            ministack,
+            lambda,
+            issuer,
+            provisioned,
+            functions,
+            sdk,
+            stop,
+            tasks,
+        })
+    }
+
+    pub fn api_url(&self) -> &str {
+        &self.api_url
+    }
+
+    pub fn dynamodb_endpoint(&self) -> &str {
+        self.dynamodb.endpoint()
+    }
+
+    pub fn queues_endpoint(&self) -> Option<&str> {
+        self.ministack.as_ref().map(Ministack::endpoint)
+    }
+
+    /// SDK configuration for DynamoDB clients of this stack.
+    pub fn dynamodb_sdk(&self) -> &aws_config::SdkConfig {
+        &self.sdk
+    }
+
+    pub fn lambda(&self) -> &Lambda {
+        &self.lambda
+    }
+
+    pub fn functions(&self) -> &[Function] {
+        &self.functions
+    }
+
+    /// Local names of provisioned resources by logical id (`Requests` → its queue URL).
+    pub fn resource(&self, name: &str) -> Option<String> {
+        self.provisioned.lookup(name)
+    }
+
+    pub fn queue_urls(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.provisioned.queue_urls
+    }
+
+    /// A token from the local issuer, as `local token` mints it.
+    pub fn token(&self, sub: &str, admin: bool) -> String {
+        self.issuer
+            .mint(sub, admin, Duration::from_secs(3_600))
+            .unwrap_or_default()
+    }
+
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
+    }
+
+    pub async fn invoke(&self, function: &str, payload: Vec<u8>) -> Result<Invoked, InvokeError> {
+        self.lambda.invoke(function, payload).await
+    }
+
+    /// Fires `function`'s schedule now.
+    pub async fn tick(&self, function: &str) -> Result<Invoked, InvokeError> {
+        Control {
+            lambda: self.lambda.clone(),
+            functions: self.functions.clone(),
+        }
+        .tick(function)
+        .await
+    }
+
+    /// Stops every task and child process.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(3), task).await;
+        }
+        self.lambda.retire_idle().await;
+        if let Some(m) = self.ministack {
+            m.stop().await;
+        }
+        self.dynamodb.stop().await;
+    }
+}
+
+async fn has_tables(client: &aws_sdk_dynamodb::Client) -> bool {
+    client
+        .list_tables()
+        .send()
+        .await
+        .is_ok_and(|t| !t.table_names().is_empty())
+}
+
+fn template_without_tables(template: &Template) -> Template {
+    Template {
+        parameters: template.parameters.clone(),
+        globals: template.globals.clone(),
+        resources: template
+            .resources
+            .iter()
+            .filter(|(_, r)| r.kind != "AWS::DynamoDB::Table")
+            .map(|(k, r)| {
+                (
+                    k.clone(),
+                    crate::template::Resource {
+                        kind: r.kind.clone(),
+                        properties: r.properties.clone(),
+                        metadata: r.metadata.clone(),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// Environment variables of a function as the stack resolves them (for `local env`).
+pub fn describe_env(config: &FunctionConfig) -> HashMap<String, String> {
+    config.env.iter().cloned().collect()
+}
