@@ -57,8 +57,10 @@ pub enum StackError {
 
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// The repository: `template.yaml`, `target/`, `.venv`.
+    /// The repository: `target/`, `.venv`.
     pub root: PathBuf,
+    /// The template to run; the repository's `template.yaml` by default.
+    pub template: PathBuf,
     pub host: IpAddr,
     /// The API's port; 0 picks a free one.
     pub api_port: u16,
@@ -88,6 +90,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             root: repository_root(),
+            template: repository_root().join("template.yaml"),
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             api_port: 0,
             dynamodb_port: 0,
@@ -178,7 +181,7 @@ async fn invoke_route(
 
 impl Stack {
     pub async fn start(options: Options) -> Result<Self, StackError> {
-        let template = Template::load(&options.root.join("template.yaml"))?;
+        let template = Template::load(&options.template)?;
         let functions = template.functions()?;
         let profile = if options.release { "release" } else { "debug" };
         let binary = |f: &Function| {

@@ -69,8 +69,21 @@ impl Stack {
         items
     }
 
-    /// An event stored with a known id.
     pub async fn seed_event(&self, id: &str) -> Event {
+        Seeder(&self.store).event(id).await
+    }
+
+    pub async fn seed_session(&self, event: EventId, id: &str, rows: i64, seats_per_row: i64) -> Session {
+        Seeder(&self.store).session(event, id, rows, seats_per_row).await
+    }
+}
+
+/// Seeds the catalog through any store, with known ids (those the events/ files name).
+pub struct Seeder<'a, C: Catalog>(pub &'a C);
+
+impl<C: Catalog> Seeder<'_, C> {
+    /// An event stored with a known id.
+    pub async fn event(&self, id: &str) -> Event {
         let mut event = Event::create(
             NewEvent {
                 name: "Rock in Rio 2027".into(),
@@ -82,13 +95,13 @@ impl Stack {
         )
         .unwrap();
         event.id = id.parse().unwrap();
-        self.store.put_event(&event).await.unwrap();
+        self.0.put_event(&event).await.unwrap();
         event
     }
 
     /// A session on sale now, with a numbered sector `plateia` (rows × seats) and a general
     /// admission sector `pista` (2,000 places).
-    pub async fn seed_session(
+    pub async fn session(
         &self,
         event: EventId,
         id: &str,
@@ -124,7 +137,7 @@ impl Stack {
         };
         let mut session = Session::create(event, new, now).unwrap();
         session.id = id.parse::<SessionId>().unwrap();
-        self.store.put_session(&session).await.unwrap();
+        self.0.put_session(&session).await.unwrap();
         session
     }
 }

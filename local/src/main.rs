@@ -1,0 +1,208 @@
+//! `local`: the bilheteria stack on loopback without Docker or an AWS account.
+
+use std::{path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::{Parser, Subcommand};
+use local::{
+    dynamodb::Storage,
+    issuer::{ISSUER, Issuer},
+    lambda::{Invoked, Logs},
+    seed::seed,
+    stack::{Options, Stack},
+    template::repository_root,
+};
+
+#[derive(Parser)]
+#[command(name = "local", about = "Runs bilheteria on this machine: API, functions, DynamoDB, SQS, EventBridge")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    dev: DevArgs,
+}
+
+#[derive(clap::Args, Clone)]
+struct DevArgs {
+    /// The API's address.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// The API's port.
+    #[arg(long, default_value_t = 3000)]
+    port: u16,
+    /// DynamoDB's port.
+    #[arg(long, default_value_t = 8000)]
+    dynamodb_port: u16,
+    /// ministack's (SQS, EventBridge) port.
+    #[arg(long, default_value_t = 4566)]
+    queues_port: u16,
+    /// Keep DynamoDB in memory instead of `.local/dynamodb.sqlite`.
+    #[arg(long)]
+    memory: bool,
+    /// Skip the demo catalog.
+    #[arg(long)]
+    no_seed: bool,
+    /// Run release builds of the functions.
+    #[arg(long)]
+    release: bool,
+    /// The most processes one function runs at once.
+    #[arg(long, default_value_t = 8)]
+    max_instances: usize,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Starts everything and serves the API until Ctrl-C (the default).
+    Dev(DevArgs),
+    /// Mints a token from the local issuer.
+    Token {
+        #[arg(long)]
+        sub: String,
+        /// In the `admin` group.
+        #[arg(long)]
+        admin: bool,
+        /// Seconds the token is valid.
+        #[arg(long, default_value_t = 3_600)]
+        ttl: u64,
+    },
+    /// Invokes a function with an event file and prints its response, like `sam local invoke`.
+    Invoke {
+        /// The function's logical id in template.yaml, e.g. GetEventFunction.
+        function: String,
+        #[arg(long)]
+        event: PathBuf,
+        /// The running stack to invoke through; without one, an in-memory stack is started.
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        api: String,
+        #[arg(long)]
+        release: bool,
+    },
+    /// Fires a function's schedule now on the running stack.
+    Tick {
+        function: String,
+        #[arg(long, default_value = "http://127.0.0.1:3000")]
+        api: String,
+    },
+}
+
+fn state_dir() -> PathBuf {
+    repository_root().join(".local")
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => dev(cli.dev).await,
+        Some(Command::Dev(args)) => dev(args).await,
+        Some(Command::Token { sub, admin, ttl }) => token(&sub, admin, ttl),
+        Some(Command::Invoke { function, event, api, release }) => invoke(&function, &event, &api, release).await,
+        Some(Command::Tick { function, api }) => post_and_print(&format!("{api}/_local/tick/{function}"), Vec::new()).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("local: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Fallible = Result<(), Box<dyn std::error::Error>>;
+
+fn token(sub: &str, admin: bool, ttl: u64) -> Fallible {
+    let issuer = Issuer::load_or_create(&state_dir().join("issuer.key"), ISSUER)?;
+    println!("{}", issuer.mint(sub, admin, Duration::from_secs(ttl))?);
+    Ok(())
+}
+
+async fn dev(args: DevArgs) -> Fallible {
+    let storage = if args.memory { Storage::Memory } else { Storage::File(state_dir().join("dynamodb.sqlite")) };
+    if let Storage::File(path) = &storage {
+        std::fs::create_dir_all(path.parent().unwrap_or(&state_dir()))?;
+    }
+    let options = Options {
+        host: args.host,
+        api_port: args.port,
+        dynamodb_port: args.dynamodb_port,
+        queues_port: args.queues_port,
+        storage: storage.clone(),
+        release: args.release,
+        schedules: true,
+        max_instances: args.max_instances,
+        logs: Logs::Print,
+        issuer_key: Some(state_dir().join("issuer.key")),
+        ..Options::default()
+    };
+    let stack = Stack::start(options).await?;
+    let api = stack.api_url().to_owned();
+    println!("bilheteria is running on loopback");
+    println!("  API          {api}");
+    println!("  DynamoDB     {}  ({})", stack.dynamodb_endpoint(), match &storage {
+        Storage::Memory => "in memory".to_owned(),
+        Storage::File(p) => p.display().to_string(),
+    });
+    if let Some(queues) = stack.queues_endpoint() {
+        println!("  SQS, EventBridge  {queues}");
+    }
+    for (id, url) in stack.queue_urls() {
+        println!("  queue {id}  {url}");
+    }
+    println!("  functions    {} ({} build)", stack.functions().len(), if args.release { "release" } else { "debug" });
+    if !args.no_seed {
+        match seed(&api, &stack.token("organiser", true)).await {
+            Ok(Some(event)) => println!("  demo event   {api}/events/{event}"),
+            Ok(None) => println!("  demo event   (the catalog already has events)"),
+            Err(e) => eprintln!("local: {e}"),
+        }
+    }
+    println!("Tokens: cargo run -q -p local -- token --sub alice [--admin]. Ctrl-C stops everything.");
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    println!("stopping");
+    stack.stop().await;
+    Ok(())
+}
+
+async fn post_and_print(url: &str, body: Vec<u8>) -> Fallible {
+    let resp = reqwest::Client::new().post(url).body(body).send().await.map_err(|e| format!("{url}: {e} (is `make dev` running?)"))?;
+    let status = resp.status();
+    let failed = resp.headers().contains_key("x-amz-function-error");
+    let text = resp.text().await?;
+    println!("{}", pretty(text.as_bytes()));
+    if !status.is_success() || failed {
+        return Err(format!("{url}: {status}{}", if failed { " (function error)" } else { "" }).into());
+    }
+    Ok(())
+}
+
+fn pretty(bytes: &[u8]) -> String {
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| String::from_utf8_lossy(bytes).into_owned())
+}
+
+async fn invoke(function: &str, event: &PathBuf, api: &str, release: bool) -> Fallible {
+    let payload = std::fs::read(event).map_err(|e| format!("{}: {e}", event.display()))?;
+    serde_json::from_slice::<serde_json::Value>(&payload).map_err(|e| format!("{} is not JSON: {e}", event.display()))?;
+    let running = reqwest::Client::new().post(format!("{api}/_local/invoke/")).send().await.is_ok();
+    if running {
+        return post_and_print(&format!("{api}/_local/invoke/{function}"), payload).await;
+    }
+    let queues = repository_root().join(".venv/bin/ministack").is_file();
+    let stack = Stack::start(Options { release, queues, logs: Logs::Print, ..Options::default() }).await?;
+    let result = stack.invoke(function, payload).await;
+    stack.stop().await;
+    match result? {
+        Invoked::Response(body) => println!("{}", pretty(&body)),
+        Invoked::FunctionError(error) => {
+            println!("{}", serde_json::to_string_pretty(&error)?);
+            return Err("the function returned an error".into());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The local stack driven as a client drives it: over HTTP through the API Gateway emulator,
+//! with tokens from the local issuer, the real function binaries behind it.
+
+mod support;
+
+use std::time::Duration;
+
+use bilheteria::store::DynamoStore;
+use local::{
+    lambda::Invoked,
+    stack::{Options, Stack},
+    template::repository_root,
+};
+use serde_json::{Value, json};
+
+async fn stack() -> Stack {
+    Stack::start(Options { queues: false, ..Options::default() }).await.expect("the local stack starts")
+}
+
+async fn call(method: reqwest::Method, url: String, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    let mut request = reqwest::Client::new().request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let resp = request.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_organiser_creates_a_catalog_and_a_customer_browses_it_over_http() {
+    let stack = stack().await;
+    let api = stack.api_url().to_owned();
+    let admin = stack.token("organiser", true);
+    let alice = stack.token("alice", false);
+    use reqwest::Method;
+
+    let event = json!({"name": "Coldplay", "venue": "Morumbi", "category": "show"});
+    let (status, event) = call(Method::POST, format!("{api}/events"), Some(&admin), Some(event)).await;
+    assert_eq!(status, 201, "{event}");
+    let event_id = event["id"].as_str().unwrap().to_owned();
+
+    let session = json!({
+        "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": "2030-09-10T18:00:00Z",
+        "sectors": [
+            {"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": 20, "seats_per_row": 30, "price": {"cents": 25000}},
+            {"code": "pista", "name": "Pista", "kind": "general_admission", "capacity": 2000, "price": {"cents": 18000}}
+        ]
+    });
+    let (status, session) = call(Method::POST, format!("{api}/events/{event_id}/sessions"), Some(&admin), Some(session)).await;
+    assert_eq!(status, 201, "{session}");
+    let session_id = session["id"].as_str().unwrap().to_owned();
+
+    let (status, list) = call(Method::GET, format!("{api}/events?limit=5"), None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["items"][0]["id"], event_id.as_str());
+
+    let (status, read) = call(Method::GET, format!("{api}/events/{event_id}"), Some(&alice), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(read["sessions"][0]["id"], session_id.as_str());
+
+    let (status, read) = call(Method::GET, format!("{api}/sessions/{session_id}"), None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(read["sectors"][0]["available"], 600);
+
+    let (status, map) = call(Method::GET, format!("{api}/sessions/{session_id}/sectors/plateia/seats"), None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(map["seats"].as_array().unwrap().len(), 600);
+    assert_eq!(map["seats"][599]["seat"], "T-30");
+
+    let (status, problem) = call(Method::POST, format!("{api}/events"), Some(&alice), Some(json!({}))).await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("FORBIDDEN")), "a customer is not an organiser");
+
+    let reports = stack.lambda().reports();
+    assert!(reports.iter().any(|r| r.init.is_some()), "cold starts report their Init Duration");
+    assert!(reports.iter().all(|r| r.max_memory_used_mb > 0));
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_authorizer_refuses_missing_bad_and_expired_tokens_as_api_gateway_does() {
+    let stack = stack().await;
+    let api = stack.api_url().to_owned();
+    let body = json!({"name": "Show", "venue": "Arena", "category": "show"});
+    let post = |token: Option<String>| {
+        let (url, body) = (format!("{api}/events"), body.clone());
+        async move { call(reqwest::Method::POST, url, token.as_deref(), Some(body)).await }
+    };
+    assert_eq!(post(None).await, (401, json!({"message": "Unauthorized"})));
+    let good = stack.token("organiser", true);
+    let (head, rest) = good.rsplit_once('.').unwrap();
+    let forged = format!("{head}.{}", rest.chars().rev().collect::<String>());
+    assert_eq!(post(Some(forged)).await.0, 401, "bad signature");
+    let now = chrono::Utc::now().timestamp();
+    let expired = stack.issuer().sign(&stack.issuer().claims("organiser", true, now - 7_200, now - 3_600)).unwrap();
+    assert_eq!(post(Some(expired)).await.0, 401, "expired");
+    let foreign = local::issuer::Issuer::random(local::issuer::ISSUER).mint("organiser", true, Duration::from_secs(60)).unwrap();
+    assert_eq!(post(Some(foreign)).await.0, 401, "another issuer's key");
+    assert_eq!(post(Some(good)).await.0, 201);
+
+    assert_eq!(call(reqwest::Method::GET, format!("{api}/nowhere"), None, None).await, (404, json!({"message": "Not Found"})));
+    assert_eq!(call(reqwest::Method::DELETE, format!("{api}/events"), None, None).await.0, 404, "no such method on the route");
+    let huge = "x".repeat(10 * 1024 * 1024 + 1);
+    let resp = reqwest::Client::new().post(format!("{api}/events")).body(huge).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 413, "over API Gateway's payload limit");
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn every_event_file_runs_through_its_real_binary() {
+    let stack = stack().await;
+    let store = DynamoStore::new(stack.dynamodb_sdk(), "Table");
+    let seeded = support::Seeder(&store);
+    let event = seeded.event("01JF000000000000000000EV01").await;
+    seeded.session(event.id, "01JF000000000000000000SE01", 20, 30).await;
+    for function in stack.functions().to_vec() {
+        let path = repository_root().join("events").join(format!("{}.json", function.crate_name()));
+        let payload = std::fs::read(&path).unwrap();
+        let Invoked::Response(body) = stack.invoke(&function.logical_id, payload).await.unwrap() else {
+            panic!("{} returned a function error", function.logical_id);
+        };
+        let response: Value = serde_json::from_slice(&body).unwrap();
+        let expected = if function.crate_name().starts_with("create-") { 201 } else { 200 };
+        assert_eq!(response["statusCode"], expected, "{}: {response}", path.display());
+    }
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_missing_binary_is_named_with_the_command_that_builds_it() {
+    let options = Options { queues: false, release: true, root: std::env::temp_dir(), ..Options::default() };
+    let err = Stack::start(options).await.err().expect("no binaries there").to_string();
+    assert!(err.contains("create-event") && err.contains("cargo build --workspace --release"), "{err}");
+}
