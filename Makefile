@@ -6,14 +6,25 @@ SHELL := /bin/bash
 VENV := .venv
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test check fmt lint-template tools python dev clean
+.PHONY: test fmt lint-template tools python dev cold-starts clean
+
+## dev: the whole system on loopback (API on http://127.0.0.1:3000), seeded; Ctrl-C stops it
+dev: tools
+	cargo build --workspace --bins
+	cargo run -q -p local -- dev $(ARGS)
 
 ## test: formatting, clippy, the template lint, then every test (what CI runs)
 test: tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(MAKE) --no-print-directory lint-template
+	cargo build --workspace --bins
 	cargo nextest run --workspace --no-fail-fast
+
+## cold-starts: median Init Duration of every function over 10 cold starts (release build)
+cold-starts: tools
+	cargo build --workspace --bins --release
+	cargo run -q --release -p local -- cold-starts --release --runs 10
 
 ## lint-template: cfn-lint and sam validate --lint on template.yaml
 lint-template: tools
@@ -23,12 +34,6 @@ lint-template: tools
 ## fmt: format the code
 fmt:
 	cargo fmt --all
-
-## dev: the local stack (arrives with the local stack's own command)
-dev:
-	@echo "make dev: the local stack (DynamoDB, SQS, EventBridge, API Gateway and Lambda emulators)"
-	@echo "is not built yet; 'make test' runs the functions against embedded DynamoDB today." >&2
-	@exit 2
 
 tools: $(VENV)/.installed
 	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt

@@ -50,10 +50,10 @@ impl Issuer {
             path: path.display().to_string(),
             source,
         };
-        if let Ok(text) = std::fs::read_to_string(path) {
-            if let Ok(secret) = STANDARD.decode(text.trim()) {
-                return Ok(Self::new(secret, issuer));
-            }
+        if let Ok(text) = std::fs::read_to_string(path)
+            && let Ok(secret) = STANDARD.decode(text.trim())
+        {
+            return Ok(Self::new(secret, issuer));
         }
         let fresh = Self::random(issuer);
         if let Some(dir) = path.parent() {

@@ -208,8 +208,16 @@ async fn next(State(api): State<Arc<RuntimeApi>>) -> Response {
         &pending.deadline_ms.to_string(),
     );
     set("lambda-runtime-invoked-function-arn", &api.function_arn);
-    let trace: String = pending.request_id.chars().filter(|c| *c != '-').take(24).collect();
-    let root = format!("Root=1-{:08x}-{trace};Sampled=0", chrono::Utc::now().timestamp());
+    let trace: String = pending
+        .request_id
+        .chars()
+        .filter(|c| *c != '-')
+        .take(24)
+        .collect();
+    let root = format!(
+        "Root=1-{:08x}-{trace};Sampled=0",
+        chrono::Utc::now().timestamp()
+    );
     set("lambda-runtime-trace-id", &root);
     set("content-type", "application/json");
     (StatusCode::OK, headers, pending.payload).into_response()

@@ -13,7 +13,10 @@ use local::{
 };
 
 #[derive(Parser)]
-#[command(name = "local", about = "Runs bilheteria on this machine: API, functions, DynamoDB, SQS, EventBridge")]
+#[command(
+    name = "local",
+    about = "Runs bilheteria on this machine: API, functions, DynamoDB, SQS, EventBridge"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
@@ -77,6 +80,14 @@ enum Command {
         #[arg(long)]
         release: bool,
     },
+    /// Cold-starts every function `--runs` times with its events/ file and prints, from the REPORT
+    /// lines, the median Init Duration and Duration and the binary's size.
+    ColdStarts {
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+        #[arg(long)]
+        release: bool,
+    },
     /// Fires a function's schedule now on the running stack.
     Tick {
         function: String,
@@ -96,8 +107,16 @@ async fn main() -> ExitCode {
         None => dev(cli.dev).await,
         Some(Command::Dev(args)) => dev(args).await,
         Some(Command::Token { sub, admin, ttl }) => token(&sub, admin, ttl),
-        Some(Command::Invoke { function, event, api, release }) => invoke(&function, &event, &api, release).await,
-        Some(Command::Tick { function, api }) => post_and_print(&format!("{api}/_local/tick/{function}"), Vec::new()).await,
+        Some(Command::Invoke {
+            function,
+            event,
+            api,
+            release,
+        }) => invoke(&function, &event, &api, release).await,
+        Some(Command::ColdStarts { runs, release }) => cold_starts(runs, release).await,
+        Some(Command::Tick { function, api }) => {
+            post_and_print(&format!("{api}/_local/tick/{function}"), Vec::new()).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -117,7 +136,11 @@ fn token(sub: &str, admin: bool, ttl: u64) -> Fallible {
 }
 
 async fn dev(args: DevArgs) -> Fallible {
-    let storage = if args.memory { Storage::Memory } else { Storage::File(state_dir().join("dynamodb.sqlite")) };
+    let storage = if args.memory {
+        Storage::Memory
+    } else {
+        Storage::File(state_dir().join("dynamodb.sqlite"))
+    };
     if let Storage::File(path) = &storage {
         std::fs::create_dir_all(path.parent().unwrap_or(&state_dir()))?;
     }
@@ -138,17 +161,25 @@ async fn dev(args: DevArgs) -> Fallible {
     let api = stack.api_url().to_owned();
     println!("bilheteria is running on loopback");
     println!("  API          {api}");
-    println!("  DynamoDB     {}  ({})", stack.dynamodb_endpoint(), match &storage {
-        Storage::Memory => "in memory".to_owned(),
-        Storage::File(p) => p.display().to_string(),
-    });
+    println!(
+        "  DynamoDB     {}  ({})",
+        stack.dynamodb_endpoint(),
+        match &storage {
+            Storage::Memory => "in memory".to_owned(),
+            Storage::File(p) => p.display().to_string(),
+        }
+    );
     if let Some(queues) = stack.queues_endpoint() {
         println!("  SQS, EventBridge  {queues}");
     }
     for (id, url) in stack.queue_urls() {
         println!("  queue {id}  {url}");
     }
-    println!("  functions    {} ({} build)", stack.functions().len(), if args.release { "release" } else { "debug" });
+    println!(
+        "  functions    {} ({} build)",
+        stack.functions().len(),
+        if args.release { "release" } else { "debug" }
+    );
     if !args.no_seed {
         match seed(&api, &stack.token("organiser", true)).await {
             Ok(Some(event)) => println!("  demo event   {api}/events/{event}"),
@@ -156,7 +187,9 @@ async fn dev(args: DevArgs) -> Fallible {
             Err(e) => eprintln!("local: {e}"),
         }
     }
-    println!("Tokens: cargo run -q -p local -- token --sub alice [--admin]. Ctrl-C stops everything.");
+    println!(
+        "Tokens: cargo run -q -p local -- token --sub alice [--admin]. Ctrl-C stops everything."
+    );
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
@@ -168,13 +201,22 @@ async fn dev(args: DevArgs) -> Fallible {
 }
 
 async fn post_and_print(url: &str, body: Vec<u8>) -> Fallible {
-    let resp = reqwest::Client::new().post(url).body(body).send().await.map_err(|e| format!("{url}: {e} (is `make dev` running?)"))?;
+    let resp = reqwest::Client::new()
+        .post(url)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e} (is `make dev` running?)"))?;
     let status = resp.status();
     let failed = resp.headers().contains_key("x-amz-function-error");
     let text = resp.text().await?;
     println!("{}", pretty(text.as_bytes()));
     if !status.is_success() || failed {
-        return Err(format!("{url}: {status}{}", if failed { " (function error)" } else { "" }).into());
+        return Err(format!(
+            "{url}: {status}{}",
+            if failed { " (function error)" } else { "" }
+        )
+        .into());
     }
     Ok(())
 }
@@ -188,13 +230,24 @@ fn pretty(bytes: &[u8]) -> String {
 
 async fn invoke(function: &str, event: &PathBuf, api: &str, release: bool) -> Fallible {
     let payload = std::fs::read(event).map_err(|e| format!("{}: {e}", event.display()))?;
-    serde_json::from_slice::<serde_json::Value>(&payload).map_err(|e| format!("{} is not JSON: {e}", event.display()))?;
-    let running = reqwest::Client::new().post(format!("{api}/_local/invoke/")).send().await.is_ok();
+    serde_json::from_slice::<serde_json::Value>(&payload)
+        .map_err(|e| format!("{} is not JSON: {e}", event.display()))?;
+    let running = reqwest::Client::new()
+        .post(format!("{api}/_local/invoke/"))
+        .send()
+        .await
+        .is_ok();
     if running {
         return post_and_print(&format!("{api}/_local/invoke/{function}"), payload).await;
     }
     let queues = repository_root().join(".venv/bin/ministack").is_file();
-    let stack = Stack::start(Options { release, queues, logs: Logs::Print, ..Options::default() }).await?;
+    let stack = Stack::start(Options {
+        release,
+        queues,
+        logs: Logs::Print,
+        ..Options::default()
+    })
+    .await?;
     let result = stack.invoke(function, payload).await;
     stack.stop().await;
     match result? {
@@ -203,6 +256,80 @@ async fn invoke(function: &str, event: &PathBuf, api: &str, release: bool) -> Fa
             println!("{}", serde_json::to_string_pretty(&error)?);
             return Err("the function returned an error".into());
         }
+    }
+    Ok(())
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+async fn cold_starts(runs: usize, release: bool) -> Fallible {
+    let queues = repository_root().join(".venv/bin/ministack").is_file();
+    let stack = Stack::start(Options {
+        release,
+        queues,
+        ..Options::default()
+    })
+    .await?;
+    let functions = stack.functions().to_vec();
+    for _ in 0..runs {
+        stack.lambda().retire_idle().await;
+        for function in &functions {
+            let event = repository_root()
+                .join("events")
+                .join(format!("{}.json", function.crate_name()));
+            let payload = std::fs::read(&event).map_err(|e| format!("{}: {e}", event.display()))?;
+            stack.invoke(&function.logical_id, payload).await?;
+        }
+    }
+    let reports = stack.lambda().reports();
+    let sizes: std::collections::HashMap<String, u64> = stack
+        .lambda()
+        .functions()
+        .map(|f| {
+            (
+                f.name.clone(),
+                std::fs::metadata(&f.binary).map_or(0, |m| m.len()),
+            )
+        })
+        .collect();
+    stack.stop().await;
+    println!(
+        "{runs} cold starts each, {} build",
+        if release { "release" } else { "debug" }
+    );
+    println!(
+        "{:<26} {:>10} {:>16} {:>14} {:>10}",
+        "function", "size (KB)", "init p50 (ms)", "duration p50", "max mem"
+    );
+    for function in &functions {
+        let mine: Vec<_> = reports
+            .iter()
+            .filter(|r| r.function == function.logical_id)
+            .collect();
+        let init = median(
+            mine.iter()
+                .filter_map(|r| r.init)
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .collect(),
+        );
+        let duration = median(
+            mine.iter()
+                .map(|r| r.duration.as_secs_f64() * 1000.0)
+                .collect(),
+        );
+        let memory = mine.iter().map(|r| r.max_memory_used_mb).max().unwrap_or(0);
+        let size = sizes.get(&function.logical_id).copied().unwrap_or(0) / 1024;
+        println!(
+            "{:<26} {size:>10} {init:>16.2} {duration:>11.2} ms {memory:>7} MB",
+            function.logical_id
+        );
     }
     Ok(())
 }

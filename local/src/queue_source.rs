@@ -98,20 +98,21 @@ async fn poll_once(mapping: &QueueMapping, sqs: &aws_sdk_sqs::Client, lambda: &L
                 .ok()
         })
         .collect();
-    if !entries.is_empty() {
-        if let Err(e) = sqs
-            .delete_message_batch()
-            .queue_url(&mapping.queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-        {
-            eprintln!(
-                "[sqs] delete from {} failed: {}",
-                mapping.queue_url,
-                aws_sdk_sqs::error::DisplayErrorContext(e)
-            );
-        }
+    if entries.is_empty() {
+        return;
+    }
+    let deleted = sqs
+        .delete_message_batch()
+        .queue_url(&mapping.queue_url)
+        .set_entries(Some(entries))
+        .send()
+        .await;
+    if let Err(e) = deleted {
+        eprintln!(
+            "[sqs] delete from {} failed: {}",
+            mapping.queue_url,
+            aws_sdk_sqs::error::DisplayErrorContext(e)
+        );
     }
 }
 

@@ -14,10 +14,20 @@ use local::{
 use serde_json::{Value, json};
 
 async fn stack() -> Stack {
-    Stack::start(Options { queues: false, ..Options::default() }).await.expect("the local stack starts")
+    Stack::start(Options {
+        queues: false,
+        ..Options::default()
+    })
+    .await
+    .expect("the local stack starts")
 }
 
-async fn call(method: reqwest::Method, url: String, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+async fn call(
+    method: reqwest::Method,
+    url: String,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut request = reqwest::Client::new().request(method, url);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -39,7 +49,13 @@ async fn an_organiser_creates_a_catalog_and_a_customer_browses_it_over_http() {
     use reqwest::Method;
 
     let event = json!({"name": "Coldplay", "venue": "Morumbi", "category": "show"});
-    let (status, event) = call(Method::POST, format!("{api}/events"), Some(&admin), Some(event)).await;
+    let (status, event) = call(
+        Method::POST,
+        format!("{api}/events"),
+        Some(&admin),
+        Some(event),
+    )
+    .await;
     assert_eq!(status, 201, "{event}");
     let event_id = event["id"].as_str().unwrap().to_owned();
 
@@ -50,7 +66,13 @@ async fn an_organiser_creates_a_catalog_and_a_customer_browses_it_over_http() {
             {"code": "pista", "name": "Pista", "kind": "general_admission", "capacity": 2000, "price": {"cents": 18000}}
         ]
     });
-    let (status, session) = call(Method::POST, format!("{api}/events/{event_id}/sessions"), Some(&admin), Some(session)).await;
+    let (status, session) = call(
+        Method::POST,
+        format!("{api}/events/{event_id}/sessions"),
+        Some(&admin),
+        Some(session),
+    )
+    .await;
     assert_eq!(status, 201, "{session}");
     let session_id = session["id"].as_str().unwrap().to_owned();
 
@@ -58,24 +80,55 @@ async fn an_organiser_creates_a_catalog_and_a_customer_browses_it_over_http() {
     assert_eq!(status, 200);
     assert_eq!(list["items"][0]["id"], event_id.as_str());
 
-    let (status, read) = call(Method::GET, format!("{api}/events/{event_id}"), Some(&alice), None).await;
+    let (status, read) = call(
+        Method::GET,
+        format!("{api}/events/{event_id}"),
+        Some(&alice),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(read["sessions"][0]["id"], session_id.as_str());
 
-    let (status, read) = call(Method::GET, format!("{api}/sessions/{session_id}"), None, None).await;
+    let (status, read) = call(
+        Method::GET,
+        format!("{api}/sessions/{session_id}"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(read["sectors"][0]["available"], 600);
 
-    let (status, map) = call(Method::GET, format!("{api}/sessions/{session_id}/sectors/plateia/seats"), None, None).await;
+    let (status, map) = call(
+        Method::GET,
+        format!("{api}/sessions/{session_id}/sectors/plateia/seats"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(map["seats"].as_array().unwrap().len(), 600);
     assert_eq!(map["seats"][599]["seat"], "T-30");
 
-    let (status, problem) = call(Method::POST, format!("{api}/events"), Some(&alice), Some(json!({}))).await;
-    assert_eq!((status, problem["code"].as_str()), (403, Some("FORBIDDEN")), "a customer is not an organiser");
+    let (status, problem) = call(
+        Method::POST,
+        format!("{api}/events"),
+        Some(&alice),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (403, Some("FORBIDDEN")),
+        "a customer is not an organiser"
+    );
 
     let reports = stack.lambda().reports();
-    assert!(reports.iter().any(|r| r.init.is_some()), "cold starts report their Init Duration");
+    assert!(
+        reports.iter().any(|r| r.init.is_some()),
+        "cold starts report their Init Duration"
+    );
     assert!(reports.iter().all(|r| r.max_memory_used_mb > 0));
     stack.stop().await;
 }
@@ -95,17 +148,44 @@ async fn the_authorizer_refuses_missing_bad_and_expired_tokens_as_api_gateway_do
     let forged = format!("{head}.{}", rest.chars().rev().collect::<String>());
     assert_eq!(post(Some(forged)).await.0, 401, "bad signature");
     let now = chrono::Utc::now().timestamp();
-    let expired = stack.issuer().sign(&stack.issuer().claims("organiser", true, now - 7_200, now - 3_600)).unwrap();
+    let expired = stack
+        .issuer()
+        .sign(
+            &stack
+                .issuer()
+                .claims("organiser", true, now - 7_200, now - 3_600),
+        )
+        .unwrap();
     assert_eq!(post(Some(expired)).await.0, 401, "expired");
-    let foreign = local::issuer::Issuer::random(local::issuer::ISSUER).mint("organiser", true, Duration::from_secs(60)).unwrap();
+    let foreign = local::issuer::Issuer::random(local::issuer::ISSUER)
+        .mint("organiser", true, Duration::from_secs(60))
+        .unwrap();
     assert_eq!(post(Some(foreign)).await.0, 401, "another issuer's key");
     assert_eq!(post(Some(good)).await.0, 201);
 
-    assert_eq!(call(reqwest::Method::GET, format!("{api}/nowhere"), None, None).await, (404, json!({"message": "Not Found"})));
-    assert_eq!(call(reqwest::Method::DELETE, format!("{api}/events"), None, None).await.0, 404, "no such method on the route");
+    assert_eq!(
+        call(reqwest::Method::GET, format!("{api}/nowhere"), None, None).await,
+        (404, json!({"message": "Not Found"}))
+    );
+    assert_eq!(
+        call(reqwest::Method::DELETE, format!("{api}/events"), None, None)
+            .await
+            .0,
+        404,
+        "no such method on the route"
+    );
     let huge = "x".repeat(10 * 1024 * 1024 + 1);
-    let resp = reqwest::Client::new().post(format!("{api}/events")).body(huge).send().await.unwrap();
-    assert_eq!(resp.status().as_u16(), 413, "over API Gateway's payload limit");
+    let resp = reqwest::Client::new()
+        .post(format!("{api}/events"))
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        413,
+        "over API Gateway's payload limit"
+    );
     stack.stop().await;
 }
 
@@ -115,23 +195,68 @@ async fn every_event_file_runs_through_its_real_binary() {
     let store = DynamoStore::new(stack.dynamodb_sdk(), "Table");
     let seeded = support::Seeder(&store);
     let event = seeded.event("01JF000000000000000000EV01").await;
-    seeded.session(event.id, "01JF000000000000000000SE01", 20, 30).await;
+    seeded
+        .session(event.id, "01JF000000000000000000SE01", 20, 30)
+        .await;
     for function in stack.functions().to_vec() {
-        let path = repository_root().join("events").join(format!("{}.json", function.crate_name()));
+        let path = repository_root()
+            .join("events")
+            .join(format!("{}.json", function.crate_name()));
         let payload = std::fs::read(&path).unwrap();
-        let Invoked::Response(body) = stack.invoke(&function.logical_id, payload).await.unwrap() else {
+        let Invoked::Response(body) = stack.invoke(&function.logical_id, payload).await.unwrap()
+        else {
             panic!("{} returned a function error", function.logical_id);
         };
         let response: Value = serde_json::from_slice(&body).unwrap();
-        let expected = if function.crate_name().starts_with("create-") { 201 } else { 200 };
-        assert_eq!(response["statusCode"], expected, "{}: {response}", path.display());
+        let expected = if function.crate_name().starts_with("create-") {
+            201
+        } else {
+            200
+        };
+        assert_eq!(
+            response["statusCode"],
+            expected,
+            "{}: {response}",
+            path.display()
+        );
     }
     stack.stop().await;
 }
 
 #[tokio::test]
 async fn a_missing_binary_is_named_with_the_command_that_builds_it() {
-    let options = Options { queues: false, release: true, root: std::env::temp_dir(), ..Options::default() };
-    let err = Stack::start(options).await.err().expect("no binaries there").to_string();
-    assert!(err.contains("create-event") && err.contains("cargo build --workspace --release"), "{err}");
+    let options = Options {
+        queues: false,
+        release: true,
+        root: std::env::temp_dir(),
+        ..Options::default()
+    };
+    let err = Stack::start(options)
+        .await
+        .err()
+        .expect("no binaries there")
+        .to_string();
+    assert!(
+        err.contains("create-event") && err.contains("cargo build --workspace --release"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_taken_port_is_reported_by_number() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let err = Stack::start(Options {
+        queues: false,
+        api_port: port,
+        ..Options::default()
+    })
+    .await
+    .err()
+    .expect("the port is taken");
+    let text = err.to_string();
+    assert!(
+        text.contains(&port.to_string()) && text.contains("taken"),
+        "{text}"
+    );
 }

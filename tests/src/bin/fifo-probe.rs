@@ -2,6 +2,7 @@
 //! `PROBE_LOG` (`<group> <body> <receive count> ok|failed|skipped`) and, like a FIFO consumer,
 //! stops at the first record it cannot handle and reports it and every later record as failures.
 //! A body starting with `fail-once` fails on its first receive; `poison` always fails.
+//! A Scheduled Event is logged as `schedule <detail-type> - ok`.
 
 use std::io::Write;
 
@@ -9,15 +10,30 @@ use lambda_http::lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::{Value, json};
 
 fn append(path: &str, line: &str) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     file.write_all(format!("{line}\n").as_bytes())
 }
 
 async fn handle(event: LambdaEvent<Value>, log: &str) -> Result<Value, Error> {
+    if let Some(kind) = event.payload["detail-type"].as_str() {
+        append(log, &format!("schedule {} - ok", kind.replace(' ', "-")))?;
+        return Ok(Value::Null);
+    }
     let mut failures = Vec::new();
     for record in event.payload["Records"].as_array().into_iter().flatten() {
-        let attribute = |name: &str| record["attributes"][name].as_str().unwrap_or("?").to_owned();
-        let (group, count) = (attribute("MessageGroupId"), attribute("ApproximateReceiveCount"));
+        let attribute = |name: &str| {
+            record["attributes"][name]
+                .as_str()
+                .unwrap_or("?")
+                .to_owned()
+        };
+        let (group, count) = (
+            attribute("MessageGroupId"),
+            attribute("ApproximateReceiveCount"),
+        );
         let body = record["body"].as_str().unwrap_or_default();
         let id = record["messageId"].clone();
         let outcome = if !failures.is_empty() {

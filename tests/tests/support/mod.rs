@@ -73,8 +73,16 @@ impl Stack {
         Seeder(&self.store).event(id).await
     }
 
-    pub async fn seed_session(&self, event: EventId, id: &str, rows: i64, seats_per_row: i64) -> Session {
-        Seeder(&self.store).session(event, id, rows, seats_per_row).await
+    pub async fn seed_session(
+        &self,
+        event: EventId,
+        id: &str,
+        rows: i64,
+        seats_per_row: i64,
+    ) -> Session {
+        Seeder(&self.store)
+            .session(event, id, rows, seats_per_row)
+            .await
     }
 }
 
