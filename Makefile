@@ -11,7 +11,7 @@ export SAM_CLI_TELEMETRY := 0
 ## dev: the whole system on loopback (API on http://127.0.0.1:3000), seeded; Ctrl-C stops it
 dev: tools
 	cargo build --workspace --bins
-	cargo run -q -p local -- dev $(ARGS)
+	target/debug/local dev $(ARGS)
 
 ## test: formatting, clippy, the template lint, then every test (what CI runs)
 test: tools
@@ -24,7 +24,7 @@ test: tools
 ## cold-starts: median Init Duration of every function over 10 cold starts (release build)
 cold-starts: tools
 	cargo build --workspace --bins --release
-	cargo run -q --release -p local -- cold-starts --release --runs 10
+	target/release/local cold-starts --release --runs 10
 
 ## lint-template: cfn-lint and sam validate --lint on template.yaml
 lint-template: tools

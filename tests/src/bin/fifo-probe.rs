@@ -2,7 +2,8 @@
 //! `PROBE_LOG` (`<group> <body> <receive count> ok|failed|skipped`) and, like a FIFO consumer,
 //! stops at the first record it cannot handle and reports it and every later record as failures.
 //! A body starting with `fail-once` fails on its first receive; `poison` always fails.
-//! A Scheduled Event is logged as `schedule <detail-type> - ok`.
+//! A Scheduled Event is logged as `schedule <detail-type> - ok`; `{"sleep_ms": n}` sleeps, then
+//! answers with its process id (for the runtime emulator's tests).
 
 use std::io::Write;
 
@@ -18,6 +19,10 @@ fn append(path: &str, line: &str) -> std::io::Result<()> {
 }
 
 async fn handle(event: LambdaEvent<Value>, log: &str) -> Result<Value, Error> {
+    if let Some(ms) = event.payload["sleep_ms"].as_u64() {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        return Ok(json!({ "pid": std::process::id() }));
+    }
     if let Some(kind) = event.payload["detail-type"].as_str() {
         append(log, &format!("schedule {} - ok", kind.replace(' ', "-")))?;
         return Ok(Value::Null);
