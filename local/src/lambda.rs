@@ -260,8 +260,9 @@ async fn init_error(State(api): State<Arc<RuntimeApi>>, body: Bytes) -> StatusCo
     StatusCode::ACCEPTED
 }
 
-fn request_id() -> String {
-    // Lambda's request ids are UUIDs; a ULID's 128 bits printed the same way.
+/// A fresh id in UUID form, as Lambda's request ids and EventBridge's event ids are.
+pub fn request_id() -> String {
+    // A ULID's 128 bits, printed as a UUID.
     let v = ulid::Ulid::generate().0;
     let h = format!("{v:032x}");
     format!(

@@ -23,11 +23,9 @@ pub fn rate(expression: &str) -> Option<Duration> {
 
 /// The event EventBridge Scheduler delivers for `function`'s schedule `name`.
 pub fn scheduled_event(function: &str, name: &str) -> Value {
-    let v = ulid::Ulid::generate().0;
-    let h = format!("{v:032x}");
     json!({
         "version": "0",
-        "id": format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]),
+        "id": crate::lambda::request_id(),
         "detail-type": "Scheduled Event",
         "source": "aws.events",
         "account": LOCAL_ACCOUNT,

@@ -3,7 +3,6 @@
 //! Lambda emulators running the real function binaries, queue mappings and schedules.
 
 use std::{
-    collections::HashMap,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     path::PathBuf,
     sync::Arc,
@@ -509,9 +508,4 @@ fn template_without_tables(template: &Template) -> Template {
             })
             .collect(),
     }
-}
-
-/// Environment variables of a function as the stack resolves them (for `local env`).
-pub fn describe_env(config: &FunctionConfig) -> HashMap<String, String> {
-    config.env.iter().cloned().collect()
 }
