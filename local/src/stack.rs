@@ -250,6 +250,15 @@ impl Stack {
         for (id, _) in template.tables()? {
             provisioned.values.entry(id.clone()).or_insert(id);
         }
+        // Parameters with no default (secrets asked for at deploy) get a local value.
+        for (name, parameter) in &template.parameters {
+            if parameter.get("Default").is_none() {
+                provisioned
+                    .values
+                    .entry(name.clone())
+                    .or_insert_with(|| local_parameter(name));
+            }
+        }
 
         let mut endpoints = vec![
             (
@@ -478,6 +487,11 @@ impl Stack {
         }
         self.dynamodb.stop().await;
     }
+}
+
+/// The local value of a template parameter that has no default: `local-<Name>`.
+pub fn local_parameter(name: &str) -> String {
+    format!("local-{name}")
 }
 
 async fn has_tables(client: &aws_sdk_dynamodb::Client) -> bool {

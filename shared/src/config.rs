@@ -2,10 +2,16 @@
 
 use std::env;
 
+use chrono::Duration;
+
+use crate::domain::{Party, TicketSigner};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
+    #[error("environment variable {0} is not valid: {1}")]
+    Invalid(&'static str, String),
 }
 
 #[derive(Clone, Debug)]
@@ -24,6 +30,46 @@ impl Config {
     /// The AWS SDK's own configuration chain: region, credentials and `AWS_ENDPOINT_URL_*`.
     pub async fn aws(&self) -> aws_config::SdkConfig {
         aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    }
+}
+
+/// What the purchase routes need besides the table.
+#[derive(Clone)]
+pub struct Sales {
+    /// How long a hold lasts (`HOLD_SECONDS`, default 600).
+    pub hold: Duration,
+    /// Signs ticket codes (`TICKET_SIGNING_KEY`).
+    pub signer: TicketSigner,
+    /// Authenticates the payment provider's webhook (`PAYMENT_WEBHOOK_SECRET`).
+    pub webhook_secret: Vec<u8>,
+    /// The seller on invoices (`SELLER_NAME`, `SELLER_TAX_ID`).
+    pub seller: Party,
+}
+
+impl Sales {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let hold = match env::var("HOLD_SECONDS").ok().filter(|v| !v.is_empty()) {
+            None => 600,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|s| (1..=86_400).contains(s))
+                .ok_or_else(|| {
+                    ConfigError::Invalid("HOLD_SECONDS", format!("`{v}` is not 1 to 86400 seconds"))
+                })?,
+        };
+        Ok(Self {
+            hold: Duration::seconds(hold),
+            signer: TicketSigner::new(required("TICKET_SIGNING_KEY")?.into_bytes()),
+            webhook_secret: required("PAYMENT_WEBHOOK_SECRET")?.into_bytes(),
+            seller: Party {
+                name: env::var("SELLER_NAME")
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| "bilheteria".into()),
+                tax_id: env::var("SELLER_TAX_ID").ok().filter(|v| !v.is_empty()),
+            },
+        })
     }
 }
 

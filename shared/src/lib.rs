@@ -4,5 +4,6 @@
 pub mod api;
 pub mod config;
 pub mod domain;
+pub mod payments;
 pub mod store;
 pub mod telemetry;

@@ -82,7 +82,12 @@ async fn a_session_stores_its_sectors_and_every_seat_free() {
         .seed_session(e.id, &SessionId::generate().to_string(), 12, 25)
         .await;
 
-    let stock = stack.store.session(session.id).await.unwrap().unwrap();
+    let stock = stack
+        .store
+        .session_stock(session.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stock.session, session);
     let plateia = SectorCode::try_from("plateia".to_string()).unwrap();
     let pista = SectorCode::try_from("pista".to_string()).unwrap();
@@ -111,7 +116,7 @@ async fn a_session_stores_its_sectors_and_every_seat_free() {
     assert!(
         stack
             .store
-            .session(SessionId::generate())
+            .session_stock(SessionId::generate())
             .await
             .unwrap()
             .is_none()

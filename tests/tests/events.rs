@@ -5,14 +5,15 @@ mod support;
 
 use std::{collections::BTreeSet, path::Path};
 
-use bilheteria::{api::catalog, store::DynamoStore};
+use bilheteria::{
+    api::{catalog, purchase},
+    payments::SimulatedProvider,
+    store::DynamoStore,
+};
 use lambda_http::Request;
 use local::template::{Template, repository_root};
 use serde_json::Value;
 use support::{Stack, outcome};
-
-const EVENT_ID: &str = "01JF000000000000000000EV01";
-const SESSION_ID: &str = "01JF000000000000000000SE01";
 
 /// The handler each function binary wires, by crate name.
 async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Value, Option<String>) {
@@ -25,12 +26,21 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "get-session" => catalog::get_session(req, store).await,
         "get-seat-map" => catalog::get_seat_map(req, store).await,
         "list-products" => catalog::list_products(req, store).await,
+        "hold-seats" => purchase::hold_seats(req, store, &support::sales()).await,
+        "set-products" => purchase::set_products(req, store).await,
+        "checkout" => purchase::checkout(req, store, &SimulatedProvider, &support::sales()).await,
+        "payment-webhook" => purchase::payment_webhook(req, store, &support::sales()).await,
+        "cancel-reservation" => purchase::cancel_reservation(req, store).await,
+        "get-reservation" => purchase::get_reservation(req, store).await,
+        "list-my-reservations" => purchase::list_my_reservations(req, store).await,
+        "list-my-tickets" => purchase::list_my_tickets(req, store).await,
+        "get-invoice" => purchase::get_invoice(req, store).await,
         other => panic!("no handler is known for function {other}"),
     })
 }
 
 fn expected_status(function: &str) -> u16 {
-    if function.starts_with("create-") {
+    if function.starts_with("create-") || function == "hold-seats" {
         201
     } else {
         200
@@ -52,8 +62,7 @@ async fn every_event_file_gets_its_status_from_its_function() {
     for function in functions {
         let name = crate_name(&function.code_uri);
         let stack = Stack::start().await;
-        let event = stack.seed_event(EVENT_ID).await;
-        stack.seed_session(event.id, SESSION_ID, 20, 30).await;
+        support::seed_for_event_file(&stack.store, name).await;
         let path = repository_root()
             .join("events")
             .join(format!("{name}.json"));

@@ -294,7 +294,7 @@ pub async fn create_session(
 pub async fn get_session(req: Request, catalog: &impl Catalog) -> Result<Response<Body>, ApiError> {
     let id: SessionId = path_id(&req, "id", "session")?;
     let stock = catalog
-        .session(id)
+        .session_stock(id)
         .await?
         .ok_or(ApiError::NotFound("session"))?;
     json(
@@ -326,7 +326,7 @@ pub async fn get_seat_map(
 ) -> Result<Response<Body>, ApiError> {
     let id: SessionId = path_id(&req, "id", "session")?;
     let stock = catalog
-        .session(id)
+        .session_stock(id)
         .await?
         .ok_or(ApiError::NotFound("session"))?;
     let code = path_param(&req, "sector").unwrap_or_default();

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 mod problem;
+pub mod purchase;
 mod request;
 mod response;
 

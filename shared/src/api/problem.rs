@@ -22,6 +22,15 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// Some of what was asked for is gone: `unavailable` names it (seats, sectors, a product).
+    #[error("{detail}")]
+    NotAvailable {
+        code: &'static str,
+        detail: String,
+        unavailable: Vec<String>,
+    },
+    #[error("the payment was declined: {reason}")]
+    PaymentDeclined { reason: String },
     #[error("the body is larger than {limit} bytes")]
     TooLarge { limit: usize },
     #[error("the body must be application/json")]
@@ -61,16 +70,29 @@ struct Problem<'a> {
     code: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unavailable: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
 }
 
 impl ApiError {
+    /// A 409 with a machine code.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::NotAvailable { .. } => StatusCode::CONFLICT,
+            ApiError::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -86,7 +108,8 @@ impl ApiError {
             ApiError::Unauthorized => "UNAUTHORIZED",
             ApiError::Forbidden => "FORBIDDEN",
             ApiError::NotFound(_) => "NOT_FOUND",
-            ApiError::Conflict { code, .. } => code,
+            ApiError::Conflict { code, .. } | ApiError::NotAvailable { code, .. } => code,
+            ApiError::PaymentDeclined { .. } => "PAYMENT_DECLINED",
             ApiError::TooLarge { .. } => "PAYLOAD_TOO_LARGE",
             ApiError::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::Invalid(_) => "INVALID_INPUT",
@@ -111,6 +134,14 @@ impl ApiError {
             code,
             field: match &self {
                 ApiError::Invalid(invalid) => Some(invalid.field.as_str()),
+                _ => None,
+            },
+            unavailable: match &self {
+                ApiError::NotAvailable { unavailable, .. } => Some(unavailable.as_slice()),
+                _ => None,
+            },
+            reason: match &self {
+                ApiError::PaymentDeclined { reason } => Some(reason.as_str()),
                 _ => None,
             },
         };

@@ -16,6 +16,11 @@ macro_rules! ulid_id {
             pub fn generate() -> Self {
                 Self(Ulid::generate())
             }
+
+            /// The id's low bits: random, so good for spreading keys.
+            pub fn spread(&self) -> u128 {
+                self.0.random()
+            }
         }
 
         impl fmt::Display for $name {
@@ -48,6 +53,10 @@ ulid_id!(
 ulid_id!(
     /// A reservation: seats held, then paid, by one customer.
     ReservationId
+);
+ulid_id!(
+    /// A ticket: one seat or place of a confirmed reservation.
+    TicketId
 );
 
 #[cfg(test)]

@@ -3,17 +3,27 @@
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod invoice;
 pub mod money;
+pub mod payment;
 pub mod product;
+pub mod reservation;
 pub mod seat;
 pub mod sector;
 pub mod session;
+pub mod ticket;
 
 pub use error::Invalid;
 pub use event::{Event, EventCategory, NewEvent};
-pub use ids::{EventId, ProductId, ReservationId, SessionId};
+pub use ids::{EventId, ProductId, ReservationId, SessionId, TicketId};
+pub use invoice::{Invoice, Party};
 pub use money::{Currency, Money};
+pub use payment::{Charge, MethodKind, PaymentMethod, PaymentProvider};
 pub use product::{NewProduct, Product, ProductCategory};
+pub use reservation::{
+    HoldError, LineItem, PlaceTickets, ProductLine, Reservation, ReservationStatus, SeatTicket,
+};
 pub use seat::{Seat, SeatLabel, SeatState};
 pub use sector::{Sector, SectorCode, SectorLayout};
 pub use session::{NewSession, SaleWindow, Session};
+pub use ticket::{Ticket, TicketSigner};

@@ -36,6 +36,9 @@ pub struct Product {
     /// Units left; absent when the product is not stock-counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stock: Option<u32>,
+    /// Units sold with confirmed reservations: suggestions put the most bought first.
+    #[serde(default)]
+    pub sold: u32,
     pub created_at: DateTime<Utc>,
 }
 
@@ -62,6 +65,7 @@ impl Product {
             category: new.category,
             price,
             stock,
+            sold: 0,
             created_at: now,
         })
     }

@@ -5,7 +5,7 @@ use std::{collections::HashMap, time::Duration};
 use aws_sdk_dynamodb::{
     Client,
     operation::query::builders::QueryFluentBuilder,
-    types::{AttributeValue, PutRequest, WriteRequest},
+    types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest},
 };
 use futures::{StreamExt, TryStreamExt, stream};
 use serde::{Serialize, de::DeserializeOwned};
@@ -17,7 +17,7 @@ use super::{
 };
 use crate::domain::{Event, EventId, Product, Seat, SectorCode, Session, SessionId};
 
-type Attributes = HashMap<String, AttributeValue>;
+pub(super) type Attributes = HashMap<String, AttributeValue>;
 
 /// BatchWriteItem takes at most 25 requests.
 const BATCH: usize = 25;
@@ -28,14 +28,18 @@ const UNPROCESSED_ROUNDS: u32 = 8;
 
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
 impl DynamoStore {
     pub fn new(sdk: &aws_config::SdkConfig, table: &str) -> Self {
+        Self::from_client(Client::new(sdk), table)
+    }
+
+    pub fn from_client(client: Client, table: &str) -> Self {
         Self {
-            client: Client::new(sdk),
+            client,
             table: table.to_owned(),
         }
     }
@@ -49,7 +53,7 @@ impl DynamoStore {
     }
 
     /// Puts an item only if no item has its key.
-    async fn create<T: Serialize>(&self, item: &Item<T>) -> Result<(), StoreError> {
+    pub(super) async fn create<T: Serialize>(&self, item: &Item<T>) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -60,7 +64,7 @@ impl DynamoStore {
         Ok(())
     }
 
-    async fn get<T: DeserializeOwned>(
+    pub(super) async fn get<T: DeserializeOwned>(
         &self,
         pk: String,
         sk: &str,
@@ -69,6 +73,7 @@ impl DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
+            .consistent_read(true)
             .key(keys::PK, AttributeValue::S(pk))
             .key(keys::SK, AttributeValue::S(sk.to_owned()))
             .send()
@@ -79,12 +84,64 @@ impl DynamoStore {
         }
     }
 
-    fn query(&self) -> QueryFluentBuilder {
+    /// Items by key with BatchGetItem (strongly consistent), re-asking for unprocessed keys.
+    async fn get_many(&self, keys: Vec<(String, &str)>) -> Result<Vec<Attributes>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let wanted: Vec<Attributes> = chunk
+                .iter()
+                .map(|(pk, sk)| {
+                    HashMap::from([
+                        (keys::PK.to_owned(), AttributeValue::S(pk.clone())),
+                        (keys::SK.to_owned(), AttributeValue::S((*sk).to_owned())),
+                    ])
+                })
+                .collect();
+            let mut request = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(wanted))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Failed(Box::new(e)))?,
+            );
+            let mut round = 0;
+            while let Some(keys_and_attributes) = request.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, keys_and_attributes)
+                    .send()
+                    .await?;
+                found.extend(
+                    out.responses
+                        .and_then(|mut r| r.remove(&self.table))
+                        .unwrap_or_default(),
+                );
+                request = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .filter(|k| !k.keys.is_empty());
+                if request.is_some() {
+                    if round == UNPROCESSED_ROUNDS {
+                        return Err(StoreError::Unavailable("keys still unprocessed".into()));
+                    }
+                    tokio::time::sleep(backoff(round)).await;
+                    round += 1;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    pub(super) fn query(&self) -> QueryFluentBuilder {
         self.client.query().table_name(&self.table)
     }
 
     /// Every item a query matches, following its pages.
-    async fn query_all(&self, query: QueryFluentBuilder) -> Result<Vec<Attributes>, StoreError> {
+    pub(super) async fn query_all(
+        &self,
+        query: QueryFluentBuilder,
+    ) -> Result<Vec<Attributes>, StoreError> {
         Ok(query.into_paginator().items().send().try_collect().await?)
     }
 
@@ -139,22 +196,16 @@ impl DynamoStore {
 }
 
 /// Full-jitter exponential backoff: a random wait up to 25 ms × 2^round, capped at 1 s.
-fn backoff(round: u32) -> Duration {
+pub(super) fn backoff(round: u32) -> Duration {
     let ceiling = (25u64 << round.min(6)).min(1_000);
     Duration::from_millis(fastrand::u64(1..=ceiling))
 }
 
-fn data<T: DeserializeOwned>(items: Vec<Attributes>) -> Result<Vec<T>, StoreError> {
+pub(super) fn data<T: DeserializeOwned>(items: Vec<Attributes>) -> Result<Vec<T>, StoreError> {
     items
         .into_iter()
         .map(|item| Ok(serde_dynamo::from_item::<_, Item<T>>(item)?.data))
         .collect()
-}
-
-fn sk_of(item: &Attributes) -> &str {
-    item.get(keys::SK)
-        .and_then(|v| v.as_s().ok())
-        .map_or("", String::as_str)
 }
 
 impl Catalog for DynamoStore {
@@ -206,13 +257,13 @@ impl Catalog for DynamoStore {
                 available: capacity,
             };
             items.push(serde_dynamo::to_item(Item::new(
-                keys::session(session.id),
-                keys::sector_sk(&sector.code),
+                keys::sector(session.id, &sector.code),
+                keys::STOCK_SK,
                 stock,
             ))?);
             for seat in sector.layout.seats() {
                 items.push(serde_dynamo::to_item(Item::new(
-                    keys::seats(session.id, &sector.code),
+                    keys::sector(session.id, &sector.code),
                     keys::seat_sk(seat),
                     SeatItem::free(seat),
                 ))?);
@@ -227,29 +278,21 @@ impl Catalog for DynamoStore {
         self.create(&item).await
     }
 
-    async fn session(&self, id: SessionId) -> Result<Option<SessionStock>, StoreError> {
-        let items = self
-            .query_all(
-                self.query()
-                    .key_condition_expression("PK = :pk")
-                    .expression_attribute_values(":pk", AttributeValue::S(keys::session(id)))
-                    .consistent_read(true),
-            )
-            .await?;
-        let (sessions, sectors): (Vec<_>, Vec<_>) = items
-            .into_iter()
-            .partition(|i| sk_of(i) == keys::SESSION_SK);
-        let Some(session) = data::<Session>(sessions)?.pop() else {
+    async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
+        self.get(keys::session(id), keys::SESSION_SK).await
+    }
+
+    async fn session_stock(&self, id: SessionId) -> Result<Option<SessionStock>, StoreError> {
+        let Some(session) = self.session(id).await? else {
             return Ok(None);
         };
-        let sectors = sectors
-            .into_iter()
-            .filter(|i| sk_of(i).starts_with(keys::SECTOR_PREFIX))
+        let keys: Vec<(String, &str)> = session
+            .sectors
+            .iter()
+            .map(|s| (keys::sector(id, &s.code), keys::STOCK_SK))
             .collect();
-        let available = data::<SectorStock>(sectors)?
-            .into_iter()
-            .map(|s| (s.code, s.available))
-            .collect();
+        let stock: Vec<SectorStock> = data(self.get_many(keys).await?)?;
+        let available = stock.into_iter().map(|s| (s.code, s.available)).collect();
         Ok(Some(SessionStock { session, available }))
     }
 
@@ -276,10 +319,14 @@ impl Catalog for DynamoStore {
         let items = self
             .query_all(
                 self.query()
-                    .key_condition_expression("PK = :pk")
+                    .key_condition_expression("PK = :pk AND begins_with(SK, :seats)")
                     .expression_attribute_values(
                         ":pk",
-                        AttributeValue::S(keys::seats(session, sector)),
+                        AttributeValue::S(keys::sector(session, sector)),
+                    )
+                    .expression_attribute_values(
+                        ":seats",
+                        AttributeValue::S(keys::SEAT_PREFIX.to_owned()),
                     ),
             )
             .await?;
@@ -290,23 +337,22 @@ impl Catalog for DynamoStore {
     }
 
     async fn put_product(&self, product: &Product) -> Result<(), StoreError> {
-        self.create(&Item::new(
-            keys::event(product.event_id),
-            keys::product_sk(product.id),
-            product,
-        ))
-        .await
+        let item = Item::new(keys::product(product.id), keys::PRODUCT_SK, product).listed(
+            keys::products_of(product.event_id),
+            keys::product_list_sk(product.id),
+        );
+        self.create(&item).await
     }
 
     async fn products(&self, event: EventId) -> Result<Vec<Product>, StoreError> {
         let items = self
             .query_all(
                 self.query()
-                    .key_condition_expression("PK = :pk AND begins_with(SK, :products)")
-                    .expression_attribute_values(":pk", AttributeValue::S(keys::event(event)))
+                    .index_name(keys::GSI1)
+                    .key_condition_expression("GSI1PK = :pk")
                     .expression_attribute_values(
-                        ":products",
-                        AttributeValue::S(keys::PRODUCT_PREFIX.to_owned()),
+                        ":pk",
+                        AttributeValue::S(keys::products_of(event)),
                     ),
             )
             .await?;

@@ -3,7 +3,9 @@
 //! Seats are partitioned by session and sector, so a big sale spreads its writes over one
 //! partition key per sector instead of one per session.
 
-use crate::domain::{EventId, ProductId, SeatLabel, SectorCode, SessionId};
+use crate::domain::{
+    EventId, ProductId, ReservationId, SeatLabel, SectorCode, SessionId, TicketId,
+};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -24,11 +26,21 @@ pub fn event_list_sk(id: EventId) -> String {
     format!("EVENT#{id}")
 }
 
-pub fn product_sk(id: ProductId) -> String {
+/// A product is its own partition: buying add-ons of a big event does not pile onto one key.
+pub fn product(id: ProductId) -> String {
     format!("PRODUCT#{id}")
 }
 
-pub const PRODUCT_PREFIX: &str = "PRODUCT#";
+pub const PRODUCT_SK: &str = "PRODUCT";
+
+/// GSI1 partition of an event's products.
+pub fn products_of(event: EventId) -> String {
+    format!("EVENT#{event}#PRODUCTS")
+}
+
+pub fn product_list_sk(id: ProductId) -> String {
+    format!("PRODUCT#{id}")
+}
 
 pub fn session(id: SessionId) -> String {
     format!("SESSION#{id}")
@@ -41,20 +53,67 @@ pub fn sessions_of(event: EventId) -> String {
     format!("EVENT#{event}#SESSIONS")
 }
 
-pub fn sector_sk(code: &SectorCode) -> String {
-    format!("SECTOR#{code}")
-}
-
-pub const SECTOR_PREFIX: &str = "SECTOR#";
-
-pub fn seats(session: SessionId, sector: &SectorCode) -> String {
+/// A sector's partition: its stock item and every seat. Holds in one sector write here only.
+pub fn sector(session: SessionId, sector: &SectorCode) -> String {
     format!("SESSION#{session}#SECTOR#{sector}")
 }
+
+/// The sector's stock item: capacity and places available.
+pub const STOCK_SK: &str = "STOCK";
+
+pub const SEAT_PREFIX: &str = "SEAT#";
 
 /// Zero-padded so that a query returns seats row by row, in seat order.
 pub fn seat_sk(seat: SeatLabel) -> String {
     format!("SEAT#{:03}#{:03}", seat.row, seat.number)
 }
+
+pub fn reservation(id: ReservationId) -> String {
+    format!("RESERVATION#{id}")
+}
+
+pub const RESERVATION_SK: &str = "RESERVATION";
+pub const INVOICE_SK: &str = "INVOICE";
+pub const TICKET_PREFIX: &str = "TICKET#";
+
+pub fn ticket_sk(id: TicketId) -> String {
+    format!("TICKET#{id}")
+}
+
+/// GSI1 partition of a customer's reservations, newest first by id.
+pub fn reservations_of(customer: &str) -> String {
+    format!("CUSTOMER#{customer}#RESERVATIONS")
+}
+
+/// GSI1 partition of a customer's tickets.
+pub fn tickets_of(customer: &str) -> String {
+    format!("CUSTOMER#{customer}#TICKETS")
+}
+
+/// The per-customer ticket counter of a session (its own partition: no hot key).
+pub fn customer_limit(session: SessionId, customer: &str) -> String {
+    format!("SESSION#{session}#CUSTOMER#{customer}")
+}
+
+pub const LIMIT_SK: &str = "LIMIT";
+
+/// Shards of each expiry bucket: a flash sale's holds spread over this many GSI2 keys a minute.
+pub const EXPIRY_SHARDS: u32 = 8;
+
+/// GSI2 (sparse, only live holds): the minute a hold expires and a shard taken from its id.
+pub fn expiry(expires_at: i64, id: ReservationId) -> (String, String) {
+    let shard = (id.spread() % u128::from(EXPIRY_SHARDS)) as u32;
+    (
+        format!("EXPIRY#{}#{shard}", expires_at / 60),
+        format!("{expires_at:012}#{id}"),
+    )
+}
+
+pub fn idempotency(customer: &str, key: &str) -> String {
+    format!("IDEMPOTENCY#{customer}#{key}")
+}
+
+pub const IDEMPOTENCY_SK: &str = "IDEMPOTENCY";
 
 #[cfg(test)]
 mod tests {

@@ -7,11 +7,14 @@ mod dynamo;
 mod error;
 mod item;
 pub mod keys;
+mod reservations;
+pub mod transact;
 
 use std::{collections::BTreeMap, future::Future};
 
 pub use dynamo::DynamoStore;
 pub use error::StoreError;
+pub use reservations::{Claim, Refused, Reservations, StoredResponse, WriteError};
 
 use crate::domain::{Event, EventId, Product, Seat, SectorCode, Session, SessionId};
 
@@ -45,6 +48,11 @@ pub trait Catalog: Sync {
     fn put_session(&self, session: &Session)
     -> impl Future<Output = Result<(), StoreError>> + Send;
     fn session(
+        &self,
+        id: SessionId,
+    ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+    /// The session with each sector's places still available.
+    fn session_stock(
         &self,
         id: SessionId,
     ) -> impl Future<Output = Result<Option<SessionStock>, StoreError>> + Send;

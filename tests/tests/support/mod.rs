@@ -8,11 +8,13 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use bilheteria::{
     api::ApiError,
+    config::Sales,
     domain::{
-        Currency, Event, EventCategory, EventId, Money, NewEvent, NewSession, SaleWindow, Sector,
-        SectorLayout, Session, SessionId,
+        Currency, Event, EventCategory, EventId, Invoice, MethodKind, Money, NewEvent, NewSession,
+        Party, Product, ProductCategory, ProductId, Reservation, SaleWindow, Sector, SectorLayout,
+        Session, SessionId, TicketSigner, reservation::PaymentRecord,
     },
-    store::{Catalog, DynamoStore},
+    store::{Catalog, DynamoStore, Reservations},
 };
 use chrono::{Duration, Utc};
 use lambda_http::{Body, Request, Response};
@@ -51,22 +53,7 @@ impl Stack {
     /// Every item in the table as JSON, in a stable order: to assert that a refused request
     /// wrote nothing.
     pub async fn items(&self) -> Vec<Value> {
-        let items: Vec<HashMap<String, AttributeValue>> = self
-            .client
-            .scan()
-            .table_name(TABLE)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .unwrap();
-        let mut items: Vec<Value> = items
-            .into_iter()
-            .map(|item| serde_dynamo::from_item(item).unwrap())
-            .collect();
-        items.sort_by_key(Value::to_string);
-        items
+        items(&self.client).await
     }
 
     pub async fn seed_event(&self, id: &str) -> Event {
@@ -86,10 +73,127 @@ impl Stack {
     }
 }
 
+/// Every item in the table as JSON, in a stable order.
+pub async fn items(client: &Client) -> Vec<Value> {
+    let items: Vec<HashMap<String, AttributeValue>> = client
+        .scan()
+        .table_name(TABLE)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut items: Vec<Value> = items
+        .into_iter()
+        .map(|item| serde_dynamo::from_item(item).unwrap())
+        .collect();
+    items.sort_by_key(Value::to_string);
+    items
+}
+
+pub const EVENT_ID: &str = "01JF000000000000000000EV01";
+pub const SESSION_ID: &str = "01JF000000000000000000SE01";
+pub const RESERVATION_ID: &str = "01JF000000000000000000RS01";
+pub const PRODUCT_ID: &str = "01JF000000000000000000PR01";
+/// The customer the events/ files' claims name.
+pub const CUSTOMER: &str = "7d2c4e1a-5b3f-4c8d-9e6a-1f2b3c4d5e6f";
+pub const TICKET_KEY: &str = "local-TicketSigningKey";
+pub const WEBHOOK_SECRET: &str = "local-PaymentWebhookSecret";
+
+/// The sales settings the local stack gives the functions.
+pub fn sales() -> Sales {
+    Sales {
+        hold: Duration::seconds(600),
+        signer: TicketSigner::new(TICKET_KEY.as_bytes().to_vec()),
+        webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec(),
+        seller: Party {
+            name: "bilheteria".into(),
+            tax_id: None,
+        },
+    }
+}
+
+/// What each events/ file expects to find: the catalog, and the reservation it names in the
+/// state its route needs.
+pub async fn seed_for_event_file<S: Catalog + Reservations>(store: &S, function: &str) {
+    let seeder = Seeder(store);
+    let event = seeder.event(EVENT_ID).await;
+    let session = seeder.session(event.id, SESSION_ID, 20, 30).await;
+    seeder.product(event.id, PRODUCT_ID, Some(100)).await;
+    let needs_hold = [
+        "set-products",
+        "checkout",
+        "cancel-reservation",
+        "get-reservation",
+        "payment-webhook",
+        "get-invoice",
+        "list-my-tickets",
+        "list-my-reservations",
+    ];
+    if !needs_hold.contains(&function) {
+        return;
+    }
+    let held = seeder
+        .held(
+            &session,
+            RESERVATION_ID,
+            CUSTOMER,
+            &[("plateia", "A-1"), ("plateia", "A-2")],
+            &[("pista", 1)],
+        )
+        .await;
+    let now = Utc::now();
+    let amount = held.total().unwrap();
+    match function {
+        "payment-webhook" => {
+            let payment = PaymentRecord {
+                id: format!("pay_{}_pix", held.id).to_lowercase(),
+                method: MethodKind::Pix,
+                amount,
+                instructions: Some("000201".into()),
+            };
+            store.await_payment(&held, payment, now).await.unwrap();
+        }
+        "get-invoice" | "list-my-tickets" => {
+            let payment = PaymentRecord {
+                id: "pay_seed".into(),
+                method: MethodKind::Card,
+                amount,
+                instructions: None,
+            };
+            let tickets = sales().signer.issue(&held, now);
+            let invoice =
+                Invoice::for_reservation(&held, &sales().seller, amount, MethodKind::Card, now);
+            store
+                .confirm(&held, payment, &tickets, &invoice, now)
+                .await
+                .unwrap();
+        }
+        _ => {}
+    }
+}
+
 /// Seeds the catalog through any store, with known ids (those the events/ files name).
 pub struct Seeder<'a, C: Catalog>(pub &'a C);
 
 impl<C: Catalog> Seeder<'_, C> {
+    /// A product of `event` with a known id.
+    pub async fn product(&self, event: EventId, id: &str, stock: Option<u32>) -> Product {
+        let product = Product {
+            id: id.parse::<ProductId>().unwrap(),
+            event_id: event,
+            name: "Pipoca grande".into(),
+            category: ProductCategory::Food,
+            price: Money::price(2_800, Currency::BRL).unwrap(),
+            stock,
+            sold: 0,
+            created_at: Utc::now(),
+        };
+        self.0.put_product(&product).await.unwrap();
+        product
+    }
+
     /// An event stored with a known id.
     pub async fn event(&self, id: &str) -> Event {
         let mut event = Event::create(
@@ -221,6 +325,9 @@ pub fn request(
 
 /// A handler's response, with its error mapped as the function binaries map it.
 pub fn outcome(result: Result<Response<Body>, ApiError>) -> (u16, Value, Option<String>) {
+    if let Err(e @ (ApiError::Internal(_) | ApiError::Unavailable(_))) = &result {
+        eprintln!("handler failed: {e:?}");
+    }
     let resp = result.unwrap_or_else(ApiError::into_response);
     let content_type = resp
         .headers()
@@ -228,4 +335,38 @@ pub fn outcome(result: Result<Response<Body>, ApiError>) -> (u16, Value, Option<
         .map(|v| v.to_str().unwrap().to_owned());
     let body = serde_json::from_slice(resp.body().as_ref()).unwrap_or(Value::Null);
     (resp.status().as_u16(), body, content_type)
+}
+
+impl<C: Catalog + Reservations> Seeder<'_, C> {
+    /// A reservation with a known id, held now for `customer`.
+    pub async fn held(
+        &self,
+        session: &Session,
+        id: &str,
+        customer: &str,
+        seats: &[(&str, &str)],
+        places: &[(&str, i64)],
+    ) -> Reservation {
+        let now = Utc::now();
+        let seats = seats
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let places = places.iter().map(|(a, q)| (a.to_string(), *q)).collect();
+        let mut reservation = Reservation::plan_hold(
+            session,
+            customer,
+            seats,
+            places,
+            now,
+            Duration::seconds(600),
+        )
+        .unwrap();
+        reservation.id = id.parse().unwrap();
+        self.0
+            .hold(&reservation, session.max_tickets_per_customer, now)
+            .await
+            .unwrap();
+        reservation
+    }
 }

@@ -1,0 +1,23 @@
+//! `checkout` Lambda: wires configuration, the store and the route handler.
+
+use bilheteria::{
+    api,
+    api::purchase::checkout,
+    config::{Config, Sales},
+    payments::SimulatedProvider,
+    store::DynamoStore,
+    telemetry,
+};
+use lambda_http::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    let sales = Sales::from_env()?;
+    let store = DynamoStore::new(&config.aws().await, &config.table);
+    run(service_fn(|req| {
+        api::respond(req, |r| checkout(r, &store, &SimulatedProvider, &sales))
+    }))
+    .await
+}

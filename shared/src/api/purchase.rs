@@ -1,0 +1,657 @@
+//! Purchase routes: hold seats, add products, pay once, get tickets; cancel; read what you bought.
+
+use std::{collections::HashSet, time::Duration as StdDuration};
+
+use chrono::{DateTime, Utc};
+use lambda_http::{Body, Request, Response, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{ApiError, Identity, created, json, json_body, path_id, query_param};
+use crate::{
+    config::Sales,
+    domain::{
+        Charge, HoldError, Invalid, Invoice, PaymentMethod, PaymentProvider, Product, ProductId,
+        Reservation, ReservationId, ReservationStatus, SessionId, Ticket,
+        payment::{NoticeStatus, PaymentNotice, webhook_signature_is_valid},
+        reservation::PaymentRecord,
+    },
+    store::{Catalog, Claim, Page, Refused, Reservations, StoredResponse, WriteError},
+};
+
+use super::catalog::{DEFAULT_PAGE, MAX_PAGE};
+
+/// The header that makes a checkout safe to retry.
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+/// How long a retried checkout waits for the first one to finish before answering 409.
+const IN_FLIGHT_WAIT: StdDuration = StdDuration::from_secs(8);
+/// Add-ons suggested with a new hold.
+const SUGGESTIONS: usize = 5;
+
+fn customer(req: &Request) -> Result<Identity, ApiError> {
+    Identity::of(req).ok_or(ApiError::Unauthorized)
+}
+
+impl From<HoldError> for ApiError {
+    fn from(err: HoldError) -> Self {
+        match err {
+            HoldError::Invalid(invalid) => ApiError::Invalid(invalid),
+            HoldError::SaleClosed => {
+                ApiError::conflict("SALE_CLOSED", "the sale of this session is not open now")
+            }
+            HoldError::OverCustomerLimit { limit } => ApiError::conflict(
+                "LIMIT_EXCEEDED",
+                format!("a customer may have at most {limit} tickets for this session"),
+            ),
+        }
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(err: WriteError) -> Self {
+        match err {
+            WriteError::Store(e) => e.into(),
+            WriteError::Refused(Refused::Taken(seats)) => {
+                let unavailable: Vec<String> = seats
+                    .iter()
+                    .map(|(sector, seat)| format!("{sector}/{seat}"))
+                    .collect();
+                ApiError::NotAvailable {
+                    code: "SEATS_TAKEN",
+                    detail: format!("these seats are taken: {}", unavailable.join(", ")),
+                    unavailable,
+                }
+            }
+            WriteError::Refused(Refused::SoldOut(sectors)) => {
+                let unavailable: Vec<String> = sectors.iter().map(ToString::to_string).collect();
+                ApiError::NotAvailable {
+                    code: "SOLD_OUT",
+                    detail: format!("not enough places left in {}", unavailable.join(", ")),
+                    unavailable,
+                }
+            }
+            WriteError::Refused(Refused::LimitExceeded) => ApiError::conflict(
+                "LIMIT_EXCEEDED",
+                "this would pass your ticket limit for the session",
+            ),
+            WriteError::Refused(Refused::OutOfStock(product)) => ApiError::NotAvailable {
+                code: "OUT_OF_STOCK",
+                detail: format!("product {product} does not have that many left"),
+                unavailable: vec![product.to_string()],
+            },
+            WriteError::Refused(Refused::Changed) => ApiError::conflict(
+                "RESERVATION_CHANGED",
+                "the reservation changed meanwhile; read it and try again",
+            ),
+        }
+    }
+}
+
+/// A reservation as its owner sees it.
+#[derive(Serialize)]
+pub struct ReservationView<'a> {
+    #[serde(flatten)]
+    reservation: &'a Reservation,
+    total: Option<crate::domain::Money>,
+    tickets_count: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tickets: Option<&'a [Ticket]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suggested_products: Option<Vec<&'a Product>>,
+}
+
+impl<'a> ReservationView<'a> {
+    fn new(reservation: &'a Reservation) -> Self {
+        Self {
+            reservation,
+            total: reservation.total(),
+            tickets_count: reservation.tickets(),
+            tickets: None,
+            suggested_products: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeatBody {
+    sector: String,
+    seat: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlacesBody {
+    sector: String,
+    quantity: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HoldBody {
+    #[serde(default)]
+    seats: Vec<SeatBody>,
+    #[serde(default)]
+    places: Vec<PlacesBody>,
+}
+
+/// Products of the event that can still be bought, most bought first.
+fn suggestions(products: &[Product]) -> Vec<&Product> {
+    let mut available: Vec<&Product> = products.iter().filter(|p| p.stock != Some(0)).collect();
+    available.sort_by(|a, b| b.sold.cmp(&a.sold).then(a.created_at.cmp(&b.created_at)));
+    available.truncate(SUGGESTIONS);
+    available
+}
+
+/// `POST /sessions/{id}/holds`: holds seats and places in one transaction.
+pub async fn hold_seats<S: Catalog + Reservations>(
+    req: Request,
+    store: &S,
+    sales: &Sales,
+) -> Result<Response<Body>, ApiError> {
+    let me = customer(&req)?;
+    let session_id: SessionId = path_id(&req, "id", "session")?;
+    let body: HoldBody = json_body(&req)?;
+    let session = store
+        .session(session_id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
+    let now = Utc::now();
+    let seats = body.seats.into_iter().map(|s| (s.sector, s.seat)).collect();
+    let places = body
+        .places
+        .into_iter()
+        .map(|p| (p.sector, p.quantity))
+        .collect();
+    let reservation = Reservation::plan_hold(&session, &me.sub, seats, places, now, sales.hold)?;
+    store
+        .hold(&reservation, session.max_tickets_per_customer, now)
+        .await?;
+    let products = store.products(session.event_id).await?;
+    let mut view = ReservationView::new(&reservation);
+    view.suggested_products = Some(suggestions(&products));
+    created(&format!("/reservations/{}", reservation.id), &view)
+}
+
+/// The caller's reservation: 404 for anyone else's (an admin may read any).
+async fn own_reservation<S: Reservations>(
+    req: &Request,
+    store: &S,
+    admin_may: bool,
+) -> Result<(Identity, Reservation), ApiError> {
+    let me = customer(req)?;
+    let id: ReservationId = path_id(req, "id", "reservation")?;
+    let reservation = store
+        .reservation(id)
+        .await?
+        .ok_or(ApiError::NotFound("reservation"))?;
+    if reservation.customer != me.sub && !(admin_may && me.is_admin()) {
+        return Err(ApiError::NotFound("reservation"));
+    }
+    Ok((me, reservation))
+}
+
+fn still_held(reservation: &Reservation, now: DateTime<Utc>) -> Result<(), ApiError> {
+    match reservation.status {
+        ReservationStatus::Held if reservation.is_held_at(now) => Ok(()),
+        ReservationStatus::Held | ReservationStatus::Expired => Err(ApiError::conflict(
+            "HOLD_EXPIRED",
+            "the hold on these seats has expired",
+        )),
+        other => Err(ApiError::conflict(
+            "WRONG_STATE",
+            format!("the reservation is {}", status_word(other)),
+        )),
+    }
+}
+
+fn status_word(status: ReservationStatus) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProductItemBody {
+    product_id: String,
+    quantity: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProductsBody {
+    items: Vec<ProductItemBody>,
+}
+
+fn counted(products: &[Product]) -> HashSet<ProductId> {
+    products
+        .iter()
+        .filter(|p| p.stock.is_some())
+        .map(|p| p.id)
+        .collect()
+}
+
+/// `PUT /reservations/{id}/products`: the add-ons of a held reservation (quantity 0 removes).
+pub async fn set_products<S: Catalog + Reservations>(
+    req: Request,
+    store: &S,
+) -> Result<Response<Body>, ApiError> {
+    let (_, reservation) = own_reservation(&req, store, false).await?;
+    let body: ProductsBody = json_body(&req)?;
+    let now = Utc::now();
+    still_held(&reservation, now)?;
+    let wanted = body
+        .items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let id = item.product_id.parse::<ProductId>().map_err(|_| {
+                Invalid::new(format!("items[{i}].product_id"), "is not a product id")
+            })?;
+            Ok((id, item.quantity))
+        })
+        .collect::<Result<Vec<_>, Invalid>>()?;
+    let products = store.products(reservation.event_id).await?;
+    let lines = reservation.with_products(wanted, &products)?;
+    let updated = store
+        .set_products(&reservation, lines, &counted(&products), now)
+        .await?;
+    json(StatusCode::OK, &ReservationView::new(&updated))
+}
+
+/// `DELETE /reservations/{id}`: the owner gives a held reservation back; everything returns at once.
+pub async fn cancel_reservation<S: Catalog + Reservations>(
+    req: Request,
+    store: &S,
+) -> Result<Response<Body>, ApiError> {
+    let (_, reservation) = own_reservation(&req, store, false).await?;
+    still_held(&reservation, Utc::now())?;
+    let products = store.products(reservation.event_id).await?;
+    let cancelled = store
+        .cancel(&reservation, &counted(&products))
+        .await
+        .map_err(|e| match e {
+            WriteError::Refused(_) => {
+                ApiError::conflict("HOLD_EXPIRED", "the hold expired or changed meanwhile")
+            }
+            other => other.into(),
+        })?;
+    json(StatusCode::OK, &ReservationView::new(&cancelled))
+}
+
+/// `GET /reservations/{id}`: the owner's (or, for an admin, any) reservation, with its tickets.
+pub async fn get_reservation<S: Reservations>(
+    req: Request,
+    store: &S,
+) -> Result<Response<Body>, ApiError> {
+    let (_, reservation) = own_reservation(&req, store, true).await?;
+    let tickets = match reservation.status {
+        ReservationStatus::Confirmed => store.tickets(reservation.id).await?,
+        _ => Vec::new(),
+    };
+    let mut view = ReservationView::new(&reservation);
+    view.tickets = Some(&tickets);
+    json(StatusCode::OK, &view)
+}
+
+/// `GET /reservations/{id}/invoice`.
+pub async fn get_invoice<S: Reservations>(
+    req: Request,
+    store: &S,
+) -> Result<Response<Body>, ApiError> {
+    let (_, reservation) = own_reservation(&req, store, true).await?;
+    let invoice = store
+        .invoice(reservation.id)
+        .await?
+        .ok_or(ApiError::NotFound("invoice"))?;
+    json(StatusCode::OK, &invoice)
+}
+
+fn page_limit(req: &Request) -> Result<u32, ApiError> {
+    match query_param(req, "limit") {
+        None => Ok(DEFAULT_PAGE),
+        Some(raw) => {
+            let n: i64 = raw
+                .parse()
+                .map_err(|_| ApiError::Malformed("`limit` must be a whole number".into()))?;
+            Ok(u32::try_from(n)
+                .ok()
+                .filter(|n| (1..=MAX_PAGE).contains(n))
+                .ok_or_else(|| {
+                    Invalid::new("limit", format!("must be between 1 and {MAX_PAGE}"))
+                })?)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ListView<'a, T> {
+    items: &'a [T],
+    next: Option<&'a str>,
+}
+
+fn page<T: Serialize>(page: &Page<T>) -> Result<Response<Body>, ApiError> {
+    json(
+        StatusCode::OK,
+        &ListView {
+            items: &page.items,
+            next: page.next.as_deref(),
+        },
+    )
+}
+
+/// `GET /me/reservations`: newest first.
+pub async fn list_my_reservations<S: Reservations>(
+    req: Request,
+    store: &S,
+) -> Result<Response<Body>, ApiError> {
+    let me = customer(&req)?;
+    page(
+        &store
+            .reservations_of(&me.sub, page_limit(&req)?, query_param(&req, "next"))
+            .await?,
+    )
+}
+
+/// `GET /me/tickets`: newest first.
+pub async fn list_my_tickets<S: Reservations>(
+    req: Request,
+    store: &S,
+) -> Result<Response<Body>, ApiError> {
+    let me = customer(&req)?;
+    page(
+        &store
+            .tickets_of(&me.sub, page_limit(&req)?, query_param(&req, "next"))
+            .await?,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+enum PaymentBody {
+    Card { number: String },
+    Pix,
+    Boleto,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckoutBody {
+    payment: PaymentBody,
+}
+
+/// What paying produced: a response to store and send.
+fn stored(result: &Result<Response<Body>, ApiError>) -> Option<StoredResponse> {
+    match result {
+        Ok(resp) => Some(StoredResponse {
+            status: resp.status().as_u16(),
+            body: String::from_utf8_lossy(resp.body().as_ref()).into_owned(),
+        }),
+        // A fault changed nothing that a retry would not redo: do not pin it to the key.
+        Err(ApiError::Unavailable(_) | ApiError::Internal(_)) => None,
+        Err(e) => Some(StoredResponse {
+            status: e.status().as_u16(),
+            body: String::new(),
+        }),
+    }
+}
+
+fn replay(
+    stored: StoredResponse,
+    problem: impl FnOnce() -> ApiError,
+) -> Result<Response<Body>, ApiError> {
+    if stored.body.is_empty() && stored.status >= 400 {
+        return Err(problem());
+    }
+    Response::builder()
+        .status(stored.status)
+        .header("content-type", "application/json")
+        .header("idempotent-replayed", "true")
+        .body(Body::Text(stored.body))
+        .map_err(|e| ApiError::Internal(Box::new(e)))
+}
+
+/// `POST /reservations/{id}/checkout` with `Idempotency-Key`: pays once, whatever the retries.
+pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
+    req: Request,
+    store: &S,
+    provider: &P,
+    sales: &Sales,
+) -> Result<Response<Body>, ApiError> {
+    let me = customer(&req)?;
+    let key = req
+        .headers()
+        .get(IDEMPOTENCY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 128)
+        .ok_or_else(|| {
+            ApiError::Malformed("send an Idempotency-Key header (1 to 128 characters)".into())
+        })?
+        .to_owned();
+    let id: ReservationId = path_id(&req, "id", "reservation")?;
+    let body: CheckoutBody = json_body(&req)?;
+    let method = match body.payment {
+        PaymentBody::Card { number } => PaymentMethod::card(&number)?,
+        PaymentBody::Pix => PaymentMethod::Pix,
+        PaymentBody::Boleto => PaymentMethod::Boleto,
+    };
+    let hash = hex::encode(Sha256::digest(format!("{id}\n{method:?}").as_bytes()));
+    let started = std::time::Instant::now();
+    let mut wait = StdDuration::from_millis(50);
+    loop {
+        match store.claim(&me.sub, &key, &hash, Utc::now()).await? {
+            Claim::Fresh => break,
+            Claim::Mismatch => {
+                return Err(ApiError::Invalid(Invalid::new(
+                    "Idempotency-Key",
+                    "was used for a different request",
+                )));
+            }
+            Claim::Done(response) => {
+                let status = response.status;
+                return replay(response, || {
+                    ApiError::conflict(
+                        "REPLAYED_FAILURE",
+                        format!("this request already failed with status {status}"),
+                    )
+                });
+            }
+            Claim::InFlight if started.elapsed() < IN_FLIGHT_WAIT => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(StdDuration::from_millis(500));
+            }
+            Claim::InFlight => {
+                return Err(ApiError::conflict(
+                    "REQUEST_IN_FLIGHT",
+                    "the same request is still being handled",
+                ));
+            }
+        }
+    }
+    let result = pay(&me, id, method, store, provider, sales).await;
+    match stored(&result) {
+        Some(response) => store.settle(&me.sub, &key, &response).await?,
+        None => store.release(&me.sub, &key).await?,
+    }
+    result
+}
+
+async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
+    me: &Identity,
+    id: ReservationId,
+    method: PaymentMethod,
+    store: &S,
+    provider: &P,
+    sales: &Sales,
+) -> Result<Response<Body>, ApiError> {
+    let reservation = store
+        .reservation(id)
+        .await?
+        .filter(|r| r.customer == me.sub)
+        .ok_or(ApiError::NotFound("reservation"))?;
+    let now = Utc::now();
+    still_held(&reservation, now)?;
+    let amount = reservation
+        .total()
+        .ok_or_else(|| Invalid::new("reservation", "its prices cannot be added up"))?;
+    let charge = provider
+        .charge(&reservation, amount, &method)
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    match charge {
+        Charge::Declined { reason, .. } => Err(ApiError::PaymentDeclined { reason }),
+        Charge::Pending {
+            payment_id,
+            instructions,
+            ..
+        } => {
+            let payment = PaymentRecord {
+                id: payment_id,
+                method: method.kind(),
+                amount,
+                instructions: Some(instructions),
+            };
+            let pending = store
+                .await_payment(&reservation, payment, now)
+                .await
+                .map_err(|e| match e {
+                    WriteError::Refused(_) => {
+                        ApiError::conflict("HOLD_EXPIRED", "the hold expired or changed meanwhile")
+                    }
+                    other => other.into(),
+                })?;
+            json(StatusCode::ACCEPTED, &ReservationView::new(&pending))
+        }
+        Charge::Approved { payment_id } => {
+            let payment = PaymentRecord {
+                id: payment_id,
+                method: method.kind(),
+                amount,
+                instructions: None,
+            };
+            let (settled, tickets) = settle_paid(store, sales, reservation, payment).await?;
+            let mut view = ReservationView::new(&settled);
+            view.tickets = Some(&tickets);
+            let status = if settled.status == ReservationStatus::Confirmed {
+                StatusCode::OK
+            } else {
+                StatusCode::ACCEPTED
+            };
+            json(status, &view)
+        }
+    }
+}
+
+/// A paid reservation: confirmed with its tickets and invoice; paid after its hold lapsed, its
+/// seats are held again if nobody took them, or it becomes REFUND_REQUIRED.
+pub async fn settle_paid<S: Reservations>(
+    store: &S,
+    sales: &Sales,
+    mut reservation: Reservation,
+    payment: PaymentRecord,
+) -> Result<(Reservation, Vec<Ticket>), ApiError> {
+    for _ in 0..3 {
+        match reservation.status {
+            ReservationStatus::Confirmed => {
+                let tickets = store.tickets(reservation.id).await?;
+                return Ok((reservation, tickets));
+            }
+            ReservationStatus::RefundRequired | ReservationStatus::Cancelled => {
+                return Ok((reservation, Vec::new()));
+            }
+            _ => {}
+        }
+        let now = Utc::now();
+        let tickets = sales.signer.issue(&reservation, now);
+        let invoice = Invoice::for_reservation(
+            &reservation,
+            &sales.seller,
+            payment.amount,
+            payment.method,
+            now,
+        );
+        match store
+            .confirm(&reservation, payment.clone(), &tickets, &invoice, now)
+            .await
+        {
+            Ok(confirmed) => return Ok((confirmed, tickets)),
+            Err(WriteError::Refused(Refused::Taken(_))) => {
+                let reason = "paid after the hold expired, and the seats were sold to someone else";
+                match store
+                    .refund_required(&reservation, payment.clone(), reason)
+                    .await
+                {
+                    Ok(refund) => return Ok((refund, Vec::new())),
+                    Err(WriteError::Refused(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(WriteError::Refused(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        // Something changed it meanwhile (the sweep, a replay): read again and settle that.
+        reservation = store
+            .reservation(reservation.id)
+            .await?
+            .ok_or(ApiError::NotFound("reservation"))?;
+    }
+    Err(ApiError::conflict(
+        "RESERVATION_CHANGED",
+        "the reservation keeps changing; retry",
+    ))
+}
+
+/// `POST /payments/webhook`: the provider says a PIX or boleto payment was paid or failed.
+pub async fn payment_webhook<S: Reservations>(
+    req: Request,
+    store: &S,
+    sales: &Sales,
+) -> Result<Response<Body>, ApiError> {
+    let signature = req
+        .headers()
+        .get("x-bilheteria-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !webhook_signature_is_valid(&sales.webhook_secret, req.body().as_ref(), signature) {
+        return Err(ApiError::Unauthorized);
+    }
+    let notice: PaymentNotice = json_body(&req)?;
+    let reservation = store
+        .reservation(notice.reservation_id)
+        .await?
+        .ok_or(ApiError::NotFound("reservation"))?;
+    let Some(payment) = reservation
+        .payment
+        .clone()
+        .filter(|p| p.id == notice.payment_id)
+    else {
+        return Err(ApiError::conflict(
+            "UNKNOWN_PAYMENT",
+            "this payment is not the reservation's",
+        ));
+    };
+    let settled = match (notice.status, reservation.status) {
+        (NoticeStatus::Paid, ReservationStatus::PendingPayment | ReservationStatus::Expired) => {
+            settle_paid(store, sales, reservation, payment).await?.0
+        }
+        (NoticeStatus::Failed, ReservationStatus::PendingPayment) => {
+            match store.payment_failed(&reservation).await {
+                Ok(held) => held,
+                Err(WriteError::Refused(_)) => store
+                    .reservation(reservation.id)
+                    .await?
+                    .unwrap_or(reservation),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // A replay, or news about a reservation that has moved on: acknowledged, nothing changes.
+        _ => reservation,
+    };
+    json(
+        StatusCode::OK,
+        &serde_json::json!({ "reservation_id": settled.id, "status": settled.status }),
+    )
+}

@@ -1,0 +1,833 @@
+//! Reservations in DynamoDB: the one-transaction hold, add-on changes, cancellation,
+//! payment states and confirmation, each a single `TransactWriteItems`; and idempotency records.
+
+use std::{collections::HashSet, future::Future};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    DynamoStore, Page, StoreError, cursor,
+    dynamo::data,
+    item::Item,
+    keys,
+    transact::{Change, TransactError, create, n, s, transact},
+};
+use crate::domain::{
+    Invoice, PlaceTickets, ProductId, ProductLine, Reservation, ReservationId, ReservationStatus,
+    SeatLabel, SectorCode, Ticket, reservation::PaymentRecord,
+};
+
+/// Why the store refused a write: the state it found, not a fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// Seats someone else holds or bought.
+    Taken(Vec<(SectorCode, SeatLabel)>),
+    /// General-admission sectors without enough places left.
+    SoldOut(Vec<SectorCode>),
+    /// The customer's tickets for the session would pass the limit.
+    LimitExceeded,
+    /// An add-on without enough stock.
+    OutOfStock(ProductId),
+    /// The reservation changed since it was read (state, version or hold time).
+    Changed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("refused: {0:?}")]
+    Refused(Refused),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A stored response of an idempotent request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+/// What claiming an idempotency key found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// First use: go ahead.
+    Fresh,
+    /// The same request is being handled right now.
+    InFlight,
+    /// The same request was handled: here is its response.
+    Done(StoredResponse),
+    /// The key was used for a different request.
+    Mismatch,
+}
+
+pub trait Reservations: Sync {
+    /// Holds the reservation's seats and places: one transaction, all or nothing.
+    fn hold(
+        &self,
+        reservation: &Reservation,
+        limit: u8,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), WriteError>> + Send;
+    fn reservation(
+        &self,
+        id: ReservationId,
+    ) -> impl Future<Output = Result<Option<Reservation>, StoreError>> + Send;
+    /// Replaces the add-ons of a held reservation, moving stock of `counted` products.
+    fn set_products(
+        &self,
+        reservation: &Reservation,
+        lines: Vec<ProductLine>,
+        counted: &HashSet<ProductId>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
+    /// Cancels a held reservation: seats, places, add-on stock and the customer's count go back.
+    fn cancel(
+        &self,
+        reservation: &Reservation,
+        counted: &HashSet<ProductId>,
+    ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
+    /// Held → waiting for a PIX or boleto payment.
+    fn await_payment(
+        &self,
+        reservation: &Reservation,
+        payment: PaymentRecord,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
+    /// Waiting for payment → held again (the payment failed).
+    fn payment_failed(
+        &self,
+        reservation: &Reservation,
+    ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
+    /// Paid: seats sold, tickets and invoice written. A payment after the hold lapsed holds the
+    /// same seats again in the same transaction, if they are free.
+    fn confirm(
+        &self,
+        reservation: &Reservation,
+        payment: PaymentRecord,
+        tickets: &[Ticket],
+        invoice: &Invoice,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
+    /// Paid, but the seats are gone: the money must go back.
+    fn refund_required(
+        &self,
+        reservation: &Reservation,
+        payment: PaymentRecord,
+        reason: &str,
+    ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
+    /// A customer's reservations, newest first.
+    fn reservations_of(
+        &self,
+        customer: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Page<Reservation>, StoreError>> + Send;
+    /// A customer's tickets, newest first.
+    fn tickets_of(
+        &self,
+        customer: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Page<Ticket>, StoreError>> + Send;
+    fn tickets(
+        &self,
+        reservation: ReservationId,
+    ) -> impl Future<Output = Result<Vec<Ticket>, StoreError>> + Send;
+    fn invoice(
+        &self,
+        reservation: ReservationId,
+    ) -> impl Future<Output = Result<Option<Invoice>, StoreError>> + Send;
+
+    /// Claims `key` for the request with `hash` (kept a day).
+    fn claim(
+        &self,
+        customer: &str,
+        key: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+    /// Stores the response of a claimed key.
+    fn settle(
+        &self,
+        customer: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Lets a claimed key be used again (its request failed before changing anything).
+    fn release(
+        &self,
+        customer: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The stored reservation: the domain value, the hold's end in epoch seconds for conditions,
+/// and the sparse expiry index keys while it is live.
+#[derive(Debug, Serialize, Deserialize)]
+struct ReservationItem {
+    #[serde(flatten)]
+    reservation: Reservation,
+    hold_expires_at: i64,
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct IdempotencyItem {
+    request_hash: String,
+    state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    response: Option<StoredResponse>,
+    ttl: i64,
+}
+
+const DAY: i64 = 86_400;
+
+fn attribute<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    Ok(serde_dynamo::to_attribute_value(value)?)
+}
+
+fn status(value: ReservationStatus) -> Result<AttributeValue, StoreError> {
+    attribute(&value)
+}
+
+/// Tickets of each sector in a reservation: (sector, seats there, places there).
+fn per_sector(reservation: &Reservation) -> Vec<(SectorCode, u32, bool)> {
+    let mut sectors: Vec<(SectorCode, u32, bool)> = Vec::new();
+    for seat in &reservation.seats {
+        match sectors.iter_mut().find(|(c, _, _)| *c == seat.sector) {
+            Some((_, count, _)) => *count += 1,
+            None => sectors.push((seat.sector.clone(), 1, false)),
+        }
+    }
+    for PlaceTickets {
+        sector, quantity, ..
+    } in &reservation.places
+    {
+        sectors.push((sector.clone(), *quantity, true));
+    }
+    sectors
+}
+
+impl DynamoStore {
+    fn reservation_change(&self, reservation: &Reservation) -> Change {
+        Change::on(
+            &self.table,
+            keys::reservation(reservation.id),
+            keys::RESERVATION_SK,
+        )
+        .name("#status", "status")
+        .value(":v", n(reservation.version))
+        .value(":one", n(1))
+    }
+
+    fn seat_change(&self, reservation: &Reservation, seat: &crate::domain::SeatTicket) -> Change {
+        Change::on(
+            &self.table,
+            keys::sector(reservation.session_id, &seat.sector),
+            &keys::seat_sk(seat.seat),
+        )
+        .name("#s", "state")
+        .value(":rid", s(reservation.id.to_string()))
+    }
+
+    fn stock_change(&self, reservation: &Reservation, sector: &SectorCode) -> Change {
+        Change::on(
+            &self.table,
+            keys::sector(reservation.session_id, sector),
+            keys::STOCK_SK,
+        )
+    }
+
+    fn limit_change(&self, reservation: &Reservation) -> Change {
+        Change::on(
+            &self.table,
+            keys::customer_limit(reservation.session_id, &reservation.customer),
+            keys::LIMIT_SK,
+        )
+    }
+
+    fn product_change(&self, product: ProductId) -> Change {
+        Change::on(&self.table, keys::product(product), keys::PRODUCT_SK)
+    }
+
+    async fn write(&self, items: Vec<Change>) -> Result<Vec<usize>, WriteError> {
+        let built = items
+            .into_iter()
+            .map(Change::build)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write_built(built).await
+    }
+
+    /// Runs a transaction; on cancellation, the indexes whose conditions failed.
+    async fn write_built(
+        &self,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+    ) -> Result<Vec<usize>, WriteError> {
+        match transact(&self.client, items).await {
+            Ok(()) => Ok(Vec::new()),
+            Err(TransactError::Cancelled(cancelled)) => Ok(cancelled.failed().collect()),
+            Err(TransactError::Store(e)) => Err(e.into()),
+        }
+    }
+
+    fn updated(reservation: &Reservation, status: ReservationStatus) -> Reservation {
+        Reservation {
+            status,
+            version: reservation.version + 1,
+            ..reservation.clone()
+        }
+    }
+}
+
+impl Reservations for DynamoStore {
+    async fn hold(
+        &self,
+        reservation: &Reservation,
+        limit: u8,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError> {
+        let expires = reservation.expires_at.timestamp();
+        let (gsi2pk, gsi2sk) = keys::expiry(expires, reservation.id);
+        let item = Item::new(
+            keys::reservation(reservation.id),
+            keys::RESERVATION_SK,
+            ReservationItem {
+                reservation: reservation.clone(),
+                hold_expires_at: expires,
+                gsi2pk: Some(gsi2pk),
+                gsi2sk: Some(gsi2sk),
+            },
+        )
+        .listed(
+            keys::reservations_of(&reservation.customer),
+            keys::RESERVATION_SK.to_owned() + "#" + &reservation.id.to_string(),
+        );
+        let tickets = reservation.tickets();
+        let mut items = vec![
+            create(
+                &self.table,
+                serde_dynamo::to_item(item).map_err(StoreError::from)?,
+            )?,
+            self.limit_change(reservation)
+                .set("ADD tickets :n")
+                .when("attribute_not_exists(tickets) OR tickets <= :room")
+                .value(":n", n(tickets))
+                .value(":room", n(i64::from(limit) - i64::from(tickets)))
+                .build()?,
+        ];
+        for seat in &reservation.seats {
+            items.push(
+                self.seat_change(reservation, seat)
+                    .set("SET #s = :held, reservation_id = :rid, hold_expires_at = :exp")
+                    .when("attribute_exists(PK) AND (#s = :free OR (#s = :held AND hold_expires_at < :now))")
+                    .value(":held", s("HELD"))
+                    .value(":free", s("FREE"))
+                    .value(":exp", n(expires))
+                    .value(":now", n(now.timestamp()))
+                    .build()?,
+            );
+        }
+        let sectors = per_sector(reservation);
+        for (sector, count, general_admission) in &sectors {
+            let change = self.stock_change(reservation, sector).value(":n", n(count));
+            // Seats are guarded by their own items; places only by this counter.
+            let change = if *general_admission {
+                change
+                    .set("SET available = available - :n")
+                    .when("available >= :n")
+            } else {
+                change
+                    .set("SET available = available - :n")
+                    .when("attribute_exists(available)")
+            };
+            items.push(change.build()?);
+        }
+        let failed = self.write_built(items).await?;
+        if failed.is_empty() {
+            return Ok(());
+        }
+        let seats_from = 2;
+        let stock_from = seats_from + reservation.seats.len();
+        let taken: Vec<_> = failed
+            .iter()
+            .filter(|i| (seats_from..stock_from).contains(i))
+            .map(|i| {
+                let seat = &reservation.seats[i - seats_from];
+                (seat.sector.clone(), seat.seat)
+            })
+            .collect();
+        if !taken.is_empty() {
+            return Err(WriteError::Refused(Refused::Taken(taken)));
+        }
+        let sold_out: Vec<_> = failed
+            .iter()
+            .filter(|i| **i >= stock_from)
+            .map(|i| sectors[i - stock_from].0.clone())
+            .collect();
+        if !sold_out.is_empty() {
+            return Err(WriteError::Refused(Refused::SoldOut(sold_out)));
+        }
+        if failed.contains(&1) {
+            return Err(WriteError::Refused(Refused::LimitExceeded));
+        }
+        Err(WriteError::Refused(Refused::Changed))
+    }
+
+    async fn reservation(&self, id: ReservationId) -> Result<Option<Reservation>, StoreError> {
+        Ok(self
+            .get::<ReservationItem>(keys::reservation(id), keys::RESERVATION_SK)
+            .await?
+            .map(|i| i.reservation))
+    }
+
+    async fn set_products(
+        &self,
+        reservation: &Reservation,
+        lines: Vec<ProductLine>,
+        counted: &HashSet<ProductId>,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, WriteError> {
+        let mut items = vec![
+            self.reservation_change(reservation)
+                .set("SET products = :lines, version = version + :one")
+                .when("version = :v AND #status = :held AND hold_expires_at >= :now")
+                .value(":lines", attribute(&lines)?)
+                .value(":held", status(ReservationStatus::Held)?)
+                .value(":now", n(now.timestamp())),
+        ];
+        let mut moved = Vec::new();
+        let quantity = |list: &[ProductLine], id: ProductId| {
+            list.iter()
+                .find(|l| l.product_id == id)
+                .map_or(0, |l| i64::from(l.quantity))
+        };
+        let ids: HashSet<ProductId> = lines
+            .iter()
+            .chain(&reservation.products)
+            .map(|l| l.product_id)
+            .collect();
+        for id in ids.into_iter().filter(|id| counted.contains(id)) {
+            let delta = quantity(&lines, id) - quantity(&reservation.products, id);
+            if delta == 0 {
+                continue;
+            }
+            let change = self.product_change(id).value(":d", n(delta));
+            items.push(if delta > 0 {
+                change.set("SET stock = stock - :d").when("stock >= :d")
+            } else {
+                change
+                    .set("SET stock = stock - :d")
+                    .when("attribute_exists(stock)")
+            });
+            moved.push(id);
+        }
+        let failed = self.write(items).await?;
+        if let Some(i) = failed.iter().find(|i| **i > 0) {
+            return Err(WriteError::Refused(Refused::OutOfStock(moved[i - 1])));
+        }
+        if !failed.is_empty() {
+            return Err(WriteError::Refused(Refused::Changed));
+        }
+        Ok(Reservation {
+            products: lines,
+            ..Self::updated(reservation, ReservationStatus::Held)
+        })
+    }
+
+    async fn cancel(
+        &self,
+        reservation: &Reservation,
+        counted: &HashSet<ProductId>,
+    ) -> Result<Reservation, WriteError> {
+        let mut items = vec![
+            self.reservation_change(reservation)
+                .set("SET #status = :cancelled, version = version + :one REMOVE GSI2PK, GSI2SK")
+                .when("version = :v AND #status = :held")
+                .value(":cancelled", status(ReservationStatus::Cancelled)?)
+                .value(":held", status(ReservationStatus::Held)?),
+            self.limit_change(reservation)
+                .set("ADD tickets :n")
+                .value(":n", n(-i64::from(reservation.tickets()))),
+        ];
+        items.extend(release_items(self, reservation));
+        for line in reservation
+            .products
+            .iter()
+            .filter(|l| counted.contains(&l.product_id))
+        {
+            items.push(
+                self.product_change(line.product_id)
+                    .set("ADD stock :q")
+                    .value(":q", n(line.quantity)),
+            );
+        }
+        if !self.write(items).await?.is_empty() {
+            return Err(WriteError::Refused(Refused::Changed));
+        }
+        Ok(Self::updated(reservation, ReservationStatus::Cancelled))
+    }
+
+    async fn await_payment(
+        &self,
+        reservation: &Reservation,
+        payment: PaymentRecord,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, WriteError> {
+        let change = self
+            .reservation_change(reservation)
+            .set("SET #status = :pending, payment = :payment, version = version + :one")
+            .when("version = :v AND #status = :held AND hold_expires_at >= :now")
+            .value(":pending", status(ReservationStatus::PendingPayment)?)
+            .value(":held", status(ReservationStatus::Held)?)
+            .value(":payment", attribute(&payment)?)
+            .value(":now", n(now.timestamp()));
+        if !self.write(vec![change]).await?.is_empty() {
+            return Err(WriteError::Refused(Refused::Changed));
+        }
+        Ok(Reservation {
+            payment: Some(payment),
+            ..Self::updated(reservation, ReservationStatus::PendingPayment)
+        })
+    }
+
+    async fn payment_failed(&self, reservation: &Reservation) -> Result<Reservation, WriteError> {
+        let change = self
+            .reservation_change(reservation)
+            .set("SET #status = :held, version = version + :one REMOVE payment")
+            .when("version = :v AND #status = :pending")
+            .value(":pending", status(ReservationStatus::PendingPayment)?)
+            .value(":held", status(ReservationStatus::Held)?);
+        if !self.write(vec![change]).await?.is_empty() {
+            return Err(WriteError::Refused(Refused::Changed));
+        }
+        Ok(Reservation {
+            payment: None,
+            ..Self::updated(reservation, ReservationStatus::Held)
+        })
+    }
+
+    async fn confirm(
+        &self,
+        reservation: &Reservation,
+        payment: PaymentRecord,
+        tickets: &[Ticket],
+        invoice: &Invoice,
+        now: DateTime<Utc>,
+    ) -> Result<Reservation, WriteError> {
+        let late = reservation.expires_at < now;
+        // An expired reservation already gave its places and count back: take them again.
+        let released = reservation.status == ReservationStatus::Expired;
+        let mut confirmation = self
+            .reservation_change(reservation)
+            .set("SET #status = :confirmed, payment = :payment, confirmed_at = :at, version = version + :one REMOVE GSI2PK, GSI2SK")
+            .value(":confirmed", status(ReservationStatus::Confirmed)?)
+            .value(":payment", attribute(&payment)?)
+            .value(":at", attribute(&now)?);
+        confirmation = if late {
+            confirmation.when("version = :v")
+        } else {
+            confirmation
+                .when("version = :v AND hold_expires_at >= :now")
+                .value(":now", n(now.timestamp()))
+        };
+        let mut items = vec![confirmation];
+        for seat in &reservation.seats {
+            let change = self
+                .seat_change(reservation, seat)
+                .set("SET #s = :sold, reservation_id = :rid REMOVE hold_expires_at")
+                .value(":sold", s("SOLD"))
+                .value(":held", s("HELD"));
+            items.push(if late {
+                change
+                    .when("(#s = :held AND reservation_id = :rid) OR #s = :free OR (#s = :held AND hold_expires_at < :now)")
+                    .value(":free", s("FREE"))
+                    .value(":now", n(now.timestamp()))
+            } else {
+                change.when("#s = :held AND reservation_id = :rid")
+            });
+        }
+        for (sector, count, general_admission) in per_sector(reservation) {
+            let change = self
+                .stock_change(reservation, &sector)
+                .value(":n", n(count));
+            items.push(match (released, general_admission) {
+                (true, true) => change
+                    .set("SET available = available - :n ADD sold :n")
+                    .when("available >= :n"),
+                (true, false) => change.set("SET available = available - :n ADD sold :n"),
+                (false, _) => change.set("ADD sold :n"),
+            });
+        }
+        if released {
+            items.push(
+                self.limit_change(reservation)
+                    .set("ADD tickets :n")
+                    .value(":n", n(reservation.tickets())),
+            );
+        }
+        for line in &reservation.products {
+            items.push(
+                self.product_change(line.product_id)
+                    .set("ADD sold :q")
+                    .value(":q", n(line.quantity)),
+            );
+        }
+        let mut built = items
+            .into_iter()
+            .map(Change::build)
+            .collect::<Result<Vec<_>, _>>()?;
+        for ticket in tickets {
+            let item = Item::new(
+                keys::reservation(reservation.id),
+                keys::ticket_sk(ticket.id),
+                ticket,
+            )
+            .listed(
+                keys::tickets_of(&reservation.customer),
+                keys::ticket_sk(ticket.id),
+            );
+            built.push(create(
+                &self.table,
+                serde_dynamo::to_item(item).map_err(StoreError::from)?,
+            )?);
+        }
+        let item = Item::new(keys::reservation(reservation.id), keys::INVOICE_SK, invoice);
+        built.push(create(
+            &self.table,
+            serde_dynamo::to_item(item).map_err(StoreError::from)?,
+        )?);
+        let failed = self.write_built(built).await?;
+        if failed.contains(&0) {
+            return Err(WriteError::Refused(Refused::Changed));
+        }
+        if !failed.is_empty() {
+            // Only a late payment can find its seats or places gone.
+            return Err(WriteError::Refused(Refused::Taken(Vec::new())));
+        }
+        Ok(Reservation {
+            payment: Some(payment),
+            confirmed_at: Some(now),
+            ..Self::updated(reservation, ReservationStatus::Confirmed)
+        })
+    }
+
+    async fn refund_required(
+        &self,
+        reservation: &Reservation,
+        payment: PaymentRecord,
+        reason: &str,
+    ) -> Result<Reservation, WriteError> {
+        let change = self
+            .reservation_change(reservation)
+            .set("SET #status = :refund, payment = :payment, refund_reason = :reason, version = version + :one REMOVE GSI2PK, GSI2SK")
+            .when("version = :v")
+            .value(":refund", status(ReservationStatus::RefundRequired)?)
+            .value(":payment", attribute(&payment)?)
+            .value(":reason", s(reason));
+        if !self.write(vec![change]).await?.is_empty() {
+            return Err(WriteError::Refused(Refused::Changed));
+        }
+        Ok(Reservation {
+            payment: Some(payment),
+            refund_reason: Some(reason.to_owned()),
+            ..Self::updated(reservation, ReservationStatus::RefundRequired)
+        })
+    }
+
+    async fn reservations_of(
+        &self,
+        customer: &str,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<Reservation>, StoreError> {
+        let page = self
+            .list_gsi1(keys::reservations_of(customer), limit, after)
+            .await?;
+        Ok(Page {
+            items: data::<ReservationItem>(page.items)?
+                .into_iter()
+                .map(|i| i.reservation)
+                .collect(),
+            next: page.next,
+        })
+    }
+
+    async fn tickets_of(
+        &self,
+        customer: &str,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<Ticket>, StoreError> {
+        let page = self
+            .list_gsi1(keys::tickets_of(customer), limit, after)
+            .await?;
+        Ok(Page {
+            items: data(page.items)?,
+            next: page.next,
+        })
+    }
+
+    async fn tickets(&self, reservation: ReservationId) -> Result<Vec<Ticket>, StoreError> {
+        let items = self
+            .query_all(
+                self.query()
+                    .key_condition_expression("PK = :pk AND begins_with(SK, :tickets)")
+                    .expression_attribute_values(":pk", s(keys::reservation(reservation)))
+                    .expression_attribute_values(":tickets", s(keys::TICKET_PREFIX))
+                    .consistent_read(true),
+            )
+            .await?;
+        data(items)
+    }
+
+    async fn invoice(&self, reservation: ReservationId) -> Result<Option<Invoice>, StoreError> {
+        self.get(keys::reservation(reservation), keys::INVOICE_SK)
+            .await
+    }
+
+    async fn claim(
+        &self,
+        customer: &str,
+        key: &str,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        let record = IdempotencyItem {
+            request_hash: hash.to_owned(),
+            state: "IN_FLIGHT".into(),
+            response: None,
+            ttl: now.timestamp() + DAY,
+        };
+        match self
+            .create(&Item::new(
+                keys::idempotency(customer, key),
+                keys::IDEMPOTENCY_SK,
+                record,
+            ))
+            .await
+        {
+            Ok(()) => return Ok(Claim::Fresh),
+            Err(StoreError::ConditionFailed) => {}
+            Err(e) => return Err(e),
+        }
+        let Some(found) = self
+            .get::<IdempotencyItem>(keys::idempotency(customer, key), keys::IDEMPOTENCY_SK)
+            .await?
+        else {
+            // Released between the two calls: the caller may claim again.
+            return Ok(Claim::InFlight);
+        };
+        Ok(match (found.request_hash == hash, found.response) {
+            (false, _) => Claim::Mismatch,
+            (true, Some(response)) => Claim::Done(response),
+            (true, None) => Claim::InFlight,
+        })
+    }
+
+    async fn settle(
+        &self,
+        customer: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::idempotency(customer, key)))
+            .key(keys::SK, s(keys::IDEMPOTENCY_SK))
+            .update_expression("SET #state = :done, #response = :response")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#response", "response")
+            .expression_attribute_values(":done", s("DONE"))
+            .expression_attribute_values(":response", attribute(response)?)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn release(&self, customer: &str, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::idempotency(customer, key)))
+            .key(keys::SK, s(keys::IDEMPOTENCY_SK))
+            .condition_expression("#state = :in_flight")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":in_flight", s("IN_FLIGHT"))
+            .send()
+            .await
+            .map(|_| ())
+            .or_else(|e| match StoreError::from(e) {
+                StoreError::ConditionFailed => Ok(()),
+                other => Err(other),
+            })
+    }
+}
+
+/// Seats held by the reservation back to free, its places and seat counts back on sale.
+fn release_items(store: &DynamoStore, reservation: &Reservation) -> Vec<Change> {
+    let mut items: Vec<Change> = reservation
+        .seats
+        .iter()
+        .map(|seat| {
+            store
+                .seat_change(reservation, seat)
+                .set("SET #s = :free REMOVE reservation_id, hold_expires_at")
+                .when("#s = :held AND reservation_id = :rid")
+                .value(":free", s("FREE"))
+                .value(":held", s("HELD"))
+        })
+        .collect();
+    for (sector, count, _) in per_sector(reservation) {
+        items.push(
+            store
+                .stock_change(reservation, &sector)
+                .set("ADD available :n")
+                .value(":n", n(count)),
+        );
+    }
+    items
+}
+
+impl DynamoStore {
+    async fn list_gsi1(
+        &self,
+        partition: String,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<super::dynamo::Attributes>, StoreError> {
+        let start = after
+            .map(|c| {
+                cursor::decode(
+                    c,
+                    &[keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK],
+                    &[(keys::GSI1PK, partition.as_str())],
+                )
+            })
+            .transpose()?;
+        let out = self
+            .query()
+            .index_name(keys::GSI1)
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", s(partition.clone()))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        let next = out
+            .last_evaluated_key
+            .as_ref()
+            .map(cursor::encode)
+            .transpose()?;
+        Ok(Page {
+            items: out.items.unwrap_or_default(),
+            next,
+        })
+    }
+}

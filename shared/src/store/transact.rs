@@ -1,0 +1,232 @@
+//! `TransactWriteItems` with what real DynamoDB needs around it: cancellation reasons decoded
+//! per item (with the old item, so a caller can say which seat was taken without another read),
+//! and bounded, jittered retries of transaction conflicts.
+
+use aws_sdk_dynamodb::{
+    Client,
+    error::SdkError,
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{
+        AttributeValue, ConditionCheck, Put, ReturnConsumedCapacity,
+        ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    },
+};
+
+use super::{
+    StoreError,
+    dynamo::{Attributes, backoff},
+};
+
+/// Attempts at a transaction that real DynamoDB cancels for a conflicting concurrent one.
+pub const CONFLICT_ATTEMPTS: u32 = 5;
+
+/// Why each item of a cancelled transaction failed, in the order the items were given.
+#[derive(Debug, Default)]
+pub struct Cancelled {
+    /// `ConditionalCheckFailed`, `None`, `TransactionConflict`, ... per item.
+    pub codes: Vec<String>,
+    /// The item as it was, for items whose condition failed.
+    pub old: Vec<Option<Attributes>>,
+}
+
+impl Cancelled {
+    /// Indexes of the items whose condition did not hold.
+    pub fn failed(&self) -> impl Iterator<Item = usize> + '_ {
+        self.codes
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.as_str() == "ConditionalCheckFailed")
+            .map(|(i, _)| i)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransactError {
+    #[error("a condition did not hold")]
+    Cancelled(Cancelled),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Writes `items` all or nothing; retries transaction conflicts, then gives up as unavailable.
+pub async fn transact(client: &Client, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
+    for round in 0..CONFLICT_ATTEMPTS {
+        let sent = client
+            .transact_write_items()
+            .set_transact_items(Some(items.clone()))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        let err = match sent {
+            Ok(out) => {
+                let units: f64 = out
+                    .consumed_capacity()
+                    .iter()
+                    .filter_map(|c| c.capacity_units())
+                    .sum();
+                tracing::debug!(
+                    items = items.len(),
+                    write_units = units,
+                    "transaction written"
+                );
+                return Ok(());
+            }
+            Err(err) => err,
+        };
+        match cancellation(&err) {
+            Some(cancelled)
+                if cancelled
+                    .codes
+                    .iter()
+                    .any(|c| c == "ConditionalCheckFailed") =>
+            {
+                return Err(TransactError::Cancelled(cancelled));
+            }
+            Some(cancelled)
+                if cancelled
+                    .codes
+                    .iter()
+                    .any(|c| c == "TransactionConflict" || c == "ThrottlingError") =>
+            {
+                tracing::info!(round, "transaction conflict; retrying");
+            }
+            _ => match StoreError::from(err) {
+                StoreError::Unavailable(_) if round + 1 < CONFLICT_ATTEMPTS => {
+                    tracing::info!(round, "store busy; retrying")
+                }
+                other => return Err(other.into()),
+            },
+        }
+        tokio::time::sleep(backoff(round)).await;
+    }
+    Err(StoreError::Unavailable(
+        format!("transaction still conflicting after {CONFLICT_ATTEMPTS} attempts").into(),
+    )
+    .into())
+}
+
+fn cancellation<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Cancelled> {
+    let TransactWriteItemsError::TransactionCanceledException(e) = err.as_service_error()? else {
+        return None;
+    };
+    let reasons = e.cancellation_reasons();
+    Some(Cancelled {
+        codes: reasons
+            .iter()
+            .map(|r| r.code().unwrap_or("None").to_owned())
+            .collect(),
+        old: reasons.iter().map(|r| r.item().cloned()).collect(),
+    })
+}
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// One update of a transaction: key, expression, condition, names and values.
+pub struct Change {
+    table: String,
+    pk: String,
+    sk: String,
+    update: Option<String>,
+    condition: Option<String>,
+    names: Vec<(String, String)>,
+    values: Vec<(String, AttributeValue)>,
+}
+
+impl Change {
+    pub fn on(table: &str, pk: String, sk: &str) -> Self {
+        Self {
+            table: table.to_owned(),
+            pk,
+            sk: sk.to_owned(),
+            update: None,
+            condition: None,
+            names: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    pub fn set(mut self, expression: &str) -> Self {
+        self.update = Some(expression.to_owned());
+        self
+    }
+
+    pub fn when(mut self, condition: &str) -> Self {
+        self.condition = Some(condition.to_owned());
+        self
+    }
+
+    pub fn name(mut self, placeholder: &str, name: &str) -> Self {
+        self.names.push((placeholder.to_owned(), name.to_owned()));
+        self
+    }
+
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.push((placeholder.to_owned(), value));
+        self
+    }
+
+    fn key(&self) -> Attributes {
+        Attributes::from([
+            ("PK".to_owned(), s(&self.pk)),
+            ("SK".to_owned(), s(&self.sk)),
+        ])
+    }
+
+    /// An `Update` (or, without an update expression, a `ConditionCheck`).
+    pub fn build(self) -> Result<TransactWriteItem, StoreError> {
+        let fail = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(Box::new(e));
+        let names = (!self.names.is_empty()).then(|| self.names.iter().cloned().collect());
+        let values = (!self.values.is_empty()).then(|| self.values.iter().cloned().collect());
+        let item = match self.update {
+            Some(ref expression) => TransactWriteItem::builder().update(
+                Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(self.key()))
+                    .update_expression(expression)
+                    .set_condition_expression(self.condition.clone())
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .build()
+                    .map_err(fail)?,
+            ),
+            None => TransactWriteItem::builder().condition_check(
+                ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(self.key()))
+                    .condition_expression(
+                        self.condition
+                            .clone()
+                            .unwrap_or_else(|| "attribute_exists(PK)".into()),
+                    )
+                    .set_expression_attribute_names(names)
+                    .set_expression_attribute_values(values)
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .build()
+                    .map_err(fail)?,
+            ),
+        };
+        Ok(item.build())
+    }
+}
+
+/// A `Put` of a new item (its key must not exist yet).
+pub fn create(table: &str, item: Attributes) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(PK)")
+        .build()
+        .map_err(|e| StoreError::Failed(Box::new(e)))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
