@@ -1,0 +1,755 @@
+//! The purchase journey through the local stack, as customers drive it over HTTP against the
+//! real function binaries: holds, add-ons, checkout, webhook, cancellation, and the races.
+
+mod support;
+
+use std::collections::HashMap;
+
+use bilheteria::{
+    domain::{SeatState, SectorCode, payment::webhook_signature},
+    store::{Catalog, DynamoStore, Reservations},
+};
+use futures::future::join_all;
+use local::stack::{Options, Stack};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+struct Shop {
+    stack: Stack,
+    http: reqwest::Client,
+    store: DynamoStore,
+    session: String,
+    popcorn: String,
+    soda: String,
+}
+
+/// A stack with an event on sale: `plateia` (rows × seats), `pista` (general admission), a
+/// per-customer limit, popcorn (stock 100) and soda (stock 10).
+async fn shop(rows: u32, seats: u32, pista: u32, limit: u32, env: &[(&str, &str)]) -> Shop {
+    let options = Options {
+        queues: false,
+        max_instances: 6,
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Options::default()
+    };
+    let stack = Stack::start(options).await.unwrap();
+    let store = DynamoStore::new(stack.dynamodb_sdk(), "Table");
+    let mut shop = Shop {
+        http: reqwest::Client::new(),
+        store,
+        stack,
+        session: String::new(),
+        popcorn: String::new(),
+        soda: String::new(),
+    };
+    let admin = shop.stack.token("organiser", true);
+    let (_, event) = shop
+        .send(
+            Method::POST,
+            "/events",
+            Some(&admin),
+            Some(json!({"name": "Show", "venue": "Arena", "category": "show"})),
+            &[],
+        )
+        .await;
+    let event = event["id"].as_str().unwrap().to_owned();
+    let session = json!({
+        "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": "2030-09-10T18:00:00Z",
+        "max_tickets_per_customer": limit,
+        "sectors": [
+            {"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": rows, "seats_per_row": seats, "price": {"cents": 25000}},
+            {"code": "pista", "name": "Pista", "kind": "general_admission", "capacity": pista, "price": {"cents": 18000}}
+        ]
+    });
+    let (status, session) = shop
+        .send(
+            Method::POST,
+            &format!("/events/{event}/sessions"),
+            Some(&admin),
+            Some(session),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 201, "{session}");
+    shop.session = session["id"].as_str().unwrap().to_owned();
+    for (name, category, cents, stock) in [
+        ("Pipoca", "food", 2800, 100),
+        ("Refrigerante", "drink", 900, 10),
+    ] {
+        let body =
+            json!({"name": name, "category": category, "price": {"cents": cents}, "stock": stock});
+        let (_, product) = shop
+            .send(
+                Method::POST,
+                &format!("/events/{event}/products"),
+                Some(&admin),
+                Some(body),
+                &[],
+            )
+            .await;
+        let id = product["id"].as_str().unwrap().to_owned();
+        if name == "Pipoca" {
+            shop.popcorn = id
+        } else {
+            shop.soda = id
+        }
+    }
+    shop
+}
+
+impl Shop {
+    fn token(&self, sub: &str) -> String {
+        self.stack.token(sub, false)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.stack.api_url()));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let resp = request.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn hold(&self, who: &str, seats: &[&str], places: u32) -> (u16, Value) {
+        let seats: Vec<Value> = seats
+            .iter()
+            .map(|s| json!({"sector": "plateia", "seat": s}))
+            .collect();
+        let places: Vec<Value> = if places > 0 {
+            vec![json!({"sector": "pista", "quantity": places})]
+        } else {
+            vec![]
+        };
+        let body = json!({"seats": seats, "places": places});
+        self.send(
+            Method::POST,
+            &format!("/sessions/{}/holds", self.session),
+            Some(&self.token(who)),
+            Some(body),
+            &[],
+        )
+        .await
+    }
+
+    async fn checkout(
+        &self,
+        who: &str,
+        reservation: &str,
+        key: &str,
+        payment: Value,
+    ) -> (u16, Value) {
+        let path = format!("/reservations/{reservation}/checkout");
+        self.send(
+            Method::POST,
+            &path,
+            Some(&self.token(who)),
+            Some(json!({"payment": payment})),
+            &[("idempotency-key", key)],
+        )
+        .await
+    }
+
+    async fn session_available(&self) -> (u64, u64) {
+        let (_, s) = self
+            .send(
+                Method::GET,
+                &format!("/sessions/{}", self.session),
+                None,
+                None,
+                &[],
+            )
+            .await;
+        (
+            s["sectors"][0]["available"].as_u64().unwrap(),
+            s["sectors"][1]["available"].as_u64().unwrap(),
+        )
+    }
+
+    async fn seat_states(&self) -> HashMap<String, SeatState> {
+        let seats = self
+            .store
+            .seats(
+                self.session.parse().unwrap(),
+                &SectorCode::try_from("plateia".to_string()).unwrap(),
+            )
+            .await
+            .unwrap();
+        seats
+            .into_iter()
+            .map(|s| (s.label.to_string(), s.state))
+            .collect()
+    }
+
+    async fn product_stock(&self, id: &str) -> u64 {
+        let event = self
+            .store
+            .session(self.session.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .event_id;
+        let products = self.store.products(event).await.unwrap();
+        u64::from(
+            products
+                .iter()
+                .find(|p| p.id.to_string() == id)
+                .unwrap()
+                .stock
+                .unwrap(),
+        )
+    }
+
+    async fn items(&self) -> Vec<Value> {
+        support::items(&aws_sdk_dynamodb::Client::new(self.stack.dynamodb_sdk())).await
+    }
+
+    async fn webhook(&self, body: &str, signature: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!("{}/payments/webhook", self.stack.api_url()))
+            .header("content-type", "application/json")
+            .header("x-bilheteria-signature", signature)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+const CARD: &str = "4111111111111111";
+
+#[tokio::test]
+async fn a_customer_holds_adds_popcorn_pays_by_card_and_gets_tickets() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let (status, held) = shop.hold("alice", &["C-4", "C-5"], 3).await;
+    assert_eq!(status, 201, "{held}");
+    assert_eq!(held["status"], "HELD");
+    assert_eq!(held["total"]["cents"], 2 * 25_000 + 3 * 18_000);
+    assert!(
+        held["suggested_products"].as_array().unwrap().len() == 2,
+        "{held}"
+    );
+    let id = held["id"].as_str().unwrap().to_owned();
+    assert_eq!(shop.session_available().await, (98, 97));
+
+    let items = json!({"items": [{"product_id": shop.popcorn, "quantity": 2}, {"product_id": shop.soda, "quantity": 1}]});
+    let (status, with_food) = shop
+        .send(
+            Method::PUT,
+            &format!("/reservations/{id}/products"),
+            Some(&shop.token("alice")),
+            Some(items),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{with_food}");
+    assert_eq!(
+        (
+            shop.product_stock(&shop.popcorn).await,
+            shop.product_stock(&shop.soda).await
+        ),
+        (98, 9)
+    );
+
+    let (status, paid) = shop
+        .checkout(
+            "alice",
+            &id,
+            "k-1",
+            json!({"method": "card", "number": CARD}),
+        )
+        .await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["status"], "CONFIRMED");
+    let tickets = paid["tickets"].as_array().unwrap();
+    assert_eq!(tickets.len(), 5);
+    let signer = support::sales().signer;
+    for ticket in tickets {
+        let ticket: bilheteria::domain::Ticket = serde_json::from_value(ticket.clone()).unwrap();
+        assert!(signer.verify(&ticket), "every ticket code is signed");
+    }
+    let states = shop.seat_states().await;
+    assert!(
+        matches!(states["C-4"], SeatState::Sold { .. })
+            && matches!(states["C-5"], SeatState::Sold { .. })
+    );
+
+    let (status, invoice) = shop
+        .send(
+            Method::GET,
+            &format!("/reservations/{id}/invoice"),
+            Some(&shop.token("alice")),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200);
+    let expected = 2 * 25_000 + 3 * 18_000 + 2 * 2_800 + 900;
+    assert_eq!(invoice["total"]["cents"], expected);
+    let sum: i64 = invoice["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["total"]["cents"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sum, expected, "lines add up to the total");
+
+    let (_, mine) = shop
+        .send(
+            Method::GET,
+            "/me/tickets",
+            Some(&shop.token("alice")),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 5);
+    let (_, mine) = shop
+        .send(
+            Method::GET,
+            "/me/reservations",
+            Some(&shop.token("alice")),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(mine["items"][0]["id"], id.as_str());
+    let (_, again) = shop
+        .send(
+            Method::GET,
+            &format!("/reservations/{id}"),
+            Some(&shop.token("alice")),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(again["tickets"].as_array().unwrap().len(), 5);
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_hundred_customers_racing_for_four_seats_one_wins() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let seats = ["E-5", "E-6", "E-7", "E-8"];
+    let customers: Vec<String> = (0..100).map(|i| format!("fan-{i}")).collect();
+    let results = join_all(customers.iter().map(|c| shop.hold(c, &seats, 0))).await;
+    let winners: Vec<&Value> = results
+        .iter()
+        .filter(|(s, _)| *s == 201)
+        .map(|(_, b)| b)
+        .collect();
+    let losers = results
+        .iter()
+        .filter(|(s, b)| *s == 409 && b["code"] == "SEATS_TAKEN")
+        .count();
+    assert_eq!(
+        (winners.len(), losers),
+        (1, 99),
+        "{:?}",
+        results.iter().map(|(s, _)| s).collect::<Vec<_>>()
+    );
+    let winner = winners[0]["id"].as_str().unwrap();
+    let states = shop.seat_states().await;
+    for seat in seats {
+        match states[seat] {
+            SeatState::Held { reservation, .. } => assert_eq!(reservation.to_string(), winner),
+            other => panic!("{seat} is {other:?}"),
+        }
+    }
+    assert_eq!(shop.session_available().await.0, 96);
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn fifty_customers_racing_for_the_last_five_places_five_win() {
+    let shop = shop(2, 2, 5, 6, &[]).await;
+    let customers: Vec<String> = (0..50).map(|i| format!("fan-{i}")).collect();
+    let results = join_all(customers.iter().map(|c| shop.hold(c, &[], 1))).await;
+    let won = results.iter().filter(|(s, _)| *s == 201).count();
+    let sold_out = results
+        .iter()
+        .filter(|(s, b)| *s == 409 && b["code"] == "SOLD_OUT")
+        .count();
+    assert_eq!((won, sold_out), (5, 45));
+    assert_eq!(shop.session_available().await.1, 0);
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn one_customer_firing_ten_holds_gets_no_more_than_the_limit() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let seats: Vec<[String; 1]> = (1..=10).map(|n| [format!("A-{n}")]).collect();
+    let seats: Vec<[&str; 1]> = seats.iter().map(|[s]| [s.as_str()]).collect();
+    let results = join_all(seats.iter().map(|s| shop.hold("greedy", s, 0))).await;
+    let won = results.iter().filter(|(s, _)| *s == 201).count();
+    let refused = results
+        .iter()
+        .filter(|(s, b)| *s == 409 && b["code"] == "LIMIT_EXCEEDED")
+        .count();
+    assert_eq!((won, refused), (6, 4));
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_checkout_sent_ten_times_charges_once() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let (_, held) = shop.hold("alice", &["B-1", "B-2"], 0).await;
+    let id = held["id"].as_str().unwrap().to_owned();
+    let results = join_all((0..10).map(|_| {
+        shop.checkout(
+            "alice",
+            &id,
+            "same-key",
+            json!({"method": "card", "number": CARD}),
+        )
+    }))
+    .await;
+    let first = &results[0];
+    assert_eq!(first.0, 200, "{}", first.1);
+    for result in &results {
+        assert_eq!(result, first, "every replay answers the same");
+    }
+    let tickets = shop.store.tickets(id.parse().unwrap()).await.unwrap();
+    assert_eq!(tickets.len(), 2, "one set of tickets");
+    let (status, problem) = shop
+        .checkout("alice", &id, "same-key", json!({"method": "pix"}))
+        .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (422, Some("INVALID_INPUT")),
+        "same key, other body"
+    );
+    let (status, problem) = shop
+        .checkout(
+            "alice",
+            &id,
+            "other-key",
+            json!({"method": "card", "number": CARD}),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("WRONG_STATE")),
+        "already paid"
+    );
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn pix_waits_for_the_signed_webhook_and_replays_change_nothing() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let (_, held) = shop.hold("alice", &["D-1"], 1).await;
+    let id = held["id"].as_str().unwrap().to_owned();
+    let (status, pending) = shop
+        .checkout("alice", &id, "pix-1", json!({"method": "pix"}))
+        .await;
+    assert_eq!(status, 202, "{pending}");
+    assert_eq!(pending["status"], "PENDING_PAYMENT");
+    assert!(
+        pending["payment"]["instructions"]
+            .as_str()
+            .unwrap()
+            .starts_with("000201")
+    );
+    let payment_id = pending["payment"]["id"].as_str().unwrap().to_owned();
+
+    let body =
+        json!({"payment_id": payment_id, "reservation_id": id, "status": "paid"}).to_string();
+    let before = shop.items().await;
+    let (status, _) = shop.webhook(&body, "sha256=00").await;
+    assert_eq!(status, 401, "a bad signature is refused");
+    let forged = webhook_signature(b"not-the-secret", body.as_bytes());
+    assert_eq!(shop.webhook(&body, &forged).await.0, 401);
+    assert_eq!(shop.items().await, before, "and changes nothing");
+
+    let signature = webhook_signature(support::WEBHOOK_SECRET.as_bytes(), body.as_bytes());
+    let results = join_all((0..5).map(|_| shop.webhook(&body, &signature))).await;
+    for (status, answer) in &results {
+        assert_eq!(
+            (*status, answer["status"].as_str()),
+            (200, Some("CONFIRMED")),
+            "{answer}"
+        );
+    }
+    assert_eq!(
+        shop.store.tickets(id.parse().unwrap()).await.unwrap().len(),
+        2,
+        "one confirmation"
+    );
+    let (_, read) = shop
+        .send(
+            Method::GET,
+            &format!("/reservations/{id}"),
+            Some(&shop.token("alice")),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(read["status"], "CONFIRMED");
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_declined_card_keeps_the_hold_and_cancelling_gives_everything_back() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let (_, held) = shop.hold("alice", &["F-1", "F-2"], 2).await;
+    let id = held["id"].as_str().unwrap().to_owned();
+    let items = json!({"items": [{"product_id": shop.popcorn, "quantity": 3}]});
+    shop.send(
+        Method::PUT,
+        &format!("/reservations/{id}/products"),
+        Some(&shop.token("alice")),
+        Some(items),
+        &[],
+    )
+    .await;
+    let (status, problem) = shop
+        .checkout(
+            "alice",
+            &id,
+            "d-1",
+            json!({"method": "card", "number": "4000000000000002"}),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["code"].as_str(), problem["reason"].as_str()),
+        (402, Some("PAYMENT_DECLINED"), Some("card_declined"))
+    );
+    let (_, read) = shop
+        .send(
+            Method::GET,
+            &format!("/reservations/{id}"),
+            Some(&shop.token("alice")),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(read["status"], "HELD");
+
+    let (status, cancelled) = shop
+        .send(
+            Method::DELETE,
+            &format!("/reservations/{id}"),
+            Some(&shop.token("alice")),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (status, cancelled["status"].as_str()),
+        (200, Some("CANCELLED"))
+    );
+    assert_eq!(shop.session_available().await, (100, 100));
+    assert_eq!(shop.product_stock(&shop.popcorn).await, 100);
+    assert!(matches!(shop.seat_states().await["F-1"], SeatState::Free));
+    let (status, _) = shop
+        .hold("alice", &["F-1", "F-2", "F-3", "F-4", "F-5", "F-6"], 0)
+        .await;
+    assert_eq!(status, 201, "the customer's count went back too");
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn another_customer_cannot_see_change_cancel_or_pay_my_reservation() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let (_, held) = shop.hold("alice", &["G-1"], 0).await;
+    let id = held["id"].as_str().unwrap().to_owned();
+    let before = shop.items().await;
+    let bob = shop.token("bob");
+    let attempts = [
+        (Method::GET, format!("/reservations/{id}"), None),
+        (Method::GET, format!("/reservations/{id}/invoice"), None),
+        (
+            Method::PUT,
+            format!("/reservations/{id}/products"),
+            Some(json!({"items": []})),
+        ),
+        (Method::DELETE, format!("/reservations/{id}"), None),
+    ];
+    for (method, path, body) in attempts {
+        let (status, problem) = shop
+            .send(method.clone(), &path, Some(&bob), body, &[])
+            .await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (404, Some("NOT_FOUND")),
+            "{method} {path}"
+        );
+    }
+    let (status, _) = shop
+        .checkout("bob", &id, "b-1", json!({"method": "card", "number": CARD}))
+        .await;
+    assert_eq!(status, 404);
+    let after: Vec<Value> = shop
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| !i["PK"].as_str().unwrap_or("").starts_with("IDEMPOTENCY#"))
+        .collect();
+    assert_eq!(after, before, "nothing of alice's changed");
+    let (_, mine) = shop
+        .send(Method::GET, "/me/reservations", Some(&bob), None, &[])
+        .await;
+    assert!(mine["items"].as_array().unwrap().is_empty());
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn bad_purchase_input_is_refused_and_changes_nothing() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let (_, held) = shop.hold("alice", &["H-1"], 0).await;
+    let id = held["id"].as_str().unwrap().to_owned();
+    let before = shop.items().await;
+    let alice = shop.token("alice");
+    let holds = format!("/sessions/{}/holds", shop.session);
+    let products = format!("/reservations/{id}/products");
+    let raw = |path: String, body: &str| {
+        let request = shop
+            .http
+            .post(format!("{}{path}", shop.stack.api_url()))
+            .bearer_auth(&alice)
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        async move {
+            let resp = request.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let cases: Vec<(u16, &str, (u16, Value))> = vec![
+        (400, "MALFORMED_REQUEST", raw(holds.clone(), "{\"seats\": [").await),
+        (400, "MALFORMED_REQUEST", shop.send(Method::POST, &holds, Some(&alice), Some(json!({"seats": "A-1"})), &[]).await),
+        (422, "INVALID_INPUT", shop.hold("alice", &["Z-99"], 0).await),
+        (422, "INVALID_INPUT", shop.hold("alice", &["H-5", "H-5"], 0).await),
+        (422, "INVALID_INPUT", shop.send(Method::POST, &holds, Some(&alice), Some(json!({"places": [{"sector": "pista", "quantity": 0}]})), &[]).await),
+        (422, "INVALID_INPUT", shop.send(Method::POST, &holds, Some(&alice), Some(json!({"places": [{"sector": "pista", "quantity": -3}]})), &[]).await),
+        (422, "INVALID_INPUT", shop.send(Method::POST, &holds, Some(&alice), Some(json!({"places": [{"sector": "pista", "quantity": 11}]})), &[]).await),
+        (422, "INVALID_INPUT", shop.send(Method::POST, &holds, Some(&alice), Some(json!({})), &[]).await),
+        (413, "PAYLOAD_TOO_LARGE", raw(holds.clone(), &format!("{{\"seats\": [], \"x\": \"{}\"}}", "x".repeat(70_000))).await),
+        (422, "INVALID_INPUT", shop.send(Method::PUT, &products, Some(&alice), Some(json!({"items": [{"product_id": "01JF0000000000000000000000", "quantity": 1}]})), &[]).await),
+        (422, "INVALID_INPUT", shop.send(Method::PUT, &products, Some(&alice), Some(json!({"items": [{"product_id": shop.popcorn, "quantity": -1}]})), &[]).await),
+        (409, "OUT_OF_STOCK", shop.send(Method::PUT, &products, Some(&alice), Some(json!({"items": [{"product_id": shop.soda, "quantity": 20}, {"product_id": shop.popcorn, "quantity": 1}]})), &[]).await),
+        (400, "MALFORMED_REQUEST", shop.send(Method::POST, &format!("/reservations/{id}/checkout"), Some(&alice), Some(json!({"payment": {"method": "pix"}})), &[]).await),
+        (422, "INVALID_INPUT", shop.checkout("alice", &id, "k-bad", json!({"method": "card", "number": "1234"})).await),
+        (400, "MALFORMED_REQUEST", shop.checkout("alice", &id, "k-bad2", json!({"method": "cheque"})).await),
+        (404, "NOT_FOUND", shop.send(Method::POST, "/sessions/01JF0000000000000000000000/holds", Some(&alice), Some(json!({"places": [{"sector": "pista", "quantity": 1}]})), &[]).await),
+        (401, "", shop.send(Method::POST, &holds, None, Some(json!({"places": [{"sector": "pista", "quantity": 1}]})), &[]).await),
+    ];
+    for (i, (status, code, (got, body))) in cases.into_iter().enumerate() {
+        assert_eq!(got, status, "case {i}: {body}");
+        if !code.is_empty() {
+            assert_eq!(body["code"], code, "case {i}: {body}");
+        }
+    }
+    let sodas = json!({"items": [{"product_id": shop.soda, "quantity": 10}]});
+    let (status, _) = shop
+        .send(Method::PUT, &products, Some(&alice), Some(sodas), &[])
+        .await;
+    assert_eq!(status, 200, "all ten sodas left is fine");
+    let after: Vec<Value> = shop.items().await;
+    let changed: Vec<&Value> = after.iter().filter(|i| !before.contains(i)).collect();
+    assert!(
+        changed
+            .iter()
+            .all(|i| i["SK"] == "RESERVATION"
+                || i["PK"].as_str().unwrap_or("").starts_with("PRODUCT#")),
+        "only the accepted change wrote: {changed:?}"
+    );
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_late_payment_gets_its_seats_back_or_a_refund() {
+    let shop = shop(10, 10, 100, 6, &[("HOLD_SECONDS", "2")]).await;
+    let (_, kept) = shop.hold("alice", &["J-1"], 0).await;
+    let (_, lost) = shop.hold("carol", &["J-2"], 0).await;
+    let (kept, lost) = (
+        kept["id"].as_str().unwrap().to_owned(),
+        lost["id"].as_str().unwrap().to_owned(),
+    );
+    let (_, kept_pix) = shop
+        .checkout("alice", &kept, "a", json!({"method": "pix"}))
+        .await;
+    let (_, lost_pix) = shop
+        .checkout("carol", &lost, "c", json!({"method": "pix"}))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+
+    let (status, problem) = shop
+        .checkout(
+            "carol",
+            &lost,
+            "c2",
+            json!({"method": "card", "number": CARD}),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("WRONG_STATE")),
+        "{problem}"
+    );
+    let (status, taken) = shop.hold("dave", &["J-2"], 0).await;
+    assert_eq!(
+        status, 201,
+        "an expired hold's seat can be held by someone else: {taken}"
+    );
+
+    let paid = |reservation: &str, pix: &Value| {
+        let body = json!({"payment_id": pix["payment"]["id"], "reservation_id": reservation, "status": "paid"}).to_string();
+        let signature = webhook_signature(support::WEBHOOK_SECRET.as_bytes(), body.as_bytes());
+        (body, signature)
+    };
+    let (body, signature) = paid(&kept, &kept_pix);
+    assert_eq!(
+        shop.webhook(&body, &signature).await.1["status"],
+        "CONFIRMED",
+        "nobody took J-1"
+    );
+    let (body, signature) = paid(&lost, &lost_pix);
+    assert_eq!(
+        shop.webhook(&body, &signature).await.1["status"],
+        "REFUND_REQUIRED",
+        "dave has J-2 now"
+    );
+    let (_, read) = shop
+        .send(
+            Method::GET,
+            &format!("/reservations/{lost}"),
+            Some(&shop.token("carol")),
+            None,
+            &[],
+        )
+        .await;
+    assert!(read["refund_reason"].as_str().is_some(), "{read}");
+    let states = shop.seat_states().await;
+    assert!(matches!(states["J-1"], SeatState::Sold { .. }));
+    match states["J-2"] {
+        SeatState::Held { reservation, .. } => {
+            assert_eq!(reservation.to_string(), taken["id"].as_str().unwrap())
+        }
+        other => panic!("J-2 is {other:?}"),
+    }
+    shop.stack.stop().await;
+}
