@@ -230,3 +230,70 @@ pub fn create(table: &str, item: Attributes) -> Result<TransactWriteItem, StoreE
         .map_err(|e| StoreError::Failed(Box::new(e)))?;
     Ok(TransactWriteItem::builder().put(put).build())
 }
+
+#[cfg(test)]
+mod tests {
+    //! Real DynamoDB cancels transactions for conflicts and throttles; no emulator does, so the
+    //! SDK's mock client stands in here.
+
+    use aws_sdk_dynamodb::{
+        operation::transact_write_items::{TransactWriteItemsError, TransactWriteItemsOutput},
+        types::{CancellationReason, error::TransactionCanceledException},
+    };
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+
+    fn cancelled(code: &'static str) -> impl Fn() -> TransactWriteItemsError {
+        move || {
+            TransactWriteItemsError::TransactionCanceledException(
+                TransactionCanceledException::builder()
+                    .message("Transaction cancelled")
+                    .cancellation_reasons(CancellationReason::builder().code(code).build())
+                    .build(),
+            )
+        }
+    }
+
+    fn one_item() -> Vec<TransactWriteItem> {
+        vec![Change::on("Table", "PK#1".into(), "SK").set("ADD n :one").value(":one", n(1)).build().unwrap()]
+    }
+
+    #[tokio::test]
+    async fn a_conflicting_transaction_is_retried_until_it_goes_through() {
+        let rule = mock!(Client::transact_write_items)
+            .sequence()
+            .error(cancelled("TransactionConflict"))
+            .times(2)
+            .output(|| TransactWriteItemsOutput::builder().build())
+            .build();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]);
+        assert!(transact(&client, one_item()).await.is_ok());
+        assert_eq!(rule.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_transaction_that_keeps_conflicting_ends_as_unavailable() {
+        let rule = mock!(Client::transact_write_items).sequence().error(cancelled("TransactionConflict")).repeatedly().build();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]);
+        let err = transact(&client, one_item()).await.unwrap_err();
+        assert!(matches!(err, TransactError::Store(StoreError::Unavailable(_))), "{err:?}");
+        assert_eq!(rule.num_calls(), CONFLICT_ATTEMPTS as usize);
+        let response = crate::api::ApiError::from(match err {
+            TransactError::Store(e) => e,
+            TransactError::Cancelled(_) => unreachable!(),
+        })
+        .into_response();
+        assert_eq!(response.status(), 503);
+        assert!(response.headers().contains_key("retry-after"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_condition_is_not_retried() {
+        let rule = mock!(Client::transact_write_items).sequence().error(cancelled("ConditionalCheckFailed")).repeatedly().build();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]);
+        let err = transact(&client, one_item()).await.unwrap_err();
+        assert!(matches!(err, TransactError::Cancelled(ref c) if c.failed().collect::<Vec<_>>() == [0]), "{err:?}");
+        assert_eq!(rule.num_calls(), 1);
+    }
+}
