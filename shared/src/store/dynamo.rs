@@ -5,7 +5,7 @@ use std::{collections::HashMap, time::Duration};
 use aws_sdk_dynamodb::{
     Client,
     operation::query::builders::QueryFluentBuilder,
-    types::{AttributeValue, KeysAndAttributes, PutRequest, WriteRequest},
+    types::{AttributeValue, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, WriteRequest},
 };
 use futures::{StreamExt, TryStreamExt, stream};
 use serde::{Serialize, de::DeserializeOwned};
@@ -59,6 +59,7 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_item(Some(serde_dynamo::to_item(item)?))
             .condition_expression("attribute_not_exists(PK)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await?;
         Ok(())

@@ -745,6 +745,7 @@ impl Reservations for DynamoStore {
             .expression_attribute_names("#response", "response")
             .expression_attribute_values(":done", s("DONE"))
             .expression_attribute_values(":response", attribute(response)?)
+            .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
             .send()
             .await?;
         Ok(())

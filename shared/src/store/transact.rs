@@ -256,7 +256,13 @@ mod tests {
     }
 
     fn one_item() -> Vec<TransactWriteItem> {
-        vec![Change::on("Table", "PK#1".into(), "SK").set("ADD n :one").value(":one", n(1)).build().unwrap()]
+        vec![
+            Change::on("Table", "PK#1".into(), "SK")
+                .set("ADD n :one")
+                .value(":one", n(1))
+                .build()
+                .unwrap(),
+        ]
     }
 
     #[tokio::test]
@@ -274,10 +280,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_transaction_that_keeps_conflicting_ends_as_unavailable() {
-        let rule = mock!(Client::transact_write_items).sequence().error(cancelled("TransactionConflict")).repeatedly().build();
+        let rule = mock!(Client::transact_write_items)
+            .sequence()
+            .error(cancelled("TransactionConflict"))
+            .repeatedly()
+            .build();
         let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]);
         let err = transact(&client, one_item()).await.unwrap_err();
-        assert!(matches!(err, TransactError::Store(StoreError::Unavailable(_))), "{err:?}");
+        assert!(
+            matches!(err, TransactError::Store(StoreError::Unavailable(_))),
+            "{err:?}"
+        );
         assert_eq!(rule.num_calls(), CONFLICT_ATTEMPTS as usize);
         let response = crate::api::ApiError::from(match err {
             TransactError::Store(e) => e,
@@ -290,10 +303,17 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_condition_is_not_retried() {
-        let rule = mock!(Client::transact_write_items).sequence().error(cancelled("ConditionalCheckFailed")).repeatedly().build();
+        let rule = mock!(Client::transact_write_items)
+            .sequence()
+            .error(cancelled("ConditionalCheckFailed"))
+            .repeatedly()
+            .build();
         let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]);
         let err = transact(&client, one_item()).await.unwrap_err();
-        assert!(matches!(err, TransactError::Cancelled(ref c) if c.failed().collect::<Vec<_>>() == [0]), "{err:?}");
+        assert!(
+            matches!(err, TransactError::Cancelled(ref c) if c.failed().collect::<Vec<_>>() == [0]),
+            "{err:?}"
+        );
         assert_eq!(rule.num_calls(), 1);
     }
 }

@@ -1,0 +1,174 @@
+//! What one hold, one add-on change and one checkout cost in DynamoDB: calls by operation and
+//! consumed write capacity, as DynamoDB reports it (`ReturnConsumedCapacity`). Prints the
+//! figures (`cargo test -p bilheteria-tests --test capacity -- --nocapture`) and pins the calls.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::{
+    config::{
+        ConfigBag, Intercept, RuntimeComponents,
+        interceptors::AfterDeserializationInterceptorContextRef,
+    },
+    error::BoxError,
+    operation::{
+        batch_get_item::BatchGetItemOutput, get_item::GetItemOutput, put_item::PutItemOutput,
+        query::QueryOutput, transact_write_items::TransactWriteItemsOutput,
+        update_item::UpdateItemOutput,
+    },
+};
+use bilheteria::{
+    api::purchase,
+    payments::SimulatedProvider,
+    store::{Catalog, DynamoStore},
+};
+use serde_json::{Value, json};
+use support::{Caller, Stack, outcome, request};
+
+/// Every DynamoDB call a client makes, with the write units it consumed.
+#[derive(Clone, Debug, Default)]
+struct Meter(Arc<Mutex<Vec<(&'static str, f64)>>>);
+
+impl Intercept for Meter {
+    fn name(&self) -> &'static str {
+        "meter"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        ctx: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Ok(out) = ctx.output_or_error() else {
+            self.0.lock().unwrap().push(("error", 0.0));
+            return Ok(());
+        };
+        let units = |c: Option<&aws_sdk_dynamodb::types::ConsumedCapacity>| {
+            c.and_then(|c| c.capacity_units()).unwrap_or(0.0)
+        };
+        let call = if let Some(o) = out.downcast_ref::<TransactWriteItemsOutput>() {
+            (
+                "TransactWriteItems",
+                o.consumed_capacity()
+                    .iter()
+                    .filter_map(|c| c.capacity_units())
+                    .sum(),
+            )
+        } else if let Some(o) = out.downcast_ref::<PutItemOutput>() {
+            ("PutItem", units(o.consumed_capacity()))
+        } else if let Some(o) = out.downcast_ref::<UpdateItemOutput>() {
+            ("UpdateItem", units(o.consumed_capacity()))
+        } else if out.downcast_ref::<GetItemOutput>().is_some() {
+            ("GetItem", 0.0)
+        } else if out.downcast_ref::<BatchGetItemOutput>().is_some() {
+            ("BatchGetItem", 0.0)
+        } else if out.downcast_ref::<QueryOutput>().is_some() {
+            ("Query", 0.0)
+        } else {
+            ("other", 0.0)
+        };
+        self.0.lock().unwrap().push(call);
+        Ok(())
+    }
+}
+
+impl Meter {
+    fn take(&self) -> Vec<(&'static str, f64)> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+fn summary(calls: &[(&'static str, f64)]) -> (Vec<&'static str>, f64) {
+    (
+        calls.iter().map(|(op, _)| *op).collect(),
+        calls.iter().map(|(_, u)| u).sum(),
+    )
+}
+
+#[tokio::test]
+async fn a_hold_an_add_on_change_and_a_checkout_cost_few_calls() {
+    let stack = Stack::start().await;
+    support::seed_for_event_file(&stack.store, "hold-seats").await;
+    let meter = Meter::default();
+    let sdk = stack.dynamodb.sdk_config().await;
+    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(meter.clone())
+        .build();
+    let store = DynamoStore::from_client(aws_sdk_dynamodb::Client::from_conf(conf), support::TABLE);
+    let sales = support::sales();
+    let alice = Caller::Customer(support::CUSTOMER);
+
+    let body = json!({"seats": [{"sector": "plateia", "seat": "C-1"}, {"sector": "plateia", "seat": "C-2"}]}).to_string();
+    let req = request(
+        alice,
+        "POST /sessions/{id}/holds",
+        &[("id", support::SESSION_ID)],
+        &[],
+        Some(&body),
+    );
+    let (status, held, _) = outcome(purchase::hold_seats(req, &store, &sales).await);
+    assert_eq!(status, 201, "{held}");
+    let id = held["id"].as_str().unwrap().to_owned();
+    let hold = summary(&meter.take());
+
+    let body = json!({"items": [{"product_id": support::PRODUCT_ID, "quantity": 2}]}).to_string();
+    let req = request(
+        alice,
+        "PUT /reservations/{id}/products",
+        &[("id", &id)],
+        &[],
+        Some(&body),
+    );
+    assert_eq!(outcome(purchase::set_products(req, &store).await).0, 200);
+    let add_on = summary(&meter.take());
+
+    let body = json!({"payment": {"method": "card", "number": "4111111111111111"}}).to_string();
+    let mut req = request(
+        alice,
+        "POST /reservations/{id}/checkout",
+        &[("id", &id)],
+        &[],
+        Some(&body),
+    );
+    req.headers_mut()
+        .insert("idempotency-key", "capacity-1".parse().unwrap());
+    let (status, paid, _): (u16, Value, _) =
+        outcome(purchase::checkout(req, &store, &SimulatedProvider, &sales).await);
+    assert_eq!(status, 200, "{paid}");
+    let checkout = summary(&meter.take());
+
+    for (name, (calls, units)) in [
+        ("hold 2 seats", &hold),
+        ("add-on change", &add_on),
+        ("checkout (card)", &checkout),
+    ] {
+        println!(
+            "{name:<16} {} calls, {units:.1} WCU: {}",
+            calls.len(),
+            calls.join(", ")
+        );
+    }
+    let tickets = 2.0;
+    println!(
+        "WCU per ticket sold (hold + add-on + checkout): {:.1}",
+        (hold.1 + add_on.1 + checkout.1) / tickets
+    );
+    assert_eq!(
+        hold.0,
+        ["GetItem", "TransactWriteItems", "Query"],
+        "session, the hold, the suggestions"
+    );
+    assert_eq!(
+        add_on.0,
+        ["GetItem", "Query", "TransactWriteItems"],
+        "reservation, products, the change"
+    );
+    assert_eq!(
+        checkout.0,
+        ["PutItem", "GetItem", "TransactWriteItems", "UpdateItem"],
+        "claim, reservation, confirm, settle"
+    );
+    let _ = store.session(support::SESSION_ID.parse().unwrap()).await;
+}
