@@ -88,7 +88,7 @@ pub async fn items(client: &Client) -> Vec<Value> {
         .into_iter()
         .map(|item| serde_dynamo::from_item(item).unwrap())
         .collect();
-    items.sort_by_key(Value::to_string);
+    items.sort_by_key(|item| format!("{}|{}", item["PK"], item["SK"]));
     items
 }
 
