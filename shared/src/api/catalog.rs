@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, created, json, json_body, path_id, path_param, query_param, require_admin};
+use super::{
+    ApiError, created, json, json_body, page_limit, path_id, path_param, query_param, require_admin,
+};
 use crate::{
     domain::{
         Currency, Event, EventCategory, EventId, Invalid, Money, NewEvent, NewProduct, NewSession,
@@ -13,9 +15,6 @@ use crate::{
     },
     store::{Catalog, SessionStock},
 };
-
-pub const DEFAULT_PAGE: u32 = 20;
-pub const MAX_PAGE: u32 = 100;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,18 +68,7 @@ struct EventPage<'a> {
 
 /// `GET /events?limit=&next=`: newest first.
 pub async fn list_events(req: Request, catalog: &impl Catalog) -> Result<Response<Body>, ApiError> {
-    let limit = match query_param(&req, "limit") {
-        None => DEFAULT_PAGE,
-        Some(raw) => {
-            let n: i64 = raw
-                .parse()
-                .map_err(|_| ApiError::Malformed("`limit` must be a whole number".into()))?;
-            u32::try_from(n)
-                .ok()
-                .filter(|n| (1..=MAX_PAGE).contains(n))
-                .ok_or_else(|| Invalid::new("limit", format!("must be between 1 and {MAX_PAGE}")))?
-        }
-    };
+    let limit = page_limit(&req)?;
     let page = catalog.events(limit, query_param(&req, "next")).await?;
     json(
         StatusCode::OK,

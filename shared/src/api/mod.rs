@@ -10,7 +10,9 @@ use std::future::Future;
 
 use lambda_http::{Body, Request, Response};
 pub use problem::ApiError;
-pub use request::{Identity, json_body, path_id, path_param, query_param, require_admin};
+pub use request::{
+    Identity, json_body, page_limit, path_id, path_param, query_param, require_admin,
+};
 pub use response::{created, json};
 
 /// Runs a route handler and turns its error, if any, into the one problem+json response.

@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{ApiError, Identity, created, json, json_body, path_id, query_param};
+use super::{ApiError, Identity, created, json, json_body, page_limit, path_id, query_param};
 use crate::{
     config::Sales,
     domain::{
@@ -18,8 +18,6 @@ use crate::{
     },
     store::{Catalog, Claim, Page, Refused, Reservations, StoredResponse, WriteError},
 };
-
-use super::catalog::{DEFAULT_PAGE, MAX_PAGE};
 
 /// The header that makes a checkout safe to retry.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
@@ -307,23 +305,6 @@ pub async fn get_invoice<S: Reservations>(
         .await?
         .ok_or(ApiError::NotFound("invoice"))?;
     json(StatusCode::OK, &invoice)
-}
-
-fn page_limit(req: &Request) -> Result<u32, ApiError> {
-    match query_param(req, "limit") {
-        None => Ok(DEFAULT_PAGE),
-        Some(raw) => {
-            let n: i64 = raw
-                .parse()
-                .map_err(|_| ApiError::Malformed("`limit` must be a whole number".into()))?;
-            Ok(u32::try_from(n)
-                .ok()
-                .filter(|n| (1..=MAX_PAGE).contains(n))
-                .ok_or_else(|| {
-                    Invalid::new("limit", format!("must be between 1 and {MAX_PAGE}"))
-                })?)
-        }
-    }
 }
 
 #[derive(Serialize)]

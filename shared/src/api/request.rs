@@ -70,6 +70,26 @@ pub fn path_id<T: FromStr>(req: &Request, name: &str, what: &'static str) -> Res
         .ok_or(ApiError::NotFound(what))
 }
 
+/// Items a list returns when `limit` is not given, and the most it returns.
+pub const DEFAULT_PAGE: u32 = 20;
+pub const MAX_PAGE: u32 = 100;
+
+/// A list's `limit`: 400 when not a number, 422 outside 1..=100.
+pub fn page_limit(req: &Request) -> Result<u32, ApiError> {
+    let Some(raw) = query_param(req, "limit") else {
+        return Ok(DEFAULT_PAGE);
+    };
+    let n: i64 = raw
+        .parse()
+        .map_err(|_| ApiError::Malformed("`limit` must be a whole number".into()))?;
+    u32::try_from(n)
+        .ok()
+        .filter(|n| (1..=MAX_PAGE).contains(n))
+        .ok_or_else(|| {
+            crate::domain::Invalid::new("limit", format!("must be between 1 and {MAX_PAGE}")).into()
+        })
+}
+
 pub fn query_param<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
     req.query_string_parameters_ref()
         .and_then(|q| q.first(name))

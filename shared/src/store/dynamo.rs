@@ -134,6 +134,38 @@ impl DynamoStore {
         Ok(found)
     }
 
+    /// One page of a GSI1 partition, newest first, from an opaque cursor checked to be of it.
+    pub(super) async fn list_gsi1(
+        &self,
+        partition: String,
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<Attributes>, StoreError> {
+        let names = [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK];
+        let start = after
+            .map(|c| cursor::decode(c, &names, &[(keys::GSI1PK, partition.as_str())]))
+            .transpose()?;
+        let out = self
+            .query()
+            .index_name(keys::GSI1)
+            .key_condition_expression("GSI1PK = :pk")
+            .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        let next = out
+            .last_evaluated_key
+            .as_ref()
+            .map(cursor::encode)
+            .transpose()?;
+        Ok(Page {
+            items: out.items.unwrap_or_default(),
+            next,
+        })
+    }
+
     pub(super) fn query(&self) -> QueryFluentBuilder {
         self.client.query().table_name(&self.table)
     }
@@ -221,30 +253,12 @@ impl Catalog for DynamoStore {
     }
 
     async fn events(&self, limit: u32, after: Option<&str>) -> Result<Page<Event>, StoreError> {
-        let start = after
-            .map(|c| {
-                let names = [keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK];
-                cursor::decode(c, &names, &[(keys::GSI1PK, keys::EVENTS)])
-            })
-            .transpose()?;
-        let out = self
-            .query()
-            .index_name(keys::GSI1)
-            .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", AttributeValue::S(keys::EVENTS.to_owned()))
-            .scan_index_forward(false)
-            .limit(limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
+        let page = self
+            .list_gsi1(keys::EVENTS.to_owned(), limit, after)
             .await?;
-        let next = out
-            .last_evaluated_key
-            .as_ref()
-            .map(cursor::encode)
-            .transpose()?;
         Ok(Page {
-            items: data(out.items.unwrap_or_default())?,
-            next,
+            items: data(page.items)?,
+            next: page.next,
         })
     }
 

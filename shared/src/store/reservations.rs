@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    DynamoStore, Page, StoreError, cursor,
+    DynamoStore, Page, StoreError,
     dynamo::data,
     item::Item,
     keys,
@@ -793,42 +793,4 @@ fn release_items(store: &DynamoStore, reservation: &Reservation) -> Vec<Change> 
         );
     }
     items
-}
-
-impl DynamoStore {
-    async fn list_gsi1(
-        &self,
-        partition: String,
-        limit: u32,
-        after: Option<&str>,
-    ) -> Result<Page<super::dynamo::Attributes>, StoreError> {
-        let start = after
-            .map(|c| {
-                cursor::decode(
-                    c,
-                    &[keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK],
-                    &[(keys::GSI1PK, partition.as_str())],
-                )
-            })
-            .transpose()?;
-        let out = self
-            .query()
-            .index_name(keys::GSI1)
-            .key_condition_expression("GSI1PK = :pk")
-            .expression_attribute_values(":pk", s(partition.clone()))
-            .scan_index_forward(false)
-            .limit(limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        let next = out
-            .last_evaluated_key
-            .as_ref()
-            .map(cursor::encode)
-            .transpose()?;
-        Ok(Page {
-            items: out.items.unwrap_or_default(),
-            next,
-        })
-    }
 }
