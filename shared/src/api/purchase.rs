@@ -165,7 +165,7 @@ pub async fn hold_seats<S: Catalog + Reservations>(
     store
         .hold(&reservation, session.max_tickets_per_customer, now)
         .await?;
-    let products = store.products(session.event_id).await?;
+    let products = store.suggestable_products(session.event_id).await?;
     let mut view = ReservationView::new(&reservation);
     view.suggested_products = Some(suggestions(&products));
     created(&format!("/reservations/{}", reservation.id), &view)

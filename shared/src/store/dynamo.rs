@@ -30,6 +30,19 @@ const UNPROCESSED_ROUNDS: u32 = 8;
 pub struct DynamoStore {
     pub(super) client: Client,
     pub(super) table: String,
+    /// Reads a warm Lambda keeps between invocations (see [`Warm`]).
+    warm: std::sync::Arc<Warm>,
+}
+
+/// How long a warm process reuses an event's product list for hold suggestions.
+const SUGGESTIONS_TTL: Duration = Duration::from_secs(30);
+
+/// What a warm process may remember: sessions (never changed once created) and, briefly, the
+/// product lists that suggestions are drawn from. Nothing that decides a sale is cached.
+#[derive(Debug, Default)]
+struct Warm {
+    sessions: std::sync::RwLock<HashMap<SessionId, Session>>,
+    products: std::sync::Mutex<HashMap<EventId, (std::time::Instant, Vec<Product>)>>,
 }
 
 impl DynamoStore {
@@ -41,6 +54,7 @@ impl DynamoStore {
         Self {
             client,
             table: table.to_owned(),
+            warm: Default::default(),
         }
     }
 
@@ -294,7 +308,38 @@ impl Catalog for DynamoStore {
     }
 
     async fn session(&self, id: SessionId) -> Result<Option<Session>, StoreError> {
-        self.get(keys::session(id), keys::SESSION_SK).await
+        if let Some(session) = self
+            .warm
+            .sessions
+            .read()
+            .ok()
+            .and_then(|s| s.get(&id).cloned())
+        {
+            return Ok(Some(session));
+        }
+        let session: Option<Session> = self.get(keys::session(id), keys::SESSION_SK).await?;
+        if let (Some(session), Ok(mut warm)) = (&session, self.warm.sessions.write()) {
+            warm.insert(id, session.clone());
+        }
+        Ok(session)
+    }
+
+    async fn suggestable_products(&self, event: EventId) -> Result<Vec<Product>, StoreError> {
+        let fresh = |at: &std::time::Instant| at.elapsed() < SUGGESTIONS_TTL;
+        if let Some((_, products)) = self
+            .warm
+            .products
+            .lock()
+            .ok()
+            .and_then(|p| p.get(&event).filter(|(at, _)| fresh(at)).cloned())
+        {
+            return Ok(products);
+        }
+        let products = self.products(event).await?;
+        if let Ok(mut warm) = self.warm.products.lock() {
+            warm.insert(event, (std::time::Instant::now(), products.clone()));
+        }
+        Ok(products)
     }
 
     async fn session_stock(&self, id: SessionId) -> Result<Option<SessionStock>, StoreError> {

@@ -71,6 +71,11 @@ pub trait Catalog: Sync {
     fn put_product(&self, product: &Product)
     -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Products of an event, oldest first.
+    /// Products to suggest with a hold: may be up to a few seconds old.
+    fn suggestable_products(
+        &self,
+        event: EventId,
+    ) -> impl Future<Output = Result<Vec<Product>, StoreError>> + Send;
     fn products(
         &self,
         event: EventId,
