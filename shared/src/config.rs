@@ -73,6 +73,17 @@ impl Sales {
     }
 }
 
+/// The FIFO queue of flash-sale requests (`QUEUE_URL`).
+pub fn queue_url() -> Result<String, ConfigError> {
+    required("QUEUE_URL")
+}
+
+/// A test-only fault: the request consumer fails every record after the first of each batch
+/// (`FAULT_FAIL_AFTER_FIRST_RECORD=1`). Off unless set.
+pub fn fail_after_first_record() -> bool {
+    env::var("FAULT_FAIL_AFTER_FIRST_RECORD").is_ok_and(|v| v == "1")
+}
+
 fn required(name: &'static str) -> Result<String, ConfigError> {
     env::var(name)
         .ok()

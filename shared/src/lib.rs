@@ -2,8 +2,11 @@
 //! between API Gateway and both (`api`). Function binaries under `functions/` only wire these.
 
 pub mod api;
+pub mod bus;
 pub mod config;
+pub mod consumer;
 pub mod domain;
 pub mod payments;
+pub mod queue;
 pub mod store;
 pub mod telemetry;

@@ -193,7 +193,9 @@ async fn the_authorizer_refuses_missing_bad_and_expired_tokens_as_api_gateway_do
 async fn every_event_file_runs_through_its_real_binary() {
     let functions = stack().await.functions().to_vec();
     for function in functions {
-        let stack = stack().await;
+        let stack = Stack::start(Options::default())
+            .await
+            .expect("the local stack starts");
         let store = DynamoStore::new(stack.dynamodb_sdk(), "Table");
         support::seed_for_event_file(&store, function.crate_name()).await;
         let path = repository_root()
@@ -205,11 +207,24 @@ async fn every_event_file_runs_through_its_real_binary() {
             panic!("{} returned a function error", function.logical_id);
         };
         let response: Value = serde_json::from_slice(&body).unwrap();
-        let created =
-            function.crate_name().starts_with("create-") || function.crate_name() == "hold-seats";
+        if !function.queues.is_empty() {
+            assert_eq!(
+                response,
+                json!({"batchItemFailures": []}),
+                "{}",
+                path.display()
+            );
+            stack.stop().await;
+            continue;
+        }
+        let expected = match function.crate_name() {
+            "request-tickets" => 202,
+            name if name.starts_with("create-") || name == "hold-seats" => 201,
+            _ => 200,
+        };
         assert_eq!(
             response["statusCode"],
-            if created { 201 } else { 200 },
+            expected,
             "{}: {response}",
             path.display()
         );

@@ -1,9 +1,11 @@
 //! API Gateway (HTTP API, payload 2.0) glue: requests in, domain calls, JSON or problem+json out.
 
 pub mod catalog;
+pub mod idempotency;
 mod problem;
 pub mod purchase;
 mod request;
+pub mod requests;
 mod response;
 
 use std::future::Future;

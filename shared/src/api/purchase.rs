@@ -1,13 +1,17 @@
 //! Purchase routes: hold seats, add products, pay once, get tickets; cancel; read what you bought.
 
-use std::{collections::HashSet, time::Duration as StdDuration};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{ApiError, Identity, created, json, json_body, page_limit, path_id, query_param};
+use super::{
+    ApiError, Identity, created,
+    idempotency::{idempotency_key, once},
+    json, json_body, page_limit, path_id, query_param,
+};
 use crate::{
     config::Sales,
     domain::{
@@ -16,13 +20,9 @@ use crate::{
         payment::{NoticeStatus, PaymentNotice, webhook_signature_is_valid},
         reservation::PaymentRecord,
     },
-    store::{Catalog, Claim, Page, Refused, Reservations, StoredResponse, WriteError},
+    store::{Catalog, Page, Refused, Reservations, WriteError},
 };
 
-/// The header that makes a checkout safe to retry.
-pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
-/// How long a retried checkout waits for the first one to finish before answering 409.
-const IN_FLIGHT_WAIT: StdDuration = StdDuration::from_secs(8);
 /// Add-ons suggested with a new hold.
 const SUGGESTIONS: usize = 5;
 
@@ -363,37 +363,6 @@ struct CheckoutBody {
     payment: PaymentBody,
 }
 
-/// What paying produced: a response to store and send.
-fn stored(result: &Result<Response<Body>, ApiError>) -> Option<StoredResponse> {
-    match result {
-        Ok(resp) => Some(StoredResponse {
-            status: resp.status().as_u16(),
-            body: String::from_utf8_lossy(resp.body().as_ref()).into_owned(),
-        }),
-        // A fault changed nothing that a retry would not redo: do not pin it to the key.
-        Err(ApiError::Unavailable(_) | ApiError::Internal(_)) => None,
-        Err(e) => Some(StoredResponse {
-            status: e.status().as_u16(),
-            body: String::new(),
-        }),
-    }
-}
-
-fn replay(
-    stored: StoredResponse,
-    problem: impl FnOnce() -> ApiError,
-) -> Result<Response<Body>, ApiError> {
-    if stored.body.is_empty() && stored.status >= 400 {
-        return Err(problem());
-    }
-    Response::builder()
-        .status(stored.status)
-        .header("content-type", "application/json")
-        .header("idempotent-replayed", "true")
-        .body(Body::Text(stored.body))
-        .map_err(|e| ApiError::Internal(Box::new(e)))
-}
-
 /// `POST /reservations/{id}/checkout` with `Idempotency-Key`: pays once, whatever the retries.
 pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
     req: Request,
@@ -402,16 +371,9 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
     sales: &Sales,
 ) -> Result<Response<Body>, ApiError> {
     let me = customer(&req)?;
-    let key = req
-        .headers()
-        .get(IDEMPOTENCY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 128)
-        .ok_or_else(|| {
-            ApiError::Malformed("send an Idempotency-Key header (1 to 128 characters)".into())
-        })?
-        .to_owned();
+    let key = idempotency_key(&req)?.ok_or_else(|| {
+        ApiError::Malformed("send an Idempotency-Key header (1 to 128 characters)".into())
+    })?;
     let id: ReservationId = path_id(&req, "id", "reservation")?;
     let body: CheckoutBody = json_body(&req)?;
     let method = match body.payment {
@@ -420,44 +382,10 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
         PaymentBody::Boleto => PaymentMethod::Boleto,
     };
     let hash = hex::encode(Sha256::digest(format!("{id}\n{method:?}").as_bytes()));
-    let started = std::time::Instant::now();
-    let mut wait = StdDuration::from_millis(50);
-    loop {
-        match store.claim(&me.sub, &key, &hash, Utc::now()).await? {
-            Claim::Fresh => break,
-            Claim::Mismatch => {
-                return Err(ApiError::Invalid(Invalid::new(
-                    "Idempotency-Key",
-                    "was used for a different request",
-                )));
-            }
-            Claim::Done(response) => {
-                let status = response.status;
-                return replay(response, || {
-                    ApiError::conflict(
-                        "REPLAYED_FAILURE",
-                        format!("this request already failed with status {status}"),
-                    )
-                });
-            }
-            Claim::InFlight if started.elapsed() < IN_FLIGHT_WAIT => {
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(StdDuration::from_millis(500));
-            }
-            Claim::InFlight => {
-                return Err(ApiError::conflict(
-                    "REQUEST_IN_FLIGHT",
-                    "the same request is still being handled",
-                ));
-            }
-        }
-    }
-    let result = pay(&me, id, method, store, provider, sales).await;
-    match stored(&result) {
-        Some(response) => store.settle(&me.sub, &key, &response).await?,
-        None => store.release(&me.sub, &key).await?,
-    }
-    result
+    once(store, &me.sub, &key, &hash, || {
+        pay(&me, id, method, store, provider, sales)
+    })
+    .await
 }
 
 async fn pay<S: Catalog + Reservations, P: PaymentProvider>(

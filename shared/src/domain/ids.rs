@@ -17,6 +17,15 @@ macro_rules! ulid_id {
                 Self(Ulid::generate())
             }
 
+            /// The same 128 bits as another kind of id (a request's reservation shares its id).
+            pub fn from_ulid(ulid: Ulid) -> Self {
+                Self(ulid)
+            }
+
+            pub fn ulid(&self) -> Ulid {
+                self.0
+            }
+
             /// The id's low bits: random, so good for spreading keys.
             pub fn spread(&self) -> u128 {
                 self.0.random()
@@ -57,6 +66,10 @@ ulid_id!(
 ulid_id!(
     /// A ticket: one seat or place of a confirmed reservation.
     TicketId
+);
+ulid_id!(
+    /// A queued ticket request of a flash sale.
+    RequestId
 );
 
 #[cfg(test)]

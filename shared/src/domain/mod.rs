@@ -1,5 +1,6 @@
 //! Pure rules and types of the box office: no AWS, no I/O.
 
+pub mod allocation;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -7,6 +8,7 @@ pub mod invoice;
 pub mod money;
 pub mod payment;
 pub mod product;
+pub mod request;
 pub mod reservation;
 pub mod seat;
 pub mod sector;
@@ -15,11 +17,12 @@ pub mod ticket;
 
 pub use error::Invalid;
 pub use event::{Event, EventCategory, NewEvent};
-pub use ids::{EventId, ProductId, ReservationId, SessionId, TicketId};
+pub use ids::{EventId, ProductId, RequestId, ReservationId, SessionId, TicketId};
 pub use invoice::{Invoice, Party};
 pub use money::{Currency, Money};
 pub use payment::{Charge, MethodKind, PaymentMethod, PaymentProvider};
 pub use product::{NewProduct, Product, ProductCategory};
+pub use request::{RejectReason, RequestRecord, RequestStatus, TicketRequest};
 pub use reservation::{
     HoldError, LineItem, PlaceTickets, ProductLine, Reservation, ReservationStatus, SeatTicket,
 };

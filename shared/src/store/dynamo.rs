@@ -283,7 +283,7 @@ impl Catalog for DynamoStore {
             let stock = SectorStock {
                 code: sector.code.clone(),
                 capacity,
-                available: capacity,
+                available: i64::from(capacity),
             };
             items.push(serde_dynamo::to_item(Item::new(
                 keys::sector(session.id, &sector.code),
@@ -352,7 +352,10 @@ impl Catalog for DynamoStore {
             .map(|s| (keys::sector(id, &s.code), keys::STOCK_SK))
             .collect();
         let stock: Vec<SectorStock> = data(self.get_many(keys).await?)?;
-        let available = stock.into_iter().map(|s| (s.code, s.available)).collect();
+        let available = stock
+            .into_iter()
+            .map(|s| (s.code, s.available.max(0) as u32))
+            .collect();
         Ok(Some(SessionStock { session, available }))
     }
 

@@ -42,7 +42,8 @@ impl<T> Item<T> {
 pub struct SectorStock {
     pub code: SectorCode,
     pub capacity: u32,
-    pub available: u32,
+    /// Numbered sectors may briefly go below zero while lapsed holds wait for the sweep.
+    pub available: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

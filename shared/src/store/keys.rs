@@ -4,7 +4,7 @@
 //! partition key per sector instead of one per session.
 
 use crate::domain::{
-    EventId, ProductId, ReservationId, SeatLabel, SectorCode, SessionId, TicketId,
+    EventId, ProductId, RequestId, ReservationId, SeatLabel, SectorCode, SessionId, TicketId,
 };
 
 pub const PK: &str = "PK";
@@ -108,6 +108,12 @@ pub fn expiry(expires_at: i64, id: ReservationId) -> (String, String) {
         format!("{expires_at:012}#{id}"),
     )
 }
+
+pub fn request(id: RequestId) -> String {
+    format!("REQUEST#{id}")
+}
+
+pub const REQUEST_SK: &str = "REQUEST";
 
 pub fn idempotency(customer: &str, key: &str) -> String {
     format!("IDEMPOTENCY#{customer}#{key}")

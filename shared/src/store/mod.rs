@@ -7,6 +7,7 @@ mod dynamo;
 mod error;
 mod item;
 pub mod keys;
+mod requests;
 mod reservations;
 pub mod transact;
 
@@ -14,6 +15,7 @@ use std::{collections::BTreeMap, future::Future};
 
 pub use dynamo::DynamoStore;
 pub use error::StoreError;
+pub use requests::{Requests, SectorState};
 pub use reservations::{Claim, Refused, Reservations, StoredResponse, WriteError};
 
 use crate::domain::{Event, EventId, Product, Seat, SectorCode, Session, SessionId};

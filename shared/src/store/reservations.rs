@@ -284,12 +284,14 @@ impl DynamoStore {
     }
 }
 
-impl Reservations for DynamoStore {
-    async fn hold(
+impl DynamoStore {
+    /// The one-transaction hold; `extra` (a request's decision) is written in the same transaction.
+    pub(super) async fn hold_with(
         &self,
         reservation: &Reservation,
         limit: u8,
         now: DateTime<Utc>,
+        extra: Option<aws_sdk_dynamodb::types::TransactWriteItem>,
     ) -> Result<(), WriteError> {
         let expires = reservation.expires_at.timestamp();
         let (gsi2pk, gsi2sk) = keys::expiry(expires, reservation.id);
@@ -347,9 +349,15 @@ impl Reservations for DynamoStore {
             };
             items.push(change.build()?);
         }
+        let extra_at = items.len();
+        items.extend(extra);
         let failed = self.write_built(items).await?;
         if failed.is_empty() {
             return Ok(());
+        }
+        // The reservation exists already (a redelivered request) or the request was decided.
+        if failed.contains(&0) || failed.contains(&extra_at) {
+            return Err(WriteError::Refused(Refused::Changed));
         }
         let seats_from = 2;
         let stock_from = seats_from + reservation.seats.len();
@@ -366,7 +374,7 @@ impl Reservations for DynamoStore {
         }
         let sold_out: Vec<_> = failed
             .iter()
-            .filter(|i| **i >= stock_from)
+            .filter(|i| (stock_from..stock_from + sectors.len()).contains(i))
             .map(|i| sectors[i - stock_from].0.clone())
             .collect();
         if !sold_out.is_empty() {
@@ -376,6 +384,17 @@ impl Reservations for DynamoStore {
             return Err(WriteError::Refused(Refused::LimitExceeded));
         }
         Err(WriteError::Refused(Refused::Changed))
+    }
+}
+
+impl Reservations for DynamoStore {
+    async fn hold(
+        &self,
+        reservation: &Reservation,
+        limit: u8,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError> {
+        self.hold_with(reservation, limit, now, None).await
     }
 
     async fn reservation(&self, id: ReservationId) -> Result<Option<Reservation>, StoreError> {
@@ -788,7 +807,7 @@ fn release_items(store: &DynamoStore, reservation: &Reservation) -> Vec<Change> 
         items.push(
             store
                 .stock_change(reservation, &sector)
-                .set("ADD available :n")
+                .set("ADD available :n REMOVE sold_out")
                 .value(":n", n(count)),
         );
     }

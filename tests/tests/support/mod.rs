@@ -14,7 +14,9 @@ use bilheteria::{
         Party, Product, ProductCategory, ProductId, Reservation, SaleWindow, Sector, SectorLayout,
         Session, SessionId, TicketSigner, reservation::PaymentRecord,
     },
-    store::{Catalog, DynamoStore, Reservations},
+    domain::{RequestRecord, TicketRequest},
+    queue::RequestQueue,
+    store::{Catalog, DynamoStore, Requests, Reservations, StoreError},
 };
 use chrono::{Duration, Utc};
 use lambda_http::{Body, Request, Response};
@@ -96,6 +98,7 @@ pub const EVENT_ID: &str = "01JF000000000000000000EV01";
 pub const SESSION_ID: &str = "01JF000000000000000000SE01";
 pub const RESERVATION_ID: &str = "01JF000000000000000000RS01";
 pub const PRODUCT_ID: &str = "01JF000000000000000000PR01";
+pub const REQUEST_ID: &str = "01JF000000000000000000RQ01";
 /// The customer the events/ files' claims name.
 pub const CUSTOMER: &str = "7d2c4e1a-5b3f-4c8d-9e6a-1f2b3c4d5e6f";
 pub const TICKET_KEY: &str = "local-TicketSigningKey";
@@ -116,7 +119,7 @@ pub fn sales() -> Sales {
 
 /// What each events/ file expects to find: the catalog, and the reservation it names in the
 /// state its route needs.
-pub async fn seed_for_event_file<S: Catalog + Reservations>(store: &S, function: &str) {
+pub async fn seed_for_event_file<S: Catalog + Reservations + Requests>(store: &S, function: &str) {
     let seeder = Seeder(store);
     let event = seeder.event(EVENT_ID).await;
     let session = seeder.session(event.id, SESSION_ID, 20, 30).await;
@@ -131,6 +134,20 @@ pub async fn seed_for_event_file<S: Catalog + Reservations>(store: &S, function:
         "list-my-tickets",
         "list-my-reservations",
     ];
+    if function == "get-request" {
+        let request = TicketRequest {
+            request_id: REQUEST_ID.parse().unwrap(),
+            customer: CUSTOMER.into(),
+            session_id: session.id,
+            sector: "plateia".to_string().try_into().unwrap(),
+            quantity: 2,
+            requested_at: Utc::now(),
+        };
+        store
+            .queue_request(&RequestRecord::queued(request))
+            .await
+            .unwrap();
+    }
     if !needs_hold.contains(&function) {
         return;
     }
@@ -368,5 +385,16 @@ impl<C: Catalog + Reservations> Seeder<'_, C> {
             .await
             .unwrap();
         reservation
+    }
+}
+
+/// A queue that keeps what is sent, for handler tests that run without SQS.
+#[derive(Default)]
+pub struct KeptQueue(pub std::sync::Mutex<Vec<TicketRequest>>);
+
+impl RequestQueue for KeptQueue {
+    async fn send(&self, request: &TicketRequest) -> Result<(), StoreError> {
+        self.0.lock().unwrap().push(request.clone());
+        Ok(())
     }
 }

@@ -1,0 +1,107 @@
+//! Requests made safe to retry by an `Idempotency-Key`: the first one runs, its response is kept,
+//! a retry gets the same response, a retry while the first runs waits for it.
+
+use std::{future::Future, time::Duration};
+
+use chrono::Utc;
+use lambda_http::{Body, Request, Response};
+
+use super::ApiError;
+use crate::{
+    domain::Invalid,
+    store::{Claim, Reservations, StoredResponse},
+};
+
+/// The header that makes a request safe to retry.
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+/// How long a retry waits for the first request to finish before answering 409.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(8);
+
+/// The `Idempotency-Key` header, if sent: 1 to 128 characters.
+pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
+    let key = value.to_str().map(str::trim).unwrap_or_default();
+    if key.is_empty() || key.len() > 128 {
+        return Err(ApiError::Malformed(
+            "the Idempotency-Key header must be 1 to 128 characters".into(),
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// What to keep of a response: faults are not kept, so that a retry runs again.
+fn kept(result: &Result<Response<Body>, ApiError>) -> Option<StoredResponse> {
+    match result {
+        Ok(resp) => Some(StoredResponse {
+            status: resp.status().as_u16(),
+            body: String::from_utf8_lossy(resp.body().as_ref()).into_owned(),
+        }),
+        Err(ApiError::Unavailable(_) | ApiError::Internal(_)) => None,
+        Err(e) => Some(StoredResponse {
+            status: e.status().as_u16(),
+            body: String::new(),
+        }),
+    }
+}
+
+fn replay(stored: StoredResponse) -> Result<Response<Body>, ApiError> {
+    if stored.body.is_empty() && stored.status >= 400 {
+        let status = stored.status;
+        return Err(ApiError::conflict(
+            "REPLAYED_FAILURE",
+            format!("this request already failed with status {status}"),
+        ));
+    }
+    Response::builder()
+        .status(stored.status)
+        .header("content-type", "application/json")
+        .header("idempotent-replayed", "true")
+        .body(Body::Text(stored.body))
+        .map_err(|e| ApiError::Internal(Box::new(e)))
+}
+
+/// Runs `handle` once for (`customer`, `key`, `hash`); the same key with another `hash` is 422.
+pub async fn once<S, F, Fut>(
+    store: &S,
+    customer: &str,
+    key: &str,
+    hash: &str,
+    handle: F,
+) -> Result<Response<Body>, ApiError>
+where
+    S: Reservations,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    let started = std::time::Instant::now();
+    let mut wait = Duration::from_millis(50);
+    loop {
+        match store.claim(customer, key, hash, Utc::now()).await? {
+            Claim::Fresh => break,
+            Claim::Mismatch => {
+                return Err(
+                    Invalid::new("Idempotency-Key", "was used for a different request").into(),
+                );
+            }
+            Claim::Done(response) => return replay(response),
+            Claim::InFlight if started.elapsed() < IN_FLIGHT_WAIT => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_millis(500));
+            }
+            Claim::InFlight => {
+                return Err(ApiError::conflict(
+                    "REQUEST_IN_FLIGHT",
+                    "the same request is still being handled",
+                ));
+            }
+        }
+    }
+    let result = handle().await;
+    match kept(&result) {
+        Some(response) => store.settle(customer, key, &response).await?,
+        None => store.release(customer, key).await?,
+    }
+    result
+}

@@ -1,0 +1,98 @@
+//! Flash-sale routes: ask for tickets in a queue, then follow the request until it is decided.
+
+use chrono::Utc;
+use lambda_http::{Body, Request, Response, http::StatusCode};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{
+    ApiError, Identity,
+    idempotency::{idempotency_key, once},
+    json, json_body, path_id,
+};
+use crate::{
+    domain::{RequestId, RequestRecord, SessionId, TicketRequest},
+    queue::RequestQueue,
+    store::{Catalog, Requests, Reservations},
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestBody {
+    sector: String,
+    quantity: i64,
+}
+
+#[derive(Serialize)]
+struct RequestView<'a> {
+    #[serde(flatten)]
+    record: &'a RequestRecord,
+    status_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reservation_url: Option<String>,
+}
+
+impl<'a> RequestView<'a> {
+    fn new(record: &'a RequestRecord) -> Self {
+        Self {
+            status_url: format!("/requests/{}", record.request.request_id),
+            reservation_url: record
+                .reservation_id
+                .map(|id| format!("/reservations/{id}")),
+            record,
+        }
+    }
+}
+
+/// `POST /sessions/{id}/requests`: joins the queue for `quantity` best-available tickets in a
+/// sector. 202 with the request's status URL. With `Idempotency-Key`, a retried POST is the same
+/// request.
+pub async fn request_tickets<S, Q>(
+    req: Request,
+    store: &S,
+    queue: &Q,
+) -> Result<Response<Body>, ApiError>
+where
+    S: Catalog + Requests + Reservations,
+    Q: RequestQueue,
+{
+    let me = Identity::of(&req).ok_or(ApiError::Unauthorized)?;
+    let session_id: SessionId = path_id(&req, "id", "session")?;
+    let body: RequestBody = json_body(&req)?;
+    let key = idempotency_key(&req)?;
+    let session = store
+        .session(session_id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
+    let request =
+        TicketRequest::create(&session, &me.sub, &body.sector, body.quantity, Utc::now())?;
+    let enqueue = || async {
+        // Sent first: a message always reaches a decision; the QUEUED record only shows it waiting.
+        queue.send(&request).await?;
+        let record = RequestRecord::queued(request.clone());
+        store.queue_request(&record).await?;
+        json(StatusCode::ACCEPTED, &RequestView::new(&record))
+    };
+    match key {
+        None => enqueue().await,
+        Some(key) => {
+            let hash = hex::encode(Sha256::digest(
+                format!("{session_id}\n{}\n{}", body.sector, body.quantity).as_bytes(),
+            ));
+            once(store, &me.sub, &key, &hash, enqueue).await
+        }
+    }
+}
+
+/// `GET /requests/{id}`: the owner's request: QUEUED, FULFILLED (with its reservation) or REJECTED
+/// (with the reason).
+pub async fn get_request<S: Requests>(req: Request, store: &S) -> Result<Response<Body>, ApiError> {
+    let me = Identity::of(&req).ok_or(ApiError::Unauthorized)?;
+    let id: RequestId = path_id(&req, "id", "request")?;
+    let record = store
+        .request(id)
+        .await?
+        .filter(|r| r.request.customer == me.sub)
+        .ok_or(ApiError::NotFound("request"))?;
+    json(StatusCode::OK, &RequestView::new(&record))
+}

@@ -1,0 +1,181 @@
+//! Queued ticket requests in DynamoDB: their records, the hold that fulfils one written in the
+//! same transaction as its decision, and the sector marks that let later requests skip the seats.
+
+use std::future::Future;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    DynamoStore, StoreError, WriteError,
+    item::{Item, SectorStock},
+    keys,
+    transact::Change,
+};
+use crate::domain::{RequestId, RequestRecord, RequestStatus, Reservation, SectorCode, SessionId};
+
+/// Finished requests stay readable this long, then DynamoDB's TTL removes them.
+const KEEP: Duration = Duration::days(7);
+
+/// A sector's live counts as a consumer sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SectorState {
+    /// Places on sale (numbered sectors: may lag lapsed holds until they are swept).
+    pub available: i64,
+    /// Marked when a request found nothing left; cleared when places come back.
+    pub sold_out: bool,
+}
+
+pub trait Requests: Sync {
+    /// Records a queued request, unless it is there already (perhaps decided).
+    fn queue_request(
+        &self,
+        record: &RequestRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn request(
+        &self,
+        id: RequestId,
+    ) -> impl Future<Output = Result<Option<RequestRecord>, StoreError>> + Send;
+    /// Records a rejection, unless the request was decided already.
+    fn reject(&self, record: &RequestRecord)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Holds the reservation and records the request FULFILLED in one transaction.
+    fn fulfil(
+        &self,
+        reservation: &Reservation,
+        limit: u8,
+        now: DateTime<Utc>,
+        record: &RequestRecord,
+    ) -> impl Future<Output = Result<(), WriteError>> + Send;
+    fn sector_state(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> impl Future<Output = Result<Option<SectorState>, StoreError>> + Send;
+    fn mark_sold_out(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RequestItem {
+    #[serde(flatten)]
+    record: RequestRecord,
+    ttl: i64,
+}
+
+fn item(record: &RequestRecord) -> Item<RequestItem> {
+    let ttl = (record.decided_at.unwrap_or(record.request.requested_at) + KEEP).timestamp();
+    Item::new(
+        keys::request(record.request.request_id),
+        keys::REQUEST_SK,
+        RequestItem {
+            record: record.clone(),
+            ttl,
+        },
+    )
+}
+
+impl Requests for DynamoStore {
+    async fn queue_request(&self, record: &RequestRecord) -> Result<(), StoreError> {
+        match self.create(&item(record)).await {
+            Err(StoreError::ConditionFailed) => Ok(()),
+            other => other,
+        }
+    }
+
+    async fn request(&self, id: RequestId) -> Result<Option<RequestRecord>, StoreError> {
+        Ok(self
+            .get::<RequestItem>(keys::request(id), keys::REQUEST_SK)
+            .await?
+            .map(|i| i.record))
+    }
+
+    async fn reject(&self, record: &RequestRecord) -> Result<(), StoreError> {
+        let written = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item(record))?))
+            .condition_expression("attribute_not_exists(PK) OR #status = :queued")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(
+                ":queued",
+                serde_dynamo::to_attribute_value(RequestStatus::Queued)?,
+            )
+            .send()
+            .await;
+        match written.map_err(StoreError::from) {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn fulfil(
+        &self,
+        reservation: &Reservation,
+        limit: u8,
+        now: DateTime<Utc>,
+        record: &RequestRecord,
+    ) -> Result<(), WriteError> {
+        let decision = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(
+                serde_dynamo::to_item(item(record)).map_err(StoreError::from)?,
+            ))
+            .condition_expression("attribute_not_exists(PK) OR #status = :queued")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(
+                ":queued",
+                serde_dynamo::to_attribute_value(RequestStatus::Queued)
+                    .map_err(StoreError::from)?,
+            )
+            .build()
+            .map_err(|e| StoreError::Failed(Box::new(e)))?;
+        let decision = aws_sdk_dynamodb::types::TransactWriteItem::builder()
+            .put(decision)
+            .build();
+        self.hold_with(reservation, limit, now, Some(decision))
+            .await
+    }
+
+    async fn sector_state(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> Result<Option<SectorState>, StoreError> {
+        #[derive(Deserialize)]
+        struct Marked {
+            #[serde(flatten)]
+            stock: SectorStock,
+            #[serde(default)]
+            sold_out: bool,
+        }
+        Ok(self
+            .get::<Marked>(keys::sector(session, sector), keys::STOCK_SK)
+            .await?
+            .map(|m| SectorState {
+                available: m.stock.available,
+                sold_out: m.sold_out,
+            }))
+    }
+
+    async fn mark_sold_out(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> Result<(), StoreError> {
+        let change = Change::on(&self.table, keys::sector(session, sector), keys::STOCK_SK)
+            .set("SET sold_out = :yes")
+            .value(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+            .build()?;
+        super::transact::transact(&self.client, vec![change])
+            .await
+            .map_err(|e| match e {
+                super::transact::TransactError::Store(e) => e,
+                super::transact::TransactError::Cancelled(_) => StoreError::ConditionFailed,
+            })
+    }
+}
