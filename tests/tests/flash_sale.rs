@@ -29,10 +29,15 @@ async fn sale(rows: u32, seats: u32, env: &[(&str, &str)]) -> Sale {
     let options = Options {
         visibility_timeout: Some(2),
         max_instances: 8,
-        env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         ..Options::default()
     };
-    let stack = Stack::start(options).await.expect("the stack starts with ministack");
+    let stack = Stack::start(options)
+        .await
+        .expect("the stack starts with ministack");
     let http = reqwest::Client::new();
     let admin = stack.token("organiser", true);
     let api = stack.api_url().to_owned();
@@ -52,7 +57,10 @@ async fn sale(rows: u32, seats: u32, env: &[(&str, &str)]) -> Sale {
         "sectors": [{"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": rows, "seats_per_row": seats, "price": {"cents": 30000}}]
     });
     let session: Value = http
-        .post(format!("{api}/events/{}/sessions", event["id"].as_str().unwrap()))
+        .post(format!(
+            "{api}/events/{}/sessions",
+            event["id"].as_str().unwrap()
+        ))
         .bearer_auth(&admin)
         .json(&body)
         .send()
@@ -62,14 +70,23 @@ async fn sale(rows: u32, seats: u32, env: &[(&str, &str)]) -> Sale {
         .await
         .unwrap();
     let store = DynamoStore::new(stack.dynamodb_sdk(), "Table");
-    Sale { session: session["id"].as_str().unwrap().to_owned(), stack, http, store }
+    Sale {
+        session: session["id"].as_str().unwrap().to_owned(),
+        stack,
+        http,
+        store,
+    }
 }
 
 impl Sale {
     async fn request(&self, customer: &str, quantity: u32) -> (u16, Value) {
         let resp = self
             .http
-            .post(format!("{}/sessions/{}/requests", self.stack.api_url(), self.session))
+            .post(format!(
+                "{}/sessions/{}/requests",
+                self.stack.api_url(),
+                self.session
+            ))
             .bearer_auth(self.stack.token(customer, false))
             .json(&json!({"sector": "plateia", "quantity": quantity}))
             .send()
@@ -81,7 +98,11 @@ impl Sale {
 
     async fn hold(&self, customer: &str, seat: &str) -> u16 {
         self.http
-            .post(format!("{}/sessions/{}/holds", self.stack.api_url(), self.session))
+            .post(format!(
+                "{}/sessions/{}/holds",
+                self.stack.api_url(),
+                self.session
+            ))
             .bearer_auth(self.stack.token(customer, false))
             .json(&json!({"seats": [{"sector": "plateia", "seat": seat}]}))
             .send()
@@ -109,21 +130,34 @@ impl Sale {
         support::items(&client)
             .await
             .into_iter()
-            .filter(|i| i["PK"].as_str().is_some_and(|pk| pk.starts_with("REQUEST#")))
+            .filter(|i| {
+                i["PK"]
+                    .as_str()
+                    .is_some_and(|pk| pk.starts_with("REQUEST#"))
+            })
             .map(|i| serde_json::from_value(i).unwrap())
             .collect()
     }
 
     async fn seats(&self) -> Vec<(String, SeatState)> {
         let plateia = SectorCode::try_from("plateia".to_string()).unwrap();
-        let seats = self.store.seats(self.session.parse().unwrap(), &plateia).await.unwrap();
-        seats.into_iter().map(|s| (s.label.to_string(), s.state)).collect()
+        let seats = self
+            .store
+            .seats(self.session.parse().unwrap(), &plateia)
+            .await
+            .unwrap();
+        seats
+            .into_iter()
+            .map(|s| (s.label.to_string(), s.state))
+            .collect()
     }
 }
 
 fn holder(state: &SeatState) -> Option<String> {
     match state {
-        SeatState::Held { reservation, .. } | SeatState::Sold { reservation } => Some(reservation.to_string()),
+        SeatState::Held { reservation, .. } | SeatState::Sold { reservation } => {
+            Some(reservation.to_string())
+        }
         SeatState::Free => None,
     }
 }
@@ -132,7 +166,12 @@ fn holder(state: &SeatState) -> Option<String> {
 /// seats are left and its customer stays within the limit.
 fn served_in_order(records: &[RequestRecord], capacity: u32) -> HashSet<String> {
     let mut ordered: Vec<&RequestRecord> = records.iter().collect();
-    ordered.sort_by_key(|r| r.sequence.as_deref().and_then(|s| s.parse::<u128>().ok()).unwrap_or(u128::MAX));
+    ordered.sort_by_key(|r| {
+        r.sequence
+            .as_deref()
+            .and_then(|s| s.parse::<u128>().ok())
+            .unwrap_or(u128::MAX)
+    });
     let (mut left, mut per_customer) = (capacity, HashMap::<&str, u32>::new());
     let mut fulfilled = HashSet::new();
     for r in ordered {
@@ -147,14 +186,29 @@ fn served_in_order(records: &[RequestRecord], capacity: u32) -> HashSet<String> 
 }
 
 /// The checks every sale must pass; returns the fulfilled request ids.
-async fn check(sale: &Sale, records: &[RequestRecord], sent: usize, capacity: u32) -> HashSet<String> {
+async fn check(
+    sale: &Sale,
+    records: &[RequestRecord],
+    sent: usize,
+    capacity: u32,
+) -> HashSet<String> {
     assert_eq!(records.len(), sent, "every accepted request has a record");
-    let queued: Vec<_> = records.iter().filter(|r| r.status == RequestStatus::Queued).map(|r| r.request.request_id).collect();
+    let queued: Vec<_> = records
+        .iter()
+        .filter(|r| r.status == RequestStatus::Queued)
+        .map(|r| r.request.request_id)
+        .collect();
     assert!(queued.is_empty(), "none stuck QUEUED: {queued:?}");
-    assert!(records.iter().all(|r| r.sequence.is_some()), "every decision names its queue sequence");
+    assert!(
+        records.iter().all(|r| r.sequence.is_some()),
+        "every decision names its queue sequence"
+    );
 
-    let fulfilled: HashSet<String> =
-        records.iter().filter(|r| r.status == RequestStatus::Fulfilled).map(|r| r.request.request_id.to_string()).collect();
+    let fulfilled: HashSet<String> = records
+        .iter()
+        .filter(|r| r.status == RequestStatus::Fulfilled)
+        .map(|r| r.request.request_id.to_string())
+        .collect();
     let seats = sale.seats().await;
     let mut seats_per_reservation: HashMap<String, u32> = HashMap::new();
     for (_, state) in &seats {
@@ -162,16 +216,36 @@ async fn check(sale: &Sale, records: &[RequestRecord], sent: usize, capacity: u3
             *seats_per_reservation.entry(reservation).or_default() += 1;
         }
     }
-    let queued_reservations: HashSet<&String> = seats_per_reservation.keys().filter(|r| fulfilled.contains(*r)).collect();
-    assert_eq!(queued_reservations.len(), fulfilled.len(), "each fulfilled request holds seats, once");
-    for r in records.iter().filter(|r| r.status == RequestStatus::Fulfilled) {
-        assert_eq!(seats_per_reservation[&r.request.request_id.to_string()], r.request.quantity, "the seats asked for, no more");
+    let queued_reservations: HashSet<&String> = seats_per_reservation
+        .keys()
+        .filter(|r| fulfilled.contains(*r))
+        .collect();
+    assert_eq!(
+        queued_reservations.len(),
+        fulfilled.len(),
+        "each fulfilled request holds seats, once"
+    );
+    for r in records
+        .iter()
+        .filter(|r| r.status == RequestStatus::Fulfilled)
+    {
+        assert_eq!(
+            seats_per_reservation[&r.request.request_id.to_string()],
+            r.request.quantity,
+            "the seats asked for, no more"
+        );
     }
     let mut per_customer: HashMap<&str, u32> = HashMap::new();
-    for r in records.iter().filter(|r| r.status == RequestStatus::Fulfilled) {
+    for r in records
+        .iter()
+        .filter(|r| r.status == RequestStatus::Fulfilled)
+    {
         *per_customer.entry(&r.request.customer).or_default() += r.request.quantity;
     }
-    assert!(per_customer.values().all(|n| *n <= LIMIT), "every customer within the limit");
+    assert!(
+        per_customer.values().all(|n| *n <= LIMIT),
+        "every customer within the limit"
+    );
     let taken = seats.iter().filter(|(_, s)| holder(s).is_some()).count() as u32;
     assert!(taken <= capacity);
     fulfilled
@@ -183,19 +257,37 @@ async fn a_flash_sale_serves_two_thousand_requests_in_queue_order() {
     let capacity = rows * per_row;
     let sale = sale(rows, per_row, &[]).await;
     let customers: Vec<String> = (0..500).map(|i| format!("fan-{i:03}")).collect();
-    let asks: Vec<(&str, u32)> = (0..2_000).map(|i| (customers[i % 500].as_str(), 1 + (i as u32 * 7) % 3)).collect();
+    let asks: Vec<(&str, u32)> = (0..2_000)
+        .map(|i| (customers[i % 500].as_str(), 1 + (i as u32 * 7) % 3))
+        .collect();
 
     let started = Instant::now();
     let answers = join_all(asks.iter().map(|(c, q)| sale.request(c, *q))).await;
     let posted = started.elapsed();
-    assert!(answers.iter().all(|(s, _)| *s == 202), "every request is accepted: {:?}", answers.iter().find(|(s, _)| *s != 202));
+    assert!(
+        answers.iter().all(|(s, _)| *s == 202),
+        "every request is accepted: {:?}",
+        answers.iter().find(|(s, _)| *s != 202)
+    );
     let records = sale.decided(2_000, Duration::from_secs(240)).await;
     let finished = started.elapsed();
 
     let fulfilled = check(&sale, &records, 2_000, capacity).await;
-    let taken = sale.seats().await.iter().filter(|(_, s)| holder(s).is_some()).count() as u32;
-    assert_eq!(taken, capacity, "demand far above capacity sells every seat");
-    assert_eq!(fulfilled, served_in_order(&records, capacity), "the fulfilled requests are the earliest that could be served");
+    let taken = sale
+        .seats()
+        .await
+        .iter()
+        .filter(|(_, s)| holder(s).is_some())
+        .count() as u32;
+    assert_eq!(
+        taken, capacity,
+        "demand far above capacity sells every seat"
+    );
+    assert_eq!(
+        fulfilled,
+        served_in_order(&records, capacity),
+        "the fulfilled requests are the earliest that could be served"
+    );
 
     let mut latencies: Vec<i64> = records
         .iter()
@@ -230,10 +322,20 @@ async fn a_consumer_failing_mid_batch_is_retried_in_order_with_the_same_outcome(
     }
     let records = sale.decided(asks.len(), Duration::from_secs(120)).await;
     let fulfilled = check(&sale, &records, asks.len(), rows * per_row).await;
-    assert_eq!(fulfilled, served_in_order(&records, rows * per_row), "as a fault-free run would decide");
+    assert_eq!(
+        fulfilled,
+        served_in_order(&records, rows * per_row),
+        "as a fault-free run would decide"
+    );
     let reports = sale.stack.lambda().reports();
-    let consumer_calls = reports.iter().filter(|r| r.function == "ProcessRequestsFunction").count();
-    assert!(consumer_calls >= asks.len(), "the fault made the consumer run once per record: {consumer_calls}");
+    let consumer_calls = reports
+        .iter()
+        .filter(|r| r.function == "ProcessRequestsFunction")
+        .count();
+    assert!(
+        consumer_calls >= asks.len(),
+        "the fault made the consumer run once per record: {consumer_calls}"
+    );
     sale.stack.stop().await;
 }
 
@@ -248,7 +350,11 @@ async fn direct_holds_racing_the_queue_never_share_a_seat() {
     });
     let direct = (0..100u32).map(|i| {
         let customer = format!("direct-{i}");
-        let seat = format!("{}-{}", ["A", "B", "C", "D"][(i % 4) as usize], 1 + (i * 7) % per_row);
+        let seat = format!(
+            "{}-{}",
+            ["A", "B", "C", "D"][(i % 4) as usize],
+            1 + (i * 7) % per_row
+        );
         let sale = &sale;
         async move { sale.hold(&customer, &seat).await }
     });
@@ -260,7 +366,15 @@ async fn direct_holds_racing_the_queue_never_share_a_seat() {
     let seats = sale.seats().await;
     let holders: Vec<String> = seats.iter().filter_map(|(_, s)| holder(s)).collect();
     let direct_won = direct.iter().filter(|s| **s == 201).count();
-    let fulfilled_seats: u32 = records.iter().filter(|r| r.status == RequestStatus::Fulfilled).map(|r| r.request.quantity).sum();
-    assert_eq!(holders.len(), direct_won + fulfilled_seats as usize, "every seat held once, by a winner");
+    let fulfilled_seats: u32 = records
+        .iter()
+        .filter(|r| r.status == RequestStatus::Fulfilled)
+        .map(|r| r.request.quantity)
+        .sum();
+    assert_eq!(
+        holders.len(),
+        direct_won + fulfilled_seats as usize,
+        "every seat held once, by a winner"
+    );
     sale.stack.stop().await;
 }
