@@ -6,6 +6,7 @@ pub mod bus;
 pub mod config;
 pub mod consumer;
 pub mod domain;
+pub mod expiry;
 pub mod payments;
 pub mod queue;
 pub mod store;

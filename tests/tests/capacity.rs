@@ -207,7 +207,9 @@ async fn a_queued_request_costs_few_calls_to_accept_and_to_serve() {
     support::seed_for_event_file(&stack.store, "request-tickets").await;
     let meter = Meter::default();
     let sdk = stack.dynamodb.sdk_config().await;
-    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk).interceptor(meter.clone()).build();
+    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(meter.clone())
+        .build();
     let store = DynamoStore::from_client(aws_sdk_dynamodb::Client::from_conf(conf), support::TABLE);
     let queue = support::KeptQueue::default();
 
@@ -215,8 +217,17 @@ async fn a_queued_request_costs_few_calls_to_accept_and_to_serve() {
     for i in 0..batch {
         let body = json!({"sector": "plateia", "quantity": 2}).to_string();
         let who = format!("fan-{i}");
-        let req = request(Caller::Customer(&who), "POST /sessions/{id}/requests", &[("id", support::SESSION_ID)], &[], Some(&body));
-        assert_eq!(outcome(requests::request_tickets(req, &store, &queue).await).0, 202);
+        let req = request(
+            Caller::Customer(&who),
+            "POST /sessions/{id}/requests",
+            &[("id", support::SESSION_ID)],
+            &[],
+            Some(&body),
+        );
+        assert_eq!(
+            outcome(requests::request_tickets(req, &store, &queue).await).0,
+            202
+        );
     }
     let accept = summary(&meter.take());
 
@@ -226,10 +237,15 @@ async fn a_queued_request_costs_few_calls_to_accept_and_to_serve() {
         let mut message = SqsMessage::default();
         message.message_id = Some(format!("m-{i}"));
         message.body = Some(serde_json::to_string(request).unwrap());
-        message.attributes.insert("SequenceNumber".into(), format!("{:020}", i + 1));
+        message
+            .attributes
+            .insert("SequenceNumber".into(), format!("{:020}", i + 1));
         event.records.push(message);
     }
-    let settings = Settings { hold: chrono::Duration::seconds(600), fail_after_first_record: false };
+    let settings = Settings {
+        hold: chrono::Duration::seconds(600),
+        fail_after_first_record: false,
+    };
     let response = process_batch(event, &store, &LogAnnouncer, settings).await;
     assert!(response.batch_item_failures.is_empty());
     let serve = summary(&meter.take());
@@ -245,5 +261,9 @@ async fn a_queued_request_costs_few_calls_to_accept_and_to_serve() {
         serve.0.len(),
         serve.1 / batch as f64
     );
-    assert!(serve.0.len() <= 3 * batch + 2, "a request, its sector state and the hold, plus one seat read a batch: {:?}", serve.0);
+    assert!(
+        serve.0.len() <= 3 * batch + 2,
+        "a request, its sector state and the hold, plus one seat read a batch: {:?}",
+        serve.0
+    );
 }

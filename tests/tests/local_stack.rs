@@ -207,6 +207,11 @@ async fn every_event_file_runs_through_its_real_binary() {
             panic!("{} returned a function error", function.logical_id);
         };
         let response: Value = serde_json::from_slice(&body).unwrap();
+        if !function.schedules.is_empty() {
+            assert_eq!(response["finished"], true, "{}: {response}", path.display());
+            stack.stop().await;
+            continue;
+        }
         if !function.queues.is_empty() {
             assert_eq!(
                 response,

@@ -100,13 +100,19 @@ pub const LIMIT_SK: &str = "LIMIT";
 /// Shards of each expiry bucket: a flash sale's holds spread over this many GSI2 keys a minute.
 pub const EXPIRY_SHARDS: u32 = 8;
 
+pub const GSI2: &str = "GSI2";
+
 /// GSI2 (sparse, only live holds): the minute a hold expires and a shard taken from its id.
 pub fn expiry(expires_at: i64, id: ReservationId) -> (String, String) {
     let shard = (id.spread() % u128::from(EXPIRY_SHARDS)) as u32;
     (
-        format!("EXPIRY#{}#{shard}", expires_at / 60),
+        expiry_bucket(expires_at / 60, shard),
         format!("{expires_at:012}#{id}"),
     )
+}
+
+pub fn expiry_bucket(minute: i64, shard: u32) -> String {
+    format!("EXPIRY#{minute}#{shard}")
 }
 
 pub fn request(id: RequestId) -> String {

@@ -5,6 +5,7 @@
 mod cursor;
 mod dynamo;
 mod error;
+mod expiries;
 mod item;
 pub mod keys;
 mod requests;
@@ -15,6 +16,7 @@ use std::{collections::BTreeMap, future::Future};
 
 pub use dynamo::DynamoStore;
 pub use error::StoreError;
+pub use expiries::Expiries;
 pub use requests::{Requests, SectorState};
 pub use reservations::{Claim, Refused, Reservations, StoredResponse, WriteError};
 

@@ -225,7 +225,11 @@ impl DynamoStore {
         .value(":one", n(1))
     }
 
-    fn seat_change(&self, reservation: &Reservation, seat: &crate::domain::SeatTicket) -> Change {
+    pub(super) fn seat_change(
+        &self,
+        reservation: &Reservation,
+        seat: &crate::domain::SeatTicket,
+    ) -> Change {
         Change::on(
             &self.table,
             keys::sector(reservation.session_id, &seat.sector),
@@ -233,6 +237,19 @@ impl DynamoStore {
         )
         .name("#s", "state")
         .value(":rid", s(reservation.id.to_string()))
+    }
+
+    /// A seat held by the reservation back to free.
+    pub(super) fn seat_release(
+        &self,
+        reservation: &Reservation,
+        seat: &crate::domain::SeatTicket,
+    ) -> Change {
+        self.seat_change(reservation, seat)
+            .set("SET #s = :free REMOVE reservation_id, hold_expires_at")
+            .when("#s = :held AND reservation_id = :rid")
+            .value(":free", s("FREE"))
+            .value(":held", s("HELD"))
     }
 
     fn stock_change(&self, reservation: &Reservation, sector: &SectorCode) -> Change {
@@ -473,18 +490,13 @@ impl Reservations for DynamoStore {
                 .set("ADD tickets :n")
                 .value(":n", n(-i64::from(reservation.tickets()))),
         ];
-        items.extend(release_items(self, reservation));
-        for line in reservation
-            .products
-            .iter()
-            .filter(|l| counted.contains(&l.product_id))
-        {
-            items.push(
-                self.product_change(line.product_id)
-                    .set("ADD stock :q")
-                    .value(":q", n(line.quantity)),
-            );
-        }
+        items.extend(
+            reservation
+                .seats
+                .iter()
+                .map(|seat| self.seat_release(reservation, seat)),
+        );
+        items.extend(self.restock(reservation, counted));
         if !self.write(items).await?.is_empty() {
             return Err(WriteError::Refused(Refused::Changed));
         }
@@ -787,29 +799,4 @@ impl Reservations for DynamoStore {
                 other => Err(other),
             })
     }
-}
-
-/// Seats held by the reservation back to free, its places and seat counts back on sale.
-fn release_items(store: &DynamoStore, reservation: &Reservation) -> Vec<Change> {
-    let mut items: Vec<Change> = reservation
-        .seats
-        .iter()
-        .map(|seat| {
-            store
-                .seat_change(reservation, seat)
-                .set("SET #s = :free REMOVE reservation_id, hold_expires_at")
-                .when("#s = :held AND reservation_id = :rid")
-                .value(":free", s("FREE"))
-                .value(":held", s("HELD"))
-        })
-        .collect();
-    for (sector, count, _) in per_sector(reservation) {
-        items.push(
-            store
-                .stock_change(reservation, &sector)
-                .set("ADD available :n REMOVE sold_out")
-                .value(":n", n(count)),
-        );
-    }
-    items
 }

@@ -1,0 +1,32 @@
+//! `expire-holds` Lambda: the scheduled sweep of lapsed holds, bounded by the invocation's deadline.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bilheteria::{config::Config, expiry::sweep, store::DynamoStore, telemetry};
+use lambda_http::{
+    Error,
+    aws_lambda_events::cloudwatch_events::CloudWatchEvent,
+    lambda_runtime::{LambdaEvent, run, service_fn},
+};
+
+/// Time kept back from the deadline to finish the transaction in hand and answer.
+const MARGIN: Duration = Duration::from_secs(5);
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let config = Config::from_env()?;
+    let store = DynamoStore::new(&config.aws().await, &config.table);
+    run(service_fn(|event: LambdaEvent<CloudWatchEvent>| {
+        let store = &store;
+        async move {
+            let now_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let left = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
+            let swept = sweep(store, chrono::Utc::now(), left.saturating_sub(MARGIN)).await?;
+            Ok::<_, Error>(swept)
+        }
+    }))
+    .await
+}

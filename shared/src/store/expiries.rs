@@ -1,0 +1,220 @@
+//! Expiring lapsed holds in DynamoDB: the sparse expiry index read by minute and shard, the
+//! one-transaction release, and the sweep's cursor.
+
+use std::{collections::HashSet, future::Future};
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    DynamoStore, Refused, StoreError, WriteError,
+    dynamo::data,
+    keys,
+    transact::{Change, n, s},
+};
+use crate::domain::{ProductId, Reservation, ReservationStatus};
+
+pub trait Expiries: Sync {
+    /// Live reservations of one expiry bucket (minute and shard) whose time is up at `now`.
+    fn due(
+        &self,
+        minute: i64,
+        shard: u32,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<Reservation>, StoreError>> + Send;
+    /// Releases a lapsed reservation: EXPIRED, its seats (those still its own) free, places, add-on
+    /// stock and the customer's count back. `Changed` if it was confirmed or expired meanwhile.
+    fn expire(
+        &self,
+        reservation: &Reservation,
+        counted: &HashSet<ProductId>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), WriteError>> + Send;
+    /// The first minute the sweep has not finished.
+    fn sweep_from(&self) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    /// Moves the sweep's start from `from` to `to` (only if no other sweep moved it).
+    fn sweep_done(
+        &self,
+        from: Option<i64>,
+        to: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+const SWEEP_PK: &str = "SWEEP";
+const SWEEP_SK: &str = "EXPIRY";
+
+#[derive(serde::Deserialize)]
+struct ReservationOnly {
+    #[serde(flatten)]
+    reservation: Reservation,
+}
+
+impl Expiries for DynamoStore {
+    async fn due(
+        &self,
+        minute: i64,
+        shard: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Reservation>, StoreError> {
+        let items = self
+            .query_all(
+                self.query()
+                    .index_name(keys::GSI2)
+                    .key_condition_expression("GSI2PK = :pk AND GSI2SK < :now")
+                    .expression_attribute_values(":pk", s(keys::expiry_bucket(minute, shard)))
+                    .expression_attribute_values(":now", s(format!("{:012}", now.timestamp()))),
+            )
+            .await?;
+        Ok(data::<ReservationOnly>(items)?
+            .into_iter()
+            .map(|r| r.reservation)
+            .collect())
+    }
+
+    async fn expire(
+        &self,
+        reservation: &Reservation,
+        counted: &HashSet<ProductId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError> {
+        // Seats someone else took after the hold lapsed are not this reservation's to free.
+        let mut lost: HashSet<usize> = HashSet::new();
+        for _ in 0..=reservation.seats.len() {
+            let mut items = vec![
+                Change::on(&self.table, keys::reservation(reservation.id), keys::RESERVATION_SK)
+                    .set("SET #status = :expired, version = version + :one REMOVE GSI2PK, GSI2SK")
+                    .when("version = :v AND (#status = :held OR #status = :pending) AND hold_expires_at < :now")
+                    .name("#status", "status")
+                    .value(":v", n(reservation.version))
+                    .value(":one", n(1))
+                    .value(":expired", serde_dynamo::to_attribute_value(ReservationStatus::Expired).map_err(StoreError::from)?)
+                    .value(":held", serde_dynamo::to_attribute_value(ReservationStatus::Held).map_err(StoreError::from)?)
+                    .value(":pending", serde_dynamo::to_attribute_value(ReservationStatus::PendingPayment).map_err(StoreError::from)?)
+                    .value(":now", n(now.timestamp())),
+                Change::on(&self.table, keys::customer_limit(reservation.session_id, &reservation.customer), keys::LIMIT_SK)
+                    .set("ADD tickets :n")
+                    .value(":n", n(-i64::from(reservation.tickets()))),
+            ];
+            let seats: Vec<usize> = (0..reservation.seats.len())
+                .filter(|i| !lost.contains(i))
+                .collect();
+            items.extend(
+                seats
+                    .iter()
+                    .map(|i| self.seat_release(reservation, &reservation.seats[*i])),
+            );
+            items.extend(self.restock(reservation, counted));
+            let failed = self.write_changes(items).await?;
+            if failed.is_empty() {
+                return Ok(());
+            }
+            if failed.contains(&0) {
+                return Err(WriteError::Refused(Refused::Changed));
+            }
+            let before = lost.len();
+            lost.extend(
+                failed
+                    .iter()
+                    .filter(|i| (2..2 + seats.len()).contains(*i))
+                    .map(|i| seats[i - 2]),
+            );
+            if lost.len() == before {
+                return Err(WriteError::Refused(Refused::Changed));
+            }
+        }
+        Err(WriteError::Refused(Refused::Changed))
+    }
+
+    async fn sweep_from(&self) -> Result<Option<i64>, StoreError> {
+        #[derive(serde::Deserialize)]
+        struct Cursor {
+            next_minute: i64,
+        }
+        Ok(self
+            .get::<Cursor>(SWEEP_PK.to_owned(), SWEEP_SK)
+            .await?
+            .map(|c| c.next_minute))
+    }
+
+    async fn sweep_done(&self, from: Option<i64>, to: i64) -> Result<(), StoreError> {
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(SWEEP_PK))
+            .key(keys::SK, s(SWEEP_SK))
+            .update_expression("SET next_minute = :to")
+            .expression_attribute_values(":to", n(to));
+        update = match from {
+            Some(from) => update
+                .condition_expression("next_minute = :from")
+                .expression_attribute_values(":from", n(from)),
+            None => update.condition_expression("attribute_not_exists(next_minute)"),
+        };
+        match update.send().await.map_err(StoreError::from) {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl DynamoStore {
+    /// Places back on sale in each sector of the reservation, and its counted add-ons in stock.
+    pub(super) fn restock(
+        &self,
+        reservation: &Reservation,
+        counted: &HashSet<ProductId>,
+    ) -> Vec<Change> {
+        let mut sectors: Vec<(crate::domain::SectorCode, u32)> = Vec::new();
+        for (sector, count) in reservation
+            .seats
+            .iter()
+            .map(|s| (&s.sector, 1))
+            .chain(reservation.places.iter().map(|p| (&p.sector, p.quantity)))
+        {
+            match sectors.iter_mut().find(|(c, _)| c == sector) {
+                Some((_, total)) => *total += count,
+                None => sectors.push((sector.clone(), count)),
+            }
+        }
+        let mut items: Vec<Change> = sectors
+            .into_iter()
+            .map(|(sector, count)| {
+                Change::on(
+                    &self.table,
+                    keys::sector(reservation.session_id, &sector),
+                    keys::STOCK_SK,
+                )
+                .set("ADD available :n REMOVE sold_out")
+                .value(":n", n(count))
+            })
+            .collect();
+        for line in reservation
+            .products
+            .iter()
+            .filter(|l| counted.contains(&l.product_id))
+        {
+            items.push(
+                Change::on(
+                    &self.table,
+                    keys::product(line.product_id),
+                    keys::PRODUCT_SK,
+                )
+                .set("ADD stock :q")
+                .value(":q", n(line.quantity)),
+            );
+        }
+        items
+    }
+
+    pub(super) async fn write_changes(&self, items: Vec<Change>) -> Result<Vec<usize>, WriteError> {
+        let built = items
+            .into_iter()
+            .map(Change::build)
+            .collect::<Result<Vec<_>, _>>()?;
+        match super::transact::transact(&self.client, built).await {
+            Ok(()) => Ok(Vec::new()),
+            Err(super::transact::TransactError::Cancelled(c)) => Ok(c.failed().collect()),
+            Err(super::transact::TransactError::Store(e)) => Err(e.into()),
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! Holds expire: lazily (an expired hold's seats can be held by others at once) and by the
+//! scheduled sweep, which gives everything back; safe against checkouts in flight and against a
+//! second sweep running at the same time. Through the local stack with two-second holds.
+
+mod support;
+
+use std::{collections::HashMap, time::Duration};
+
+use bilheteria::{
+    domain::{ReservationStatus, SeatState, SectorCode},
+    store::{Catalog, DynamoStore, Reservations},
+};
+use futures::future::join_all;
+use local::{
+    lambda::Invoked,
+    stack::{Options, Stack},
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const HOLD_SECONDS: u64 = 2;
+
+struct Venue {
+    stack: Stack,
+    http: reqwest::Client,
+    store: DynamoStore,
+    session: String,
+    popcorn: String,
+}
+
+async fn venue() -> Venue {
+    let options = Options {
+        queues: false,
+        env: vec![("HOLD_SECONDS".into(), HOLD_SECONDS.to_string())],
+        ..Options::default()
+    };
+    let stack = Stack::start(options).await.unwrap();
+    let http = reqwest::Client::new();
+    let mut venue = Venue {
+        store: DynamoStore::new(stack.dynamodb_sdk(), "Table"),
+        stack,
+        http,
+        session: String::new(),
+        popcorn: String::new(),
+    };
+    let admin = venue.stack.token("organiser", true);
+    let (_, event) = venue
+        .send(
+            Method::POST,
+            "/events",
+            &admin,
+            Some(json!({"name": "Show", "venue": "Arena", "category": "show"})),
+        )
+        .await;
+    let event = event["id"].as_str().unwrap().to_owned();
+    let body = json!({
+        "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": "2030-09-10T18:00:00Z",
+        "max_tickets_per_customer": 6,
+        "sectors": [
+            {"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": 10, "seats_per_row": 10, "price": {"cents": 10000}},
+            {"code": "pista", "name": "Pista", "kind": "general_admission", "capacity": 200, "price": {"cents": 5000}}
+        ]
+    });
+    let (_, session) = venue
+        .send(
+            Method::POST,
+            &format!("/events/{event}/sessions"),
+            &admin,
+            Some(body),
+        )
+        .await;
+    venue.session = session["id"].as_str().unwrap().to_owned();
+    let popcorn =
+        json!({"name": "Pipoca", "category": "food", "price": {"cents": 2000}, "stock": 100});
+    let (_, product) = venue
+        .send(
+            Method::POST,
+            &format!("/events/{event}/products"),
+            &admin,
+            Some(popcorn),
+        )
+        .await;
+    venue.popcorn = product["id"].as_str().unwrap().to_owned();
+    venue
+}
+
+impl Venue {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.stack.api_url()))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let resp = request.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn hold(&self, who: &str, seats: &[&str], places: u32) -> (u16, Value) {
+        let seats: Vec<Value> = seats
+            .iter()
+            .map(|s| json!({"sector": "plateia", "seat": s}))
+            .collect();
+        let places: Vec<Value> = if places > 0 {
+            vec![json!({"sector": "pista", "quantity": places})]
+        } else {
+            vec![]
+        };
+        self.send(
+            Method::POST,
+            &format!("/sessions/{}/holds", self.session),
+            &self.stack.token(who, false),
+            Some(json!({"seats": seats, "places": places})),
+        )
+        .await
+    }
+
+    async fn checkout(&self, who: &str, reservation: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .post(format!(
+                "{}/reservations/{reservation}/checkout",
+                self.stack.api_url()
+            ))
+            .bearer_auth(self.stack.token(who, false))
+            .header("idempotency-key", format!("pay-{reservation}"))
+            .json(&json!({"payment": {"method": "card", "number": "4111111111111111"}}))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn tick(&self) -> Value {
+        match self.stack.tick("ExpireHoldsFunction").await.unwrap() {
+            Invoked::Response(body) => serde_json::from_slice(&body).unwrap(),
+            other => panic!("the sweep failed: {other:?}"),
+        }
+    }
+
+    async fn available(&self) -> (u64, u64) {
+        let (_, s) = self
+            .send(
+                Method::GET,
+                &format!("/sessions/{}", self.session),
+                &self.stack.token("x", false),
+                None,
+            )
+            .await;
+        (
+            s["sectors"][0]["available"].as_u64().unwrap(),
+            s["sectors"][1]["available"].as_u64().unwrap(),
+        )
+    }
+
+    async fn seats(&self) -> HashMap<String, SeatState> {
+        let plateia = SectorCode::try_from("plateia".to_string()).unwrap();
+        let seats = self
+            .store
+            .seats(self.session.parse().unwrap(), &plateia)
+            .await
+            .unwrap();
+        seats
+            .into_iter()
+            .map(|s| (s.label.to_string(), s.state))
+            .collect()
+    }
+
+    async fn status(&self, id: &str) -> ReservationStatus {
+        self.store
+            .reservation(id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+    }
+
+    async fn popcorn_stock(&self, event: bilheteria::domain::EventId) -> Option<u32> {
+        let products = self.store.products(event).await.unwrap();
+        products
+            .iter()
+            .find(|p| p.id.to_string() == self.popcorn)
+            .and_then(|p| p.stock)
+    }
+}
+
+async fn past_the_hold() {
+    tokio::time::sleep(Duration::from_millis(HOLD_SECONDS * 1000 + 1_200)).await;
+}
+
+#[tokio::test]
+async fn the_sweep_expires_a_lapsed_hold_and_gives_everything_back() {
+    let venue = venue().await;
+    let (status, held) = venue.hold("alice", &["A-1", "A-2"], 3).await;
+    assert_eq!(status, 201, "{held}");
+    let id = held["id"].as_str().unwrap().to_owned();
+    let items = json!({"items": [{"product_id": venue.popcorn, "quantity": 4}]});
+    venue
+        .send(
+            Method::PUT,
+            &format!("/reservations/{id}/products"),
+            &venue.stack.token("alice", false),
+            Some(items),
+        )
+        .await;
+    let event = venue
+        .store
+        .reservation(id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .event_id;
+    assert_eq!(
+        (venue.available().await, venue.popcorn_stock(event).await),
+        ((98, 197), Some(96))
+    );
+
+    past_the_hold().await;
+    let swept = venue.tick().await;
+    assert_eq!(swept["expired"], 1, "{swept}");
+    assert_eq!(venue.status(&id).await, ReservationStatus::Expired);
+    assert!(matches!(venue.seats().await["A-1"], SeatState::Free));
+    assert_eq!(
+        (venue.available().await, venue.popcorn_stock(event).await),
+        ((100, 200), Some(100))
+    );
+    let (status, _) = venue
+        .hold("alice", &["B-1", "B-2", "B-3", "B-4", "B-5", "B-6"], 0)
+        .await;
+    assert_eq!(status, 201, "the customer's count came back");
+    assert_eq!(venue.tick().await["expired"], 0, "nothing is expired twice");
+    venue.stack.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_hold_frees_its_seats_before_any_sweep_and_cannot_be_paid() {
+    let venue = venue().await;
+    let (_, held) = venue.hold("alice", &["C-5"], 0).await;
+    let id = held["id"].as_str().unwrap().to_owned();
+    past_the_hold().await;
+    let (status, taken) = venue.hold("bob", &["C-5"], 0).await;
+    assert_eq!(status, 201, "held by someone else at once: {taken}");
+    let (status, problem) = venue.checkout("alice", &id).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("HOLD_EXPIRED"))
+    );
+    venue.tick().await;
+    assert_eq!(venue.status(&id).await, ReservationStatus::Expired);
+    match venue.seats().await["C-5"] {
+        SeatState::Held { reservation, .. } => assert_eq!(
+            reservation.to_string(),
+            taken["id"].as_str().unwrap(),
+            "the sweep left bob's seat alone"
+        ),
+        other => panic!("C-5 is {other:?}"),
+    }
+    assert_eq!(
+        venue.available().await.0,
+        99,
+        "alice's count came back, bob's stays"
+    );
+    venue.stack.stop().await;
+}
+
+#[tokio::test]
+async fn fifty_holds_expiring_while_their_owners_pay_end_in_exactly_one_state() {
+    let venue = venue().await;
+    let rows = ["A", "B", "C", "D", "E"];
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        let seat = format!("{}-{}", rows[i / 10], 1 + i % 10);
+        let (status, held) = venue.hold(&format!("fan-{i}"), &[seat.as_str()], 0).await;
+        assert_eq!(status, 201);
+        ids.push(held["id"].as_str().unwrap().to_owned());
+    }
+    // Aim at the moment the holds lapse: some checkouts land before, some after.
+    tokio::time::sleep(Duration::from_millis(HOLD_SECONDS * 1000 - 600)).await;
+    let checkouts = join_all(ids.iter().enumerate().map(|(i, id)| {
+        let venue = &venue;
+        async move {
+            tokio::time::sleep(Duration::from_millis(25 * i as u64)).await;
+            venue.checkout(&format!("fan-{i}"), id).await.0
+        }
+    }));
+    let sweeps = join_all((0..4).map(|i| {
+        let venue = &venue;
+        async move {
+            tokio::time::sleep(Duration::from_millis(300 * i as u64 + 500)).await;
+            venue.tick().await
+        }
+    }));
+    let (paid, _) = futures::join!(checkouts, sweeps);
+    venue.tick().await;
+
+    let seats = venue.seats().await;
+    let (mut confirmed, mut expired) = (0, 0);
+    for (i, id) in ids.iter().enumerate() {
+        let status = venue.status(id).await;
+        let seat = format!("{}-{}", rows[i / 10], 1 + i % 10);
+        match status {
+            ReservationStatus::Confirmed => {
+                confirmed += 1;
+                assert_eq!(paid[i], 200, "{id} confirmed, so its checkout answered 200");
+                assert!(matches!(seats[&seat], SeatState::Sold { .. }));
+            }
+            ReservationStatus::Expired => {
+                expired += 1;
+                assert_ne!(
+                    paid[i], 200,
+                    "{id} expired, so its checkout did not succeed"
+                );
+                assert!(
+                    matches!(seats[&seat], SeatState::Free),
+                    "no SOLD seat on an expired reservation"
+                );
+            }
+            other => panic!("{id} ended {other:?}"),
+        }
+    }
+    assert_eq!(confirmed + expired, 50);
+    assert_eq!(
+        venue.available().await.0,
+        100 - confirmed,
+        "counts add up: {confirmed} sold, {expired} back on sale"
+    );
+    println!("race: {confirmed} confirmed, {expired} expired");
+    venue.stack.stop().await;
+}
+
+#[tokio::test]
+async fn two_sweeps_at_once_end_as_one_would() {
+    let venue = venue().await;
+    for i in 0..20 {
+        let seat = format!("F-{}", 1 + i % 10);
+        let seat = if i < 10 {
+            seat
+        } else {
+            format!("G-{}", 1 + i % 10)
+        };
+        assert_eq!(
+            venue.hold(&format!("fan-{i}"), &[seat.as_str()], 2).await.0,
+            201
+        );
+    }
+    assert_eq!(venue.available().await, (80, 160));
+    past_the_hold().await;
+    let (a, b) = futures::join!(venue.tick(), venue.tick());
+    let expired = a["expired"].as_u64().unwrap() + b["expired"].as_u64().unwrap();
+    assert_eq!(
+        expired, 20,
+        "each hold expired once between the two: {a} {b}"
+    );
+    assert_eq!(
+        venue.available().await,
+        (100, 200),
+        "everything back exactly once"
+    );
+    venue.stack.stop().await;
+}
