@@ -268,13 +268,14 @@ impl Stack {
             ("AWS_ACCESS_KEY_ID".to_owned(), "local".to_owned()),
             ("AWS_SECRET_ACCESS_KEY".to_owned(), "local".to_owned()),
         ];
-        if let Some(m) = &ministack {
-            endpoints.push(("AWS_ENDPOINT_URL_SQS".to_owned(), m.endpoint().to_owned()));
-            endpoints.push((
-                "AWS_ENDPOINT_URL_EVENTBRIDGE".to_owned(),
-                m.endpoint().to_owned(),
-            ));
-        }
+        // Without ministack, SQS and EventBridge calls go to a closed local port: they fail at
+        // once and nothing ever leaves this machine.
+        let queues_endpoint = ministack.as_ref().map_or_else(
+            || format!("http://{}:1", options.host),
+            |m| m.endpoint().to_owned(),
+        );
+        endpoints.push(("AWS_ENDPOINT_URL_SQS".to_owned(), queues_endpoint.clone()));
+        endpoints.push(("AWS_ENDPOINT_URL_EVENTBRIDGE".to_owned(), queues_endpoint));
         let configs = functions
             .iter()
             .map(|f| {

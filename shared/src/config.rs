@@ -73,6 +73,11 @@ impl Sales {
     }
 }
 
+/// The EventBridge bus domain events go to (`EVENT_BUS_NAME`).
+pub fn event_bus() -> Result<String, ConfigError> {
+    required("EVENT_BUS_NAME")
+}
+
 /// The FIFO queue of flash-sale requests (`QUEUE_URL`).
 pub fn queue_url() -> Result<String, ConfigError> {
     required("QUEUE_URL")

@@ -10,7 +10,7 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use chrono::{DateTime, Duration, Utc};
 
 use crate::{
-    bus::Announcer,
+    bus::{DomainEvent, EventBus},
     domain::{
         HoldError, RejectReason, RequestRecord, Reservation, SeatLabel, SectorCode, SectorLayout,
         SessionId, TicketRequest, allocation::best_available, seat::SeatStatus,
@@ -77,7 +77,7 @@ pub async fn process_batch<S, A>(
 ) -> SqsBatchResponse
 where
     S: Catalog + Requests + Reservations,
-    A: Announcer,
+    A: EventBus,
 {
     let mut free = FreeSeats::default();
     let mut response = SqsBatchResponse::default();
@@ -109,7 +109,7 @@ async fn process<S, A>(
 ) -> Result<(), Transient>
 where
     S: Catalog + Requests + Reservations,
-    A: Announcer,
+    A: EventBus,
 {
     let Some(request) = message
         .body
@@ -137,20 +137,17 @@ where
     let reject = |reason| RequestRecord::rejected(request.clone(), reason, sequence.clone(), now);
     // Sessions never change once created: the store keeps them for a warm process.
     let Some(session) = store.session(request.session_id).await.map_err(transient)? else {
-        return store
-            .reject(&reject(RejectReason::Invalid))
+        return declined(store, announcer, reject(RejectReason::Invalid))
             .await
             .map_err(transient);
     };
     let Some(sector) = session.sector(request.sector.as_str()).cloned() else {
-        return store
-            .reject(&reject(RejectReason::Invalid))
+        return declined(store, announcer, reject(RejectReason::Invalid))
             .await
             .map_err(transient);
     };
     if !session.sale.is_open(now) {
-        return store
-            .reject(&reject(RejectReason::SaleClosed))
+        return declined(store, announcer, reject(RejectReason::SaleClosed))
             .await
             .map_err(transient);
     }
@@ -159,14 +156,15 @@ where
         .await
         .map_err(transient)?;
     if state.is_some_and(|s| s.sold_out) {
-        return store
-            .reject(&reject(RejectReason::SoldOut))
+        return declined(store, announcer, reject(RejectReason::SoldOut))
             .await
             .map_err(transient);
     }
     let sold_out = || async {
         store.mark_sold_out(session.id, &sector.code).await?;
-        announcer.sector_sold_out(session.id, &sector.code).await;
+        announcer
+            .publish(vec![DomainEvent::sector_sold_out(session.id, &sector.code)])
+            .await;
         Ok::<_, StoreError>(())
     };
     for _ in 0..ALLOCATION_ATTEMPTS {
@@ -181,8 +179,7 @@ where
                     if available.is_empty() {
                         sold_out().await.map_err(transient)?;
                     }
-                    return store
-                        .reject(&reject(RejectReason::SoldOut))
+                    return declined(store, announcer, reject(RejectReason::SoldOut))
                         .await
                         .map_err(transient);
                 };
@@ -209,20 +206,17 @@ where
         ) {
             Ok(r) => r,
             Err(HoldError::OverCustomerLimit { .. }) => {
-                return store
-                    .reject(&reject(RejectReason::LimitExceeded))
+                return declined(store, announcer, reject(RejectReason::LimitExceeded))
                     .await
                     .map_err(transient);
             }
             Err(HoldError::SaleClosed) => {
-                return store
-                    .reject(&reject(RejectReason::SaleClosed))
+                return declined(store, announcer, reject(RejectReason::SaleClosed))
                     .await
                     .map_err(transient);
             }
             Err(HoldError::Invalid(_)) => {
-                return store
-                    .reject(&reject(RejectReason::Invalid))
+                return declined(store, announcer, reject(RejectReason::Invalid))
                     .await
                     .map_err(transient);
             }
@@ -239,6 +233,9 @@ where
             .await
         {
             Ok(()) => {
+                announcer
+                    .publish(vec![DomainEvent::reservation_held(&reservation)])
+                    .await;
                 if let Ok(available) = free.of(store, session.id, &sector.code, now).await {
                     reservation.seats.iter().for_each(|s| {
                         available.remove(&s.seat);
@@ -249,14 +246,12 @@ where
             Err(WriteError::Refused(Refused::Taken(_))) => free.forget(session.id, &sector.code),
             Err(WriteError::Refused(Refused::SoldOut(_))) => {
                 sold_out().await.map_err(transient)?;
-                return store
-                    .reject(&reject(RejectReason::SoldOut))
+                return declined(store, announcer, reject(RejectReason::SoldOut))
                     .await
                     .map_err(transient);
             }
             Err(WriteError::Refused(Refused::LimitExceeded)) => {
-                return store
-                    .reject(&reject(RejectReason::LimitExceeded))
+                return declined(store, announcer, reject(RejectReason::LimitExceeded))
                     .await
                     .map_err(transient);
             }
@@ -268,4 +263,16 @@ where
     Err(transient(StoreError::Unavailable(
         "the seats kept being taken by direct holds".into(),
     )))
+}
+
+/// Records a rejection and announces it.
+async fn declined<S: Requests, A: EventBus>(
+    store: &S,
+    bus: &A,
+    record: RequestRecord,
+) -> Result<(), StoreError> {
+    store.reject(&record).await?;
+    bus.publish(vec![DomainEvent::request_rejected(&record)])
+        .await;
+    Ok(())
 }

@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::{
-    domain::{EventId, ProductId},
+    bus::{DomainEvent, EventBus},
+    domain::{EventId, ProductId, Reservation, ReservationStatus},
     store::{Catalog, Expiries, StoreError, WriteError, keys::EXPIRY_SHARDS},
 };
 
@@ -34,6 +35,7 @@ pub struct Swept {
 /// Expires what is due at `now`, stopping when `budget` is spent.
 pub async fn sweep<S: Expiries + Catalog>(
     store: &S,
+    bus: &impl EventBus,
     now: DateTime<Utc>,
     budget: Duration,
 ) -> Result<Swept, StoreError> {
@@ -67,7 +69,15 @@ pub async fn sweep<S: Expiries + Catalog>(
                     }
                 };
                 match store.expire(&reservation, stocked, now).await {
-                    Ok(()) => swept.expired += 1,
+                    Ok(()) => {
+                        swept.expired += 1;
+                        let expired = Reservation {
+                            status: ReservationStatus::Expired,
+                            ..reservation
+                        };
+                        bus.publish(vec![DomainEvent::reservation_expired(&expired)])
+                            .await;
+                    }
                     Err(WriteError::Refused(_)) => swept.passed_over += 1,
                     Err(WriteError::Store(e)) => return Err(e),
                 }

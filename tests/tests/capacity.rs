@@ -20,6 +20,7 @@ use aws_sdk_dynamodb::{
 };
 use bilheteria::{
     api::purchase,
+    bus::LogBus,
     payments::SimulatedProvider,
     store::{Catalog, DynamoStore},
 };
@@ -108,7 +109,7 @@ async fn a_hold_an_add_on_change_and_a_checkout_cost_few_calls() {
         &[],
         Some(&body),
     );
-    let (status, held, _) = outcome(purchase::hold_seats(req, &store, &sales).await);
+    let (status, held, _) = outcome(purchase::hold_seats(req, &store, &sales, &LogBus).await);
     assert_eq!(status, 201, "{held}");
     let id = held["id"].as_str().unwrap().to_owned();
     let hold = summary(&meter.take());
@@ -122,7 +123,7 @@ async fn a_hold_an_add_on_change_and_a_checkout_cost_few_calls() {
         Some(&body),
     );
     assert_eq!(
-        outcome(purchase::hold_seats(req, &store, &sales).await).0,
+        outcome(purchase::hold_seats(req, &store, &sales, &LogBus).await).0,
         201
     );
     let warm_hold = summary(&meter.take());
@@ -149,7 +150,7 @@ async fn a_hold_an_add_on_change_and_a_checkout_cost_few_calls() {
     req.headers_mut()
         .insert("idempotency-key", "capacity-1".parse().unwrap());
     let (status, paid, _): (u16, Value, _) =
-        outcome(purchase::checkout(req, &store, &SimulatedProvider, &sales).await);
+        outcome(purchase::checkout(req, &store, &SimulatedProvider, &sales, &LogBus).await);
     assert_eq!(status, 200, "{paid}");
     let checkout = summary(&meter.take());
 
@@ -197,7 +198,7 @@ async fn a_hold_an_add_on_change_and_a_checkout_cost_few_calls() {
 async fn a_queued_request_costs_few_calls_to_accept_and_to_serve() {
     use bilheteria::{
         api::requests,
-        bus::LogAnnouncer,
+        bus::LogBus,
         consumer::{Settings, process_batch},
         domain::TicketRequest,
     };
@@ -246,7 +247,7 @@ async fn a_queued_request_costs_few_calls_to_accept_and_to_serve() {
         hold: chrono::Duration::seconds(600),
         fail_after_first_record: false,
     };
-    let response = process_batch(event, &store, &LogAnnouncer, settings).await;
+    let response = process_batch(event, &store, &LogBus, settings).await;
     assert!(response.batch_item_failures.is_empty());
     let serve = summary(&meter.take());
     println!(

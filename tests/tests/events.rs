@@ -7,7 +7,7 @@ use std::{collections::BTreeSet, path::Path};
 
 use bilheteria::{
     api::{catalog, purchase, requests},
-    bus::LogAnnouncer,
+    bus::LogBus,
     consumer::{Settings, process_batch},
     expiry::sweep,
     payments::SimulatedProvider,
@@ -29,11 +29,15 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "get-session" => catalog::get_session(req, store).await,
         "get-seat-map" => catalog::get_seat_map(req, store).await,
         "list-products" => catalog::list_products(req, store).await,
-        "hold-seats" => purchase::hold_seats(req, store, &support::sales()).await,
+        "hold-seats" => purchase::hold_seats(req, store, &support::sales(), &LogBus).await,
         "set-products" => purchase::set_products(req, store).await,
-        "checkout" => purchase::checkout(req, store, &SimulatedProvider, &support::sales()).await,
-        "payment-webhook" => purchase::payment_webhook(req, store, &support::sales()).await,
-        "cancel-reservation" => purchase::cancel_reservation(req, store).await,
+        "checkout" => {
+            purchase::checkout(req, store, &SimulatedProvider, &support::sales(), &LogBus).await
+        }
+        "payment-webhook" => {
+            purchase::payment_webhook(req, store, &support::sales(), &LogBus).await
+        }
+        "cancel-reservation" => purchase::cancel_reservation(req, store, &LogBus).await,
         "get-reservation" => purchase::get_reservation(req, store).await,
         "list-my-reservations" => purchase::list_my_reservations(req, store).await,
         "list-my-tickets" => purchase::list_my_tickets(req, store).await,
@@ -78,6 +82,7 @@ async fn every_event_file_gets_its_status_from_its_function() {
         if !function.schedules.is_empty() {
             let swept = sweep(
                 &stack.store,
+                &LogBus,
                 chrono::Utc::now(),
                 std::time::Duration::from_secs(5),
             )
@@ -92,7 +97,7 @@ async fn every_event_file_gets_its_status_from_its_function() {
                 hold: chrono::Duration::seconds(600),
                 fail_after_first_record: false,
             };
-            let response = process_batch(event, &stack.store, &LogAnnouncer, settings).await;
+            let response = process_batch(event, &stack.store, &LogBus, settings).await;
             assert!(
                 response.batch_item_failures.is_empty(),
                 "events/{name}.json: {response:?}"

@@ -30,7 +30,6 @@ struct Venue {
 
 async fn venue() -> Venue {
     let options = Options {
-        queues: false,
         env: vec![("HOLD_SECONDS".into(), HOLD_SECONDS.to_string())],
         ..Options::default()
     };

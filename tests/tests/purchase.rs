@@ -27,7 +27,6 @@ struct Shop {
 /// per-customer limit, popcorn (stock 100) and soda (stock 10).
 async fn shop(rows: u32, seats: u32, pista: u32, limit: u32, env: &[(&str, &str)]) -> Shop {
     let options = Options {
-        queues: false,
         max_instances: 6,
         env: env
             .iter()

@@ -1,7 +1,8 @@
 //! `cancel-reservation` Lambda: wires configuration, the store and the route handler.
 
 use bilheteria::{
-    api, api::purchase::cancel_reservation, config::Config, store::DynamoStore, telemetry,
+    api, api::purchase::cancel_reservation, bus::EventBridgeBus, config, config::Config,
+    store::DynamoStore, telemetry,
 };
 use lambda_http::{Error, run, service_fn};
 
@@ -9,9 +10,11 @@ use lambda_http::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
-    let store = DynamoStore::new(&config.aws().await, &config.table);
+    let aws = config.aws().await;
+    let store = DynamoStore::new(&aws, &config.table);
+    let bus = EventBridgeBus::new(&aws, &config::event_bus()?);
     run(service_fn(|req| {
-        api::respond(req, |r| cancel_reservation(r, &store))
+        api::respond(req, |r| cancel_reservation(r, &store, &bus))
     }))
     .await
 }

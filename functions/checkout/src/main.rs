@@ -3,6 +3,8 @@
 use bilheteria::{
     api,
     api::purchase::checkout,
+    bus::EventBridgeBus,
+    config,
     config::{Config, Sales},
     payments::SimulatedProvider,
     store::DynamoStore,
@@ -15,9 +17,13 @@ async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
     let sales = Sales::from_env()?;
-    let store = DynamoStore::new(&config.aws().await, &config.table);
+    let aws = config.aws().await;
+    let store = DynamoStore::new(&aws, &config.table);
+    let bus = EventBridgeBus::new(&aws, &config::event_bus()?);
     run(service_fn(|req| {
-        api::respond(req, |r| checkout(r, &store, &SimulatedProvider, &sales))
+        api::respond(req, |r| {
+            checkout(r, &store, &SimulatedProvider, &sales, &bus)
+        })
     }))
     .await
 }

@@ -2,7 +2,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bilheteria::{config::Config, expiry::sweep, store::DynamoStore, telemetry};
+use bilheteria::{
+    bus::EventBridgeBus, config, config::Config, expiry::sweep, store::DynamoStore, telemetry,
+};
 use lambda_http::{
     Error,
     aws_lambda_events::cloudwatch_events::CloudWatchEvent,
@@ -16,15 +18,17 @@ const MARGIN: Duration = Duration::from_secs(5);
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let config = Config::from_env()?;
-    let store = DynamoStore::new(&config.aws().await, &config.table);
+    let aws = config.aws().await;
+    let store = DynamoStore::new(&aws, &config.table);
+    let bus = EventBridgeBus::new(&aws, &config::event_bus()?);
     run(service_fn(|event: LambdaEvent<CloudWatchEvent>| {
-        let store = &store;
+        let (store, bus) = (&store, &bus);
         async move {
             let now_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
             let left = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
-            let swept = sweep(store, chrono::Utc::now(), left.saturating_sub(MARGIN)).await?;
+            let swept = sweep(store, bus, chrono::Utc::now(), left.saturating_sub(MARGIN)).await?;
             Ok::<_, Error>(swept)
         }
     }))

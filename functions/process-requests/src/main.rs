@@ -1,7 +1,7 @@
 //! `process-requests` Lambda: the SQS FIFO consumer of flash-sale requests.
 
 use bilheteria::{
-    bus::LogAnnouncer,
+    bus::EventBridgeBus,
     config::{self, Config, Sales},
     consumer::{Settings, process_batch},
     store::DynamoStore,
@@ -21,11 +21,11 @@ async fn main() -> Result<(), Error> {
         hold: Sales::from_env()?.hold,
         fail_after_first_record: config::fail_after_first_record(),
     };
-    let store = DynamoStore::new(&config.aws().await, &config.table);
+    let aws = config.aws().await;
+    let store = DynamoStore::new(&aws, &config.table);
+    let bus = EventBridgeBus::new(&aws, &config::event_bus()?);
     run(service_fn(|event: LambdaEvent<SqsEvent>| async {
-        Ok::<SqsBatchResponse, Error>(
-            process_batch(event.payload, &store, &LogAnnouncer, settings).await,
-        )
+        Ok::<SqsBatchResponse, Error>(process_batch(event.payload, &store, &bus, settings).await)
     }))
     .await
 }

@@ -13,6 +13,7 @@ use super::{
     json, json_body, page_limit, path_id, query_param,
 };
 use crate::{
+    bus::{DomainEvent, EventBus},
     config::Sales,
     domain::{
         Charge, HoldError, Invalid, Invoice, PaymentMethod, PaymentProvider, Product, ProductId,
@@ -146,6 +147,7 @@ pub async fn hold_seats<S: Catalog + Reservations>(
     req: Request,
     store: &S,
     sales: &Sales,
+    bus: &impl EventBus,
 ) -> Result<Response<Body>, ApiError> {
     let me = customer(&req)?;
     let session_id: SessionId = path_id(&req, "id", "session")?;
@@ -165,6 +167,8 @@ pub async fn hold_seats<S: Catalog + Reservations>(
     store
         .hold(&reservation, session.max_tickets_per_customer, now)
         .await?;
+    bus.publish(vec![DomainEvent::reservation_held(&reservation)])
+        .await;
     let products = store.suggestable_products(session.event_id).await?;
     let mut view = ReservationView::new(&reservation);
     view.suggested_products = Some(suggestions(&products));
@@ -263,6 +267,7 @@ pub async fn set_products<S: Catalog + Reservations>(
 pub async fn cancel_reservation<S: Catalog + Reservations>(
     req: Request,
     store: &S,
+    bus: &impl EventBus,
 ) -> Result<Response<Body>, ApiError> {
     let (_, reservation) = own_reservation(&req, store, false).await?;
     still_held(&reservation, Utc::now())?;
@@ -276,6 +281,8 @@ pub async fn cancel_reservation<S: Catalog + Reservations>(
             }
             other => other.into(),
         })?;
+    bus.publish(vec![DomainEvent::reservation_cancelled(&cancelled)])
+        .await;
     json(StatusCode::OK, &ReservationView::new(&cancelled))
 }
 
@@ -369,6 +376,7 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
     store: &S,
     provider: &P,
     sales: &Sales,
+    bus: &impl EventBus,
 ) -> Result<Response<Body>, ApiError> {
     let me = customer(&req)?;
     let key = idempotency_key(&req)?.ok_or_else(|| {
@@ -383,7 +391,7 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
     };
     let hash = hex::encode(Sha256::digest(format!("{id}\n{method:?}").as_bytes()));
     once(store, &me.sub, &key, &hash, || {
-        pay(&me, id, method, store, provider, sales)
+        pay(&me, id, method, store, provider, sales, bus)
     })
     .await
 }
@@ -395,6 +403,7 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
     store: &S,
     provider: &P,
     sales: &Sales,
+    bus: &impl EventBus,
 ) -> Result<Response<Body>, ApiError> {
     let reservation = store
         .reservation(id)
@@ -441,7 +450,7 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
                 amount,
                 instructions: None,
             };
-            let (settled, tickets) = settle_paid(store, sales, reservation, payment).await?;
+            let (settled, tickets) = settle_paid(store, sales, bus, reservation, payment).await?;
             let mut view = ReservationView::new(&settled);
             view.tickets = Some(&tickets);
             let status = if settled.status == ReservationStatus::Confirmed {
@@ -459,6 +468,7 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
 pub async fn settle_paid<S: Reservations>(
     store: &S,
     sales: &Sales,
+    bus: &impl EventBus,
     mut reservation: Reservation,
     payment: PaymentRecord,
 ) -> Result<(Reservation, Vec<Ticket>), ApiError> {
@@ -486,7 +496,11 @@ pub async fn settle_paid<S: Reservations>(
             .confirm(&reservation, payment.clone(), &tickets, &invoice, now)
             .await
         {
-            Ok(confirmed) => return Ok((confirmed, tickets)),
+            Ok(confirmed) => {
+                bus.publish(vec![DomainEvent::reservation_confirmed(&confirmed)])
+                    .await;
+                return Ok((confirmed, tickets));
+            }
             Err(WriteError::Refused(Refused::Taken(_))) => {
                 let reason = "paid after the hold expired, and the seats were sold to someone else";
                 match store
@@ -518,6 +532,7 @@ pub async fn payment_webhook<S: Reservations>(
     req: Request,
     store: &S,
     sales: &Sales,
+    bus: &impl EventBus,
 ) -> Result<Response<Body>, ApiError> {
     let signature = req
         .headers()
@@ -544,7 +559,9 @@ pub async fn payment_webhook<S: Reservations>(
     };
     let settled = match (notice.status, reservation.status) {
         (NoticeStatus::Paid, ReservationStatus::PendingPayment | ReservationStatus::Expired) => {
-            settle_paid(store, sales, reservation, payment).await?.0
+            settle_paid(store, sales, bus, reservation, payment)
+                .await?
+                .0
         }
         (NoticeStatus::Failed, ReservationStatus::PendingPayment) => {
             match store.payment_failed(&reservation).await {

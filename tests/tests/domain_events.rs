@@ -1,0 +1,230 @@
+//! Every state change of the journey publishes exactly one domain event on the EventBridge bus;
+//! the template's rule routes the bus to the events queue, where this test reads them.
+
+use std::{collections::HashMap, time::Duration};
+
+use local::{
+    dynamodb::sdk_config,
+    stack::{Options, Stack},
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn call(
+    stack: &Stack,
+    method: Method,
+    path: &str,
+    who: &str,
+    body: Value,
+    key: Option<&str>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}{path}", stack.api_url()))
+        .bearer_auth(stack.token(who, who == "organiser"))
+        .json(&body);
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let resp = request.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// Every event on the events queue so far, by detail-type, with their details.
+async fn drain(sqs: &aws_sdk_sqs::Client, queue: &str, seen: &mut Vec<Value>) {
+    loop {
+        let out = sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let messages = out.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return;
+        }
+        for m in messages {
+            seen.push(serde_json::from_str(m.body().unwrap_or("null")).unwrap());
+            sqs.delete_message()
+                .queue_url(queue)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_state_change_publishes_one_event_of_its_type() {
+    let stack = Stack::start(Options {
+        env: vec![("HOLD_SECONDS".into(), "2".into())],
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config(stack.queues_endpoint().unwrap()).await);
+    let queue = stack
+        .resource("EventsQueue")
+        .expect("the events queue is provisioned");
+
+    let (_, event) = call(
+        &stack,
+        Method::POST,
+        "/events",
+        "organiser",
+        json!({"name": "Show", "venue": "Arena", "category": "show"}),
+        None,
+    )
+    .await;
+    let body = json!({
+        "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": "2030-09-10T18:00:00Z",
+        "sectors": [{"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": 1, "seats_per_row": 4, "price": {"cents": 10000}}]
+    });
+    let (_, session) = call(
+        &stack,
+        Method::POST,
+        &format!("/events/{}/sessions", event["id"].as_str().unwrap()),
+        "organiser",
+        body,
+        None,
+    )
+    .await;
+    let session = session["id"].as_str().unwrap().to_owned();
+    let hold = |who: &'static str, seat: &'static str| {
+        let (stack, session) = (&stack, session.clone());
+        async move {
+            call(
+                stack,
+                Method::POST,
+                &format!("/sessions/{session}/holds"),
+                who,
+                json!({"seats": [{"sector": "plateia", "seat": seat}]}),
+                None,
+            )
+            .await
+        }
+    };
+
+    let (_, paid) = hold("alice", "A-1").await;
+    let paid = paid["id"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        &stack,
+        Method::POST,
+        &format!("/reservations/{paid}/checkout"),
+        "alice",
+        json!({"payment": {"method": "card", "number": "4111111111111111"}}),
+        Some("k1"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    call(
+        &stack,
+        Method::POST,
+        &format!("/reservations/{paid}/checkout"),
+        "alice",
+        json!({"payment": {"method": "card", "number": "4111111111111111"}}),
+        Some("k1"),
+    )
+    .await;
+    let (_, cancelled) = hold("bob", "A-2").await;
+    let cancelled = cancelled["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(
+            &stack,
+            Method::DELETE,
+            &format!("/reservations/{cancelled}"),
+            "bob",
+            Value::Null,
+            None
+        )
+        .await
+        .0,
+        200
+    );
+    let (_, lapsed) = hold("carol", "A-3").await;
+    let lapsed = lapsed["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(3_200)).await;
+    stack.tick("ExpireHoldsFunction").await.unwrap();
+    stack.tick("ExpireHoldsFunction").await.unwrap();
+    // The queue: dave takes the last free seats; erin finds the sector sold out.
+    let (_, first) = call(
+        &stack,
+        Method::POST,
+        &format!("/sessions/{session}/requests"),
+        "dave",
+        json!({"sector": "plateia", "quantity": 3}),
+        None,
+    )
+    .await;
+    let (_, second) = call(
+        &stack,
+        Method::POST,
+        &format!("/sessions/{session}/requests"),
+        "erin",
+        json!({"sector": "plateia", "quantity": 1}),
+        None,
+    )
+    .await;
+
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while seen.len() < 7 && std::time::Instant::now() < deadline {
+        drain(&sqs, &queue, &mut seen).await;
+    }
+    drain(&sqs, &queue, &mut seen).await;
+    let mut by_type: HashMap<String, Vec<Value>> = HashMap::new();
+    for e in &seen {
+        assert_eq!(e["source"], "bilheteria");
+        assert_eq!(e["detail"]["version"], 1);
+        by_type
+            .entry(e["detail-type"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(e["detail"].clone());
+    }
+    let ids = |kind: &str| -> Vec<String> {
+        by_type
+            .get(kind)
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                d["reservation_id"]
+                    .as_str()
+                    .or(d["request_id"].as_str())
+                    .or(d["sector"].as_str())
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect()
+    };
+    let dave = first["request_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        ids("ReservationHeld").len(),
+        4,
+        "alice, bob, carol and dave's queued request: {seen:#?}"
+    );
+    assert!(
+        ids("ReservationHeld").contains(&dave),
+        "a fulfilled request's reservation shares its id"
+    );
+    assert_eq!(
+        ids("ReservationConfirmed"),
+        [paid],
+        "one confirmation, the replayed checkout adds none"
+    );
+    assert_eq!(ids("ReservationCancelled"), [cancelled]);
+    assert_eq!(
+        ids("ReservationExpired"),
+        [lapsed],
+        "two sweeps, one expiry"
+    );
+    assert_eq!(
+        ids("RequestRejected"),
+        [second["request_id"].as_str().unwrap().to_owned()]
+    );
+    assert_eq!(ids("SectorSoldOut"), ["plateia"]);
+    assert_eq!(seen.len(), 9, "nothing else: {seen:#?}");
+    stack.stop().await;
+}
