@@ -6,7 +6,7 @@ mod support;
 use std::{collections::BTreeSet, path::Path};
 
 use bilheteria::{
-    api::{catalog, purchase, requests},
+    api::{catalog, purchase, requests, sales},
     bus::LogBus,
     consumer::{Settings, process_batch},
     expiry::sweep,
@@ -46,6 +46,7 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
             requests::request_tickets(req, store, &support::KeptQueue::default()).await
         }
         "get-request" => requests::get_request(req, store).await,
+        "get-sales" => sales::get_sales(req, store).await,
         other => panic!("no handler is known for function {other}"),
     })
 }

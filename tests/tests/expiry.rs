@@ -327,6 +327,39 @@ async fn fifty_holds_expiring_while_their_owners_pay_end_in_exactly_one_state() 
         }
     }
     assert_eq!(confirmed + expired, 50);
+    let admin = venue.stack.token("organiser", true);
+    let (status, sales) = venue
+        .send(
+            Method::GET,
+            &format!("/sessions/{}/sales", venue.session),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{sales}");
+    let plateia = &sales["sectors"][0];
+    assert_eq!(
+        (
+            plateia["sold"].as_u64(),
+            plateia["expired"].as_u64(),
+            plateia["held"].as_u64()
+        ),
+        (Some(confirmed), Some(expired), Some(0)),
+        "{sales}"
+    );
+    assert_eq!(
+        sales["revenue"][0]["cents"].as_u64(),
+        Some(confirmed * 10_000)
+    );
+    let (status, _) = venue
+        .send(
+            Method::GET,
+            &format!("/sessions/{}/sales", venue.session),
+            &venue.stack.token("fan-1", false),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403, "sales are for organisers");
     assert_eq!(
         venue.available().await.0,
         100 - confirmed,

@@ -270,6 +270,7 @@ pub async fn create_session(
             .iter()
             .map(|s| (s.code.clone(), s.capacity()))
             .collect(),
+        counts: Default::default(),
         session: session.clone(),
     };
     created(

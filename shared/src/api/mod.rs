@@ -7,6 +7,7 @@ pub mod purchase;
 mod request;
 pub mod requests;
 mod response;
+pub mod sales;
 
 use std::future::Future;
 

@@ -11,7 +11,7 @@ use futures::{StreamExt, TryStreamExt, stream};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
-    Catalog, Page, SessionStock, StoreError, cursor,
+    Catalog, Page, SectorCounts, SessionStock, StoreError, cursor,
     item::{Item, SeatItem, SectorStock},
     keys,
 };
@@ -284,6 +284,9 @@ impl Catalog for DynamoStore {
                 code: sector.code.clone(),
                 capacity,
                 available: i64::from(capacity),
+                sold: 0,
+                expired: 0,
+                cancelled: 0,
             };
             items.push(serde_dynamo::to_item(Item::new(
                 keys::sector(session.id, &sector.code),
@@ -353,10 +356,27 @@ impl Catalog for DynamoStore {
             .collect();
         let stock: Vec<SectorStock> = data(self.get_many(keys).await?)?;
         let available = stock
-            .into_iter()
-            .map(|s| (s.code, s.available.max(0) as u32))
+            .iter()
+            .map(|s| (s.code.clone(), s.available.max(0) as u32))
             .collect();
-        Ok(Some(SessionStock { session, available }))
+        let counts = stock
+            .into_iter()
+            .map(|s| {
+                (
+                    s.code,
+                    SectorCounts {
+                        sold: s.sold,
+                        expired: s.expired,
+                        cancelled: s.cancelled,
+                    },
+                )
+            })
+            .collect();
+        Ok(Some(SessionStock {
+            session,
+            available,
+            counts,
+        }))
     }
 
     async fn sessions_of(&self, event: EventId) -> Result<Vec<Session>, StoreError> {

@@ -102,7 +102,7 @@ impl Expiries for DynamoStore {
                     .iter()
                     .map(|i| self.seat_release(reservation, &reservation.seats[*i])),
             );
-            items.extend(self.restock(reservation, counted));
+            items.extend(self.restock(reservation, counted, "expired"));
             let failed = self.write_changes(items).await?;
             if failed.is_empty() {
                 return Ok(());
@@ -158,11 +158,13 @@ impl Expiries for DynamoStore {
 }
 
 impl DynamoStore {
-    /// Places back on sale in each sector of the reservation, and its counted add-ons in stock.
+    /// Places back on sale in each sector of the reservation (counted as `given_back`:
+    /// `expired` or `cancelled`), and its counted add-ons in stock.
     pub(super) fn restock(
         &self,
         reservation: &Reservation,
         counted: &HashSet<ProductId>,
+        given_back: &str,
     ) -> Vec<Change> {
         let mut sectors: Vec<(crate::domain::SectorCode, u32)> = Vec::new();
         for (sector, count) in reservation
@@ -184,7 +186,8 @@ impl DynamoStore {
                     keys::sector(reservation.session_id, &sector),
                     keys::STOCK_SK,
                 )
-                .set("ADD available :n REMOVE sold_out")
+                .set("ADD available :n, #given_back :n REMOVE sold_out")
+                .name("#given_back", given_back)
                 .value(":n", n(count))
             })
             .collect();

@@ -44,6 +44,13 @@ pub struct SectorStock {
     pub capacity: u32,
     /// Numbered sectors may briefly go below zero while lapsed holds wait for the sweep.
     pub available: i64,
+    /// Tickets sold, and tickets whose hold expired or was cancelled (sales figures).
+    #[serde(default)]
+    pub sold: u32,
+    #[serde(default)]
+    pub expired: u32,
+    #[serde(default)]
+    pub cancelled: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -34,6 +34,16 @@ pub struct Page<T> {
 pub struct SessionStock {
     pub session: Session,
     pub available: BTreeMap<SectorCode, u32>,
+    /// What each sector has sold and given back.
+    pub counts: BTreeMap<SectorCode, SectorCounts>,
+}
+
+/// A sector's sales figures, in tickets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SectorCounts {
+    pub sold: u32,
+    pub expired: u32,
+    pub cancelled: u32,
 }
 
 /// The catalog a customer browses: events, their sessions and sectors, seats and products.

@@ -496,7 +496,7 @@ impl Reservations for DynamoStore {
                 .iter()
                 .map(|seat| self.seat_release(reservation, seat)),
         );
-        items.extend(self.restock(reservation, counted));
+        items.extend(self.restock(reservation, counted, "cancelled"));
         if !self.write(items).await?.is_empty() {
             return Err(WriteError::Refused(Refused::Changed));
         }
