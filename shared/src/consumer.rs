@@ -16,6 +16,7 @@ use crate::{
         SessionId, TicketRequest, allocation::best_available, seat::SeatStatus,
     },
     store::{Catalog, Refused, Requests, Reservations, StoreError, WriteError},
+    telemetry::{self, Unit},
 };
 
 /// Times a request re-reads the seats when a direct hold took the ones it chose.
@@ -126,6 +127,8 @@ where
     };
     let sequence = message.attributes.get("SequenceNumber").cloned();
     let now = Utc::now();
+    let waited = (now - request.requested_at).num_milliseconds().max(0) as f64;
+    telemetry::metric("QueueWaitMs", waited, Unit::Milliseconds, &[]);
     if store
         .request(request.request_id)
         .await
@@ -236,6 +239,12 @@ where
                 announcer
                     .publish(vec![DomainEvent::reservation_held(&reservation)])
                     .await;
+                telemetry::metric(
+                    "HoldsCreated",
+                    1.0,
+                    Unit::Count,
+                    &[("session", &session.id.to_string())],
+                );
                 if let Ok(available) = free.of(store, session.id, &sector.code, now).await {
                     reservation.seats.iter().for_each(|s| {
                         available.remove(&s.seat);
@@ -274,5 +283,10 @@ async fn declined<S: Requests, A: EventBus>(
     store.reject(&record).await?;
     bus.publish(vec![DomainEvent::request_rejected(&record)])
         .await;
+    let reason = serde_json::to_value(record.reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    telemetry::metric("RequestsRejected", 1.0, Unit::Count, &[("reason", &reason)]);
     Ok(())
 }

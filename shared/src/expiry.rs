@@ -16,6 +16,7 @@ use crate::{
     bus::{DomainEvent, EventBus},
     domain::{EventId, ProductId, Reservation, ReservationStatus},
     store::{Catalog, Expiries, StoreError, WriteError, keys::EXPIRY_SHARDS},
+    telemetry::{self, Unit},
 };
 
 /// Where a first sweep starts looking back (a hold lasts at most an hour).
@@ -93,6 +94,9 @@ pub async fn sweep<S: Expiries + Catalog>(
     }
     if let Some(to) = done_through {
         store.sweep_done(from, to).await?;
+    }
+    if swept.expired > 0 {
+        telemetry::metric("HoldsExpired", f64::from(swept.expired), Unit::Count, &[]);
     }
     tracing::info!(
         expired = swept.expired,

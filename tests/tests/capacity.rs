@@ -268,3 +268,71 @@ async fn a_queued_request_costs_few_calls_to_accept_and_to_serve() {
         serve.0
     );
 }
+
+#[tokio::test]
+async fn one_sweep_releases_lapsed_holds_at_a_measured_rate() {
+    use bilheteria::{domain::Reservation, expiry::sweep, store::Reservations};
+
+    let stack = Stack::start().await;
+    support::seed_for_event_file(&stack.store, "hold-seats").await;
+    let session = stack
+        .store
+        .session(support::SESSION_ID.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let meter = Meter::default();
+    let sdk = stack.dynamodb.sdk_config().await;
+    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
+        .interceptor(meter.clone())
+        .build();
+    let store = DynamoStore::from_client(aws_sdk_dynamodb::Client::from_conf(conf), support::TABLE);
+    let holds = 100;
+    // The first sweep has no cursor and looks back two hours; the second is the steady state.
+    for round in ["first sweep", "steady state"] {
+        let now = chrono::Utc::now();
+        for i in 0..holds {
+            let seat = format!("{}-{}", ["E", "F", "G", "H", "J"][i / 20], 1 + i % 20);
+            let seats = vec![("plateia".to_string(), seat)];
+            let reservation = Reservation::plan_hold(
+                &session,
+                &format!("{round}-{i}"),
+                seats,
+                vec![],
+                now,
+                chrono::Duration::seconds(1),
+            )
+            .unwrap();
+            stack.store.hold(&reservation, 6, now).await.unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+        meter.take();
+        let started = std::time::Instant::now();
+        let swept = sweep(
+            &store,
+            &LogBus,
+            chrono::Utc::now(),
+            std::time::Duration::from_secs(50),
+        )
+        .await
+        .unwrap();
+        let took = started.elapsed();
+        let (calls, units) = summary(&meter.take());
+        assert_eq!(swept.expired, holds as u32, "{round}");
+        let transactions = calls.iter().filter(|c| **c == "TransactWriteItems").count();
+        assert_eq!(
+            transactions, holds,
+            "one transaction per released reservation"
+        );
+        println!(
+            "sweep ({round}): {} holds released in {:.2} s = {:.0} a second; {:.2} DynamoDB calls and {:.1} WCU per released reservation ({} calls, {} of them transactions)",
+            swept.expired,
+            took.as_secs_f64(),
+            f64::from(swept.expired) / took.as_secs_f64(),
+            calls.len() as f64 / holds as f64,
+            units / holds as f64,
+            calls.len(),
+            transactions
+        );
+    }
+}

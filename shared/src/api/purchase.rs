@@ -22,6 +22,7 @@ use crate::{
         reservation::PaymentRecord,
     },
     store::{Catalog, Page, Refused, Reservations, WriteError},
+    telemetry::{self, Unit},
 };
 
 /// Add-ons suggested with a new hold.
@@ -169,6 +170,13 @@ pub async fn hold_seats<S: Catalog + Reservations>(
         .await?;
     bus.publish(vec![DomainEvent::reservation_held(&reservation)])
         .await;
+    let session_dim = reservation.session_id.to_string();
+    telemetry::metric(
+        "HoldsCreated",
+        1.0,
+        Unit::Count,
+        &[("session", &session_dim)],
+    );
     let products = store.suggestable_products(session.event_id).await?;
     let mut view = ReservationView::new(&reservation);
     view.suggested_products = Some(suggestions(&products));
@@ -499,6 +507,19 @@ pub async fn settle_paid<S: Reservations>(
             Ok(confirmed) => {
                 bus.publish(vec![DomainEvent::reservation_confirmed(&confirmed)])
                     .await;
+                let session = confirmed.session_id.to_string();
+                telemetry::metric(
+                    "ReservationsConfirmed",
+                    1.0,
+                    Unit::Count,
+                    &[("session", &session)],
+                );
+                telemetry::metric(
+                    "TicketsSold",
+                    f64::from(confirmed.tickets()),
+                    Unit::Count,
+                    &[("session", &session)],
+                );
                 return Ok((confirmed, tickets));
             }
             Err(WriteError::Refused(Refused::Taken(_))) => {
