@@ -160,11 +160,12 @@ impl EventBus for EventBridgeBus {
             }
             if !pending.is_empty() {
                 let kinds: Vec<&str> = pending.iter().filter_map(|e| e.detail_type()).collect();
-                tracing::error!(
-                    lost = pending.len(),
-                    ?kinds,
-                    metric = "EventsNotPublished",
-                    "events not published"
+                tracing::error!(lost = pending.len(), ?kinds, "events not published");
+                crate::telemetry::metric(
+                    "EventsNotPublished",
+                    pending.len() as f64,
+                    crate::telemetry::Unit::Count,
+                    &[],
                 );
             }
         }
