@@ -1,20 +1,14 @@
-//! `cancel-reservation` Lambda: wires configuration, the store and the route handler.
+//! `cancel-reservation` Lambda: wires the route handler (see `bilheteria::wiring`).
 
-use bilheteria::{
-    api, api::purchase::cancel_reservation, bus::EventBridgeBus, config, config::Config,
-    store::DynamoStore, telemetry,
-};
+use bilheteria::{api, api::purchase::cancel_reservation, wiring::Wiring};
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
-    let aws = config.aws().await;
-    let store = DynamoStore::new(&aws, &config.table);
-    let bus = EventBridgeBus::new(&aws, &config::event_bus()?);
+    let w = Wiring::init().await?;
+    let bus = w.bus()?;
     run(service_fn(|req| {
-        api::respond(req, |r| cancel_reservation(r, &store, &bus))
+        api::respond(req, |r| cancel_reservation(r, &w.store, &bus))
     }))
     .await
 }

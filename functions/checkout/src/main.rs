@@ -1,28 +1,18 @@
-//! `checkout` Lambda: wires configuration, the store and the route handler.
+//! `checkout` Lambda: wires the route handler (see `bilheteria::wiring`).
 
 use bilheteria::{
-    api,
-    api::purchase::checkout,
-    bus::EventBridgeBus,
-    config,
-    config::{Config, Sales},
-    payments::SimulatedProvider,
-    store::DynamoStore,
-    telemetry,
+    api, api::purchase::checkout, config::Sales, payments::SimulatedProvider, wiring::Wiring,
 };
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
+    let w = Wiring::init().await?;
     let sales = Sales::from_env()?;
-    let aws = config.aws().await;
-    let store = DynamoStore::new(&aws, &config.table);
-    let bus = EventBridgeBus::new(&aws, &config::event_bus()?);
+    let bus = w.bus()?;
     run(service_fn(|req| {
         api::respond(req, |r| {
-            checkout(r, &store, &SimulatedProvider, &sales, &bus)
+            checkout(r, &w.store, &SimulatedProvider, &sales, &bus)
         })
     }))
     .await

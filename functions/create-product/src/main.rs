@@ -1,17 +1,13 @@
-//! `create-product` Lambda: wires configuration, the store and the route handler.
+//! `create-product` Lambda: wires the route handler (see `bilheteria::wiring`).
 
-use bilheteria::{
-    api, api::catalog::create_product, config::Config, store::DynamoStore, telemetry,
-};
+use bilheteria::{api, api::catalog::create_product, wiring::Wiring};
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
-    let store = DynamoStore::new(&config.aws().await, &config.table);
+    let w = Wiring::init().await?;
     run(service_fn(|req| {
-        api::respond(req, |r| create_product(r, &store))
+        api::respond(req, |r| create_product(r, &w.store))
     }))
     .await
 }

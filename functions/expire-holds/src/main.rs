@@ -2,9 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bilheteria::{
-    bus::EventBridgeBus, config, config::Config, expiry::sweep, store::DynamoStore, telemetry,
-};
+use bilheteria::{expiry::sweep, wiring::Wiring};
 use lambda_http::{
     Error,
     aws_lambda_events::cloudwatch_events::CloudWatchEvent,
@@ -16,13 +14,10 @@ const MARGIN: Duration = Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
-    let aws = config.aws().await;
-    let store = DynamoStore::new(&aws, &config.table);
-    let bus = EventBridgeBus::new(&aws, &config::event_bus()?);
+    let w = Wiring::init().await?;
+    let bus = w.bus()?;
     run(service_fn(|event: LambdaEvent<CloudWatchEvent>| {
-        let (store, bus) = (&store, &bus);
+        let (store, bus) = (&w.store, &bus);
         async move {
             let now_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)

@@ -1,15 +1,13 @@
-//! `get-request` Lambda: wires configuration, the store and the route handler.
+//! `get-request` Lambda: wires the route handler (see `bilheteria::wiring`).
 
-use bilheteria::{api, api::requests::get_request, config::Config, store::DynamoStore, telemetry};
+use bilheteria::{api, api::requests::get_request, wiring::Wiring};
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
-    let store = DynamoStore::new(&config.aws().await, &config.table);
+    let w = Wiring::init().await?;
     run(service_fn(|req| {
-        api::respond(req, |r| get_request(r, &store))
+        api::respond(req, |r| get_request(r, &w.store))
     }))
     .await
 }

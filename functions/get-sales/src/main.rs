@@ -1,15 +1,13 @@
-//! `get-sales` Lambda: wires configuration, the store and the route handler.
+//! `get-sales` Lambda: wires the route handler (see `bilheteria::wiring`).
 
-use bilheteria::{api, api::sales::get_sales, config::Config, store::DynamoStore, telemetry};
+use bilheteria::{api, api::sales::get_sales, wiring::Wiring};
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
-    let store = DynamoStore::new(&config.aws().await, &config.table);
+    let w = Wiring::init().await?;
     run(service_fn(|req| {
-        api::respond(req, |r| get_sales(r, &store))
+        api::respond(req, |r| get_sales(r, &w.store))
     }))
     .await
 }

@@ -1,15 +1,13 @@
-//! `list-events` Lambda: wires configuration, the store and the route handler.
+//! `list-events` Lambda: wires the route handler (see `bilheteria::wiring`).
 
-use bilheteria::{api, api::catalog::list_events, config::Config, store::DynamoStore, telemetry};
+use bilheteria::{api, api::catalog::list_events, wiring::Wiring};
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
-    let store = DynamoStore::new(&config.aws().await, &config.table);
+    let w = Wiring::init().await?;
     run(service_fn(|req| {
-        api::respond(req, |r| list_events(r, &store))
+        api::respond(req, |r| list_events(r, &w.store))
     }))
     .await
 }

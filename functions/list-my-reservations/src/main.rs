@@ -1,17 +1,13 @@
-//! `list-my-reservations` Lambda: wires configuration, the store and the route handler.
+//! `list-my-reservations` Lambda: wires the route handler (see `bilheteria::wiring`).
 
-use bilheteria::{
-    api, api::purchase::list_my_reservations, config::Config, store::DynamoStore, telemetry,
-};
+use bilheteria::{api, api::purchase::list_my_reservations, wiring::Wiring};
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
-    let store = DynamoStore::new(&config.aws().await, &config.table);
+    let w = Wiring::init().await?;
     run(service_fn(|req| {
-        api::respond(req, |r| list_my_reservations(r, &store))
+        api::respond(req, |r| list_my_reservations(r, &w.store))
     }))
     .await
 }

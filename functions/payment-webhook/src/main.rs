@@ -1,26 +1,15 @@
-//! `payment-webhook` Lambda: wires configuration, the store and the route handler.
+//! `payment-webhook` Lambda: wires the route handler (see `bilheteria::wiring`).
 
-use bilheteria::{
-    api,
-    api::purchase::payment_webhook,
-    bus::EventBridgeBus,
-    config,
-    config::{Config, Sales},
-    store::DynamoStore,
-    telemetry,
-};
+use bilheteria::{api, api::purchase::payment_webhook, config::Sales, wiring::Wiring};
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
+    let w = Wiring::init().await?;
     let sales = Sales::from_env()?;
-    let aws = config.aws().await;
-    let store = DynamoStore::new(&aws, &config.table);
-    let bus = EventBridgeBus::new(&aws, &config::event_bus()?);
+    let bus = w.bus()?;
     run(service_fn(|req| {
-        api::respond(req, |r| payment_webhook(r, &store, &sales, &bus))
+        api::respond(req, |r| payment_webhook(r, &w.store, &sales, &bus))
     }))
     .await
 }

@@ -1,11 +1,9 @@
 //! `process-requests` Lambda: the SQS FIFO consumer of flash-sale requests.
 
 use bilheteria::{
-    bus::EventBridgeBus,
-    config::{self, Config, Sales},
+    config::{self, Sales},
     consumer::{Settings, process_batch},
-    store::DynamoStore,
-    telemetry,
+    wiring::Wiring,
 };
 use lambda_http::{
     Error,
@@ -15,17 +13,14 @@ use lambda_http::{
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
+    let w = Wiring::init().await?;
+    let bus = w.bus()?;
     let settings = Settings {
         hold: Sales::from_env()?.hold,
         fail_after_first_record: config::fail_after_first_record(),
     };
-    let aws = config.aws().await;
-    let store = DynamoStore::new(&aws, &config.table);
-    let bus = EventBridgeBus::new(&aws, &config::event_bus()?);
     run(service_fn(|event: LambdaEvent<SqsEvent>| async {
-        Ok::<SqsBatchResponse, Error>(process_batch(event.payload, &store, &bus, settings).await)
+        Ok::<SqsBatchResponse, Error>(process_batch(event.payload, &w.store, &bus, settings).await)
     }))
     .await
 }

@@ -1,20 +1,14 @@
-//! `request-tickets` Lambda: wires configuration, the store, the queue and the route handler.
+//! `request-tickets` Lambda: wires the route handler (see `bilheteria::wiring`).
 
-use bilheteria::{
-    api, api::requests::request_tickets, config, config::Config, queue::SqsQueue,
-    store::DynamoStore, telemetry,
-};
+use bilheteria::{api, api::requests::request_tickets, wiring::Wiring};
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
-    let aws = config.aws().await;
-    let store = DynamoStore::new(&aws, &config.table);
-    let queue = SqsQueue::new(&aws, &config::queue_url()?);
+    let w = Wiring::init().await?;
+    let queue = w.queue()?;
     run(service_fn(|req| {
-        api::respond(req, |r| request_tickets(r, &store, &queue))
+        api::respond(req, |r| request_tickets(r, &w.store, &queue))
     }))
     .await
 }

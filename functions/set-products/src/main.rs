@@ -1,15 +1,13 @@
-//! `set-products` Lambda: wires configuration, the store and the route handler.
+//! `set-products` Lambda: wires the route handler (see `bilheteria::wiring`).
 
-use bilheteria::{api, api::purchase::set_products, config::Config, store::DynamoStore, telemetry};
+use bilheteria::{api, api::purchase::set_products, wiring::Wiring};
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    telemetry::init();
-    let config = Config::from_env()?;
-    let store = DynamoStore::new(&config.aws().await, &config.table);
+    let w = Wiring::init().await?;
     run(service_fn(|req| {
-        api::respond(req, |r| set_products(r, &store))
+        api::respond(req, |r| set_products(r, &w.store))
     }))
     .await
 }

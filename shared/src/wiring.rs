@@ -1,0 +1,37 @@
+//! What every function binary does once, at init: logs, configuration, the AWS SDK's
+//! configuration, the store; and the adapters some functions add.
+
+use crate::{
+    bus::EventBridgeBus,
+    config::{self, Config, ConfigError},
+    queue::SqsQueue,
+    store::DynamoStore,
+    telemetry,
+};
+
+pub struct Wiring {
+    pub config: Config,
+    pub aws: aws_config::SdkConfig,
+    pub store: DynamoStore,
+}
+
+impl Wiring {
+    /// Fails fast, naming the missing variable.
+    pub async fn init() -> Result<Self, ConfigError> {
+        telemetry::init();
+        let config = Config::from_env()?;
+        let aws = config.aws().await;
+        let store = DynamoStore::new(&aws, &config.table);
+        Ok(Self { config, aws, store })
+    }
+
+    /// The domain event bus (`EVENT_BUS_NAME`).
+    pub fn bus(&self) -> Result<EventBridgeBus, ConfigError> {
+        Ok(EventBridgeBus::new(&self.aws, &config::event_bus()?))
+    }
+
+    /// The flash-sale request queue (`QUEUE_URL`).
+    pub fn queue(&self) -> Result<SqsQueue, ConfigError> {
+        Ok(SqsQueue::new(&self.aws, &config::queue_url()?))
+    }
+}
