@@ -116,6 +116,7 @@ pub struct Stack {
     issuer: Arc<Issuer>,
     provisioned: Provisioned,
     functions: Vec<Function>,
+    control: Arc<Control>,
     sdk: aws_config::SdkConfig,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -411,6 +412,7 @@ impl Stack {
             issuer,
             provisioned,
             functions,
+            control,
             sdk,
             stop,
             tasks,
@@ -468,12 +470,7 @@ impl Stack {
 
     /// Fires `function`'s schedule now.
     pub async fn tick(&self, function: &str) -> Result<Invoked, InvokeError> {
-        Control {
-            lambda: self.lambda.clone(),
-            functions: self.functions.clone(),
-        }
-        .tick(function)
-        .await
+        self.control.tick(function).await
     }
 
     /// Stops every task and child process.

@@ -76,6 +76,19 @@ impl Intercept for Meter {
 }
 
 impl Meter {
+    /// A store over the stack's table whose every call this meter sees.
+    async fn store(stack: &Stack) -> (DynamoStore, Meter) {
+        let meter = Meter::default();
+        let sdk = stack.dynamodb.sdk_config().await;
+        let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
+            .interceptor(meter.clone())
+            .build();
+        (
+            DynamoStore::from_client(aws_sdk_dynamodb::Client::from_conf(conf), support::TABLE),
+            meter,
+        )
+    }
+
     fn take(&self) -> Vec<(&'static str, f64)> {
         std::mem::take(&mut *self.0.lock().unwrap())
     }
@@ -92,12 +105,7 @@ fn summary(calls: &[(&'static str, f64)]) -> (Vec<&'static str>, f64) {
 async fn a_hold_an_add_on_change_and_a_checkout_cost_few_calls() {
     let stack = Stack::start().await;
     support::seed_for_event_file(&stack.store, "hold-seats").await;
-    let meter = Meter::default();
-    let sdk = stack.dynamodb.sdk_config().await;
-    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .interceptor(meter.clone())
-        .build();
-    let store = DynamoStore::from_client(aws_sdk_dynamodb::Client::from_conf(conf), support::TABLE);
+    let (store, meter) = Meter::store(&stack).await;
     let sales = support::sales();
     let alice = Caller::Customer(support::CUSTOMER);
 
@@ -206,12 +214,7 @@ async fn a_queued_request_costs_few_calls_to_accept_and_to_serve() {
 
     let stack = Stack::start().await;
     support::seed_for_event_file(&stack.store, "request-tickets").await;
-    let meter = Meter::default();
-    let sdk = stack.dynamodb.sdk_config().await;
-    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .interceptor(meter.clone())
-        .build();
-    let store = DynamoStore::from_client(aws_sdk_dynamodb::Client::from_conf(conf), support::TABLE);
+    let (store, meter) = Meter::store(&stack).await;
     let queue = support::KeptQueue::default();
 
     let batch = 10;
@@ -281,12 +284,7 @@ async fn one_sweep_releases_lapsed_holds_at_a_measured_rate() {
         .await
         .unwrap()
         .unwrap();
-    let meter = Meter::default();
-    let sdk = stack.dynamodb.sdk_config().await;
-    let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .interceptor(meter.clone())
-        .build();
-    let store = DynamoStore::from_client(aws_sdk_dynamodb::Client::from_conf(conf), support::TABLE);
+    let (store, meter) = Meter::store(&stack).await;
     let holds = 100;
     // The first sweep has no cursor and looks back two hours; the second is the steady state.
     for round in ["first sweep", "steady state"] {

@@ -103,7 +103,7 @@ impl Expiries for DynamoStore {
                     .map(|i| self.seat_release(reservation, &reservation.seats[*i])),
             );
             items.extend(self.restock(reservation, counted, "expired"));
-            let failed = self.write_changes(items).await?;
+            let failed = self.write(items).await?;
             if failed.is_empty() {
                 return Ok(());
             }
@@ -207,17 +207,5 @@ impl DynamoStore {
             );
         }
         items
-    }
-
-    pub(super) async fn write_changes(&self, items: Vec<Change>) -> Result<Vec<usize>, WriteError> {
-        let built = items
-            .into_iter()
-            .map(Change::build)
-            .collect::<Result<Vec<_>, _>>()?;
-        match super::transact::transact(&self.client, built).await {
-            Ok(()) => Ok(Vec::new()),
-            Err(super::transact::TransactError::Cancelled(c)) => Ok(c.failed().collect()),
-            Err(super::transact::TransactError::Store(e)) => Err(e.into()),
-        }
     }
 }

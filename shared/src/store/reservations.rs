@@ -272,12 +272,21 @@ impl DynamoStore {
         Change::on(&self.table, keys::product(product), keys::PRODUCT_SK)
     }
 
-    async fn write(&self, items: Vec<Change>) -> Result<Vec<usize>, WriteError> {
+    /// Runs a transaction of changes; on cancellation, the indexes whose conditions failed.
+    pub(super) async fn write(&self, items: Vec<Change>) -> Result<Vec<usize>, WriteError> {
         let built = items
             .into_iter()
             .map(Change::build)
             .collect::<Result<Vec<_>, _>>()?;
         self.write_built(built).await
+    }
+
+    /// Runs a transaction whose conditions all guard one read: any failure means it changed.
+    async fn write_unchanged(&self, items: Vec<Change>) -> Result<(), WriteError> {
+        match self.write(items).await?.is_empty() {
+            true => Ok(()),
+            false => Err(WriteError::Refused(Refused::Changed)),
+        }
     }
 
     /// Runs a transaction; on cancellation, the indexes whose conditions failed.
@@ -497,9 +506,7 @@ impl Reservations for DynamoStore {
                 .map(|seat| self.seat_release(reservation, seat)),
         );
         items.extend(self.restock(reservation, counted, "cancelled"));
-        if !self.write(items).await?.is_empty() {
-            return Err(WriteError::Refused(Refused::Changed));
-        }
+        self.write_unchanged(items).await?;
         Ok(Self::updated(reservation, ReservationStatus::Cancelled))
     }
 
@@ -517,9 +524,7 @@ impl Reservations for DynamoStore {
             .value(":held", status(ReservationStatus::Held)?)
             .value(":payment", attribute(&payment)?)
             .value(":now", n(now.timestamp()));
-        if !self.write(vec![change]).await?.is_empty() {
-            return Err(WriteError::Refused(Refused::Changed));
-        }
+        self.write_unchanged(vec![change]).await?;
         Ok(Reservation {
             payment: Some(payment),
             ..Self::updated(reservation, ReservationStatus::PendingPayment)
@@ -533,9 +538,7 @@ impl Reservations for DynamoStore {
             .when("version = :v AND #status = :pending")
             .value(":pending", status(ReservationStatus::PendingPayment)?)
             .value(":held", status(ReservationStatus::Held)?);
-        if !self.write(vec![change]).await?.is_empty() {
-            return Err(WriteError::Refused(Refused::Changed));
-        }
+        self.write_unchanged(vec![change]).await?;
         Ok(Reservation {
             payment: None,
             ..Self::updated(reservation, ReservationStatus::Held)
@@ -660,9 +663,7 @@ impl Reservations for DynamoStore {
             .value(":refund", status(ReservationStatus::RefundRequired)?)
             .value(":payment", attribute(&payment)?)
             .value(":reason", s(reason));
-        if !self.write(vec![change]).await?.is_empty() {
-            return Err(WriteError::Refused(Refused::Changed));
-        }
+        self.write_unchanged(vec![change]).await?;
         Ok(Reservation {
             payment: Some(payment),
             refund_reason: Some(reason.to_owned()),
