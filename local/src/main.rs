@@ -161,6 +161,7 @@ async fn dev(args: DevArgs) -> Fallible {
     let api = stack.api_url().to_owned();
     println!("bilheteria is running on loopback");
     println!("  API          {api}");
+    println!("  API docs     {api}/docs  ({api}/openapi.yaml)");
     println!(
         "  DynamoDB     {}  ({})",
         stack.dynamodb_endpoint(),

@@ -14,8 +14,8 @@ use axum::{
     body::Bytes,
     extract::{Path, State},
     http::StatusCode,
-    response::{IntoResponse, Response},
-    routing::post,
+    response::{Html, IntoResponse, Response},
+    routing::{get, post},
 };
 use tokio::{sync::watch, task::JoinHandle};
 
@@ -25,11 +25,15 @@ use crate::{
     issuer::{ISSUER, Issuer, IssuerError},
     lambda::{FunctionConfig, InvokeError, Invoked, Lambda, Logs},
     ministack::{Ministack, MinistackError},
+    openapi::{Spec, SpecError},
     provision::{ProvisionError, Provisioned, provision},
     queue_source::{self, QueueMapping},
     schedule,
     template::{Function, Template, TemplateError, repository_root},
 };
+
+/// The API's OpenAPI document, relative to the repository.
+pub const SPEC_PATH: &str = "api/openapi.yaml";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
@@ -45,6 +49,8 @@ pub enum StackError {
     Issuer(#[from] IssuerError),
     #[error(transparent)]
     Route(#[from] RouteError),
+    #[error(transparent)]
+    Spec(#[from] SpecError),
     #[error("cannot listen on {addr}: {source} (is it taken? choose another with --port)")]
     Listen {
         addr: SocketAddr,
@@ -327,10 +333,17 @@ impl Stack {
             lambda: lambda.clone(),
             functions: functions.clone(),
         });
+        let spec = Spec::load(&options.root.join(SPEC_PATH))?;
+        let (yaml, html) = (spec.yaml.clone(), spec.html());
         let app = Router::new()
             .route("/_local/tick/{function}", post(tick_route))
             .route("/_local/invoke/{function}", post(invoke_route))
             .with_state(control.clone())
+            .route(
+                "/openapi.yaml",
+                get(move || async move { ([("content-type", "application/yaml")], yaml) }),
+            )
+            .route("/docs", get(move || async move { Html(html) }))
             .merge(Router::new().fallback(gateway::handle).with_state(gateway));
         let (stop, stopped) = watch::channel(false);
         let mut server_stop = stopped.clone();

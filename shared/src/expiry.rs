@@ -9,6 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use aws_lambda_events::cloudwatch_events::CloudWatchEvent;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -31,6 +32,27 @@ pub struct Swept {
     pub minutes: u32,
     /// False when the run stopped for its time budget; the next run carries on.
     pub finished: bool,
+}
+
+/// Another service's event, or one a person sent by hand: refused before any work.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "not a Scheduled Event from aws.events (detail-type {detail_type:?}, source {origin:?}): nothing swept"
+)]
+pub struct NotScheduled {
+    detail_type: Option<String>,
+    origin: Option<String>,
+}
+
+/// Only the schedule's own events start a sweep.
+pub fn scheduled(event: &CloudWatchEvent) -> Result<(), NotScheduled> {
+    match (event.detail_type.as_deref(), event.source.as_deref()) {
+        (Some("Scheduled Event"), Some("aws.events")) => Ok(()),
+        _ => Err(NotScheduled {
+            detail_type: event.detail_type.clone(),
+            origin: event.source.clone(),
+        }),
+    }
 }
 
 /// Expires what is due at `now`, stopping when `budget` is spent.

@@ -1,14 +1,11 @@
 //! `cancel-reservation` Lambda: wires the route handler (see `bilheteria::wiring`).
 
 use bilheteria::{api, api::purchase::cancel_reservation, wiring::Wiring};
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
     let bus = w.bus()?;
-    run(service_fn(|req| {
-        api::respond(req, |r| cancel_reservation(r, &w.store, &bus))
-    }))
-    .await
+    api::serve(|r| cancel_reservation(r, &w.store, &bus)).await
 }

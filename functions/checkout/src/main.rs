@@ -3,17 +3,12 @@
 use bilheteria::{
     api, api::purchase::checkout, config::Sales, payments::SimulatedProvider, wiring::Wiring,
 };
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
     let sales = Sales::from_env()?;
     let bus = w.bus()?;
-    run(service_fn(|req| {
-        api::respond(req, |r| {
-            checkout(r, &w.store, &SimulatedProvider, &sales, &bus)
-        })
-    }))
-    .await
+    api::serve(|r| checkout(r, &w.store, &SimulatedProvider, &sales, &bus)).await
 }

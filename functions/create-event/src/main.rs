@@ -1,13 +1,10 @@
 //! `create-event` Lambda: wires the route handler (see `bilheteria::wiring`).
 
 use bilheteria::{api, api::catalog::create_event, wiring::Wiring};
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
-    run(service_fn(|req| {
-        api::respond(req, |r| create_event(r, &w.store))
-    }))
-    .await
+    api::serve(|r| create_event(r, &w.store)).await
 }

@@ -2,7 +2,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bilheteria::{expiry::sweep, wiring::Wiring};
+use bilheteria::{
+    expiry::{scheduled, sweep},
+    wiring::Wiring,
+};
 use lambda_http::{
     Error,
     aws_lambda_events::cloudwatch_events::CloudWatchEvent,
@@ -19,6 +22,7 @@ async fn main() -> Result<(), Error> {
     run(service_fn(|event: LambdaEvent<CloudWatchEvent>| {
         let (store, bus) = (&w.store, &bus);
         async move {
+            scheduled(&event.payload)?;
             let now_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);

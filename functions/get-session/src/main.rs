@@ -1,13 +1,10 @@
 //! `get-session` Lambda: wires the route handler (see `bilheteria::wiring`).
 
 use bilheteria::{api, api::catalog::get_session, wiring::Wiring};
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
-    run(service_fn(|req| {
-        api::respond(req, |r| get_session(r, &w.store))
-    }))
-    .await
+    api::serve(|r| get_session(r, &w.store)).await
 }

@@ -1,13 +1,10 @@
 //! `list-my-reservations` Lambda: wires the route handler (see `bilheteria::wiring`).
 
 use bilheteria::{api, api::purchase::list_my_reservations, wiring::Wiring};
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
-    run(service_fn(|req| {
-        api::respond(req, |r| list_my_reservations(r, &w.store))
-    }))
-    .await
+    api::serve(|r| list_my_reservations(r, &w.store)).await
 }

@@ -1,13 +1,10 @@
 //! `list-products` Lambda: wires the route handler (see `bilheteria::wiring`).
 
 use bilheteria::{api, api::catalog::list_products, wiring::Wiring};
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
-    run(service_fn(|req| {
-        api::respond(req, |r| list_products(r, &w.store))
-    }))
-    .await
+    api::serve(|r| list_products(r, &w.store)).await
 }

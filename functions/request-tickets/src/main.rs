@@ -1,14 +1,11 @@
 //! `request-tickets` Lambda: wires the route handler (see `bilheteria::wiring`).
 
 use bilheteria::{api, api::requests::request_tickets, wiring::Wiring};
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
     let queue = w.queue()?;
-    run(service_fn(|req| {
-        api::respond(req, |r| request_tickets(r, &w.store, &queue))
-    }))
-    .await
+    api::serve(|r| request_tickets(r, &w.store, &queue)).await
 }

@@ -84,9 +84,25 @@ pub async fn list_events(req: Request, catalog: &impl Catalog) -> Result<Respons
 struct SectorView<'a> {
     #[serde(flatten)]
     sector: &'a Sector,
-    capacity: u32,
+    /// Seats in a numbered sector (a general-admission layout states its capacity itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capacity: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     available: Option<u32>,
+}
+
+impl<'a> SectorView<'a> {
+    fn new(sector: &'a Sector, available: Option<u32>) -> Self {
+        let capacity = match sector.layout {
+            SectorLayout::Numbered { .. } => Some(sector.capacity()),
+            SectorLayout::GeneralAdmission { .. } => None,
+        };
+        Self {
+            sector,
+            capacity,
+            available,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -106,10 +122,11 @@ impl<'a> SessionView<'a> {
         let sectors = session
             .sectors
             .iter()
-            .map(|sector| SectorView {
-                sector,
-                capacity: sector.capacity(),
-                available: stock.map(|s| s.available.get(&sector.code).copied().unwrap_or(0)),
+            .map(|sector| {
+                SectorView::new(
+                    sector,
+                    stock.map(|s| s.available.get(&sector.code).copied().unwrap_or(0)),
+                )
             })
             .collect();
         Self {
@@ -340,11 +357,7 @@ pub async fn get_seat_map(
     let available = stock.available.get(&sector.code).copied();
     let map = SeatMap {
         session_id: id,
-        sector: SectorView {
-            sector,
-            capacity: sector.capacity(),
-            available,
-        },
+        sector: SectorView::new(sector, available),
         seats,
     };
     json(StatusCode::OK, &map)
@@ -406,4 +419,22 @@ pub async fn list_products(
             items: catalog.products(event_id).await?,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sector_states_its_capacity_once_whatever_its_layout() {
+        let price = Money::price(5000, Currency::BRL).unwrap();
+        for layout in [
+            SectorLayout::general_admission(300).unwrap(),
+            SectorLayout::numbered(10, 30, vec![]).unwrap(),
+        ] {
+            let sector = Sector::create("s".into(), "S", price, layout).unwrap();
+            let text = serde_json::to_string(&SectorView::new(&sector, Some(7))).unwrap();
+            assert_eq!(text.matches("\"capacity\":300").count(), 1, "{text}");
+        }
+    }
 }

@@ -11,7 +11,10 @@ pub mod sales;
 
 use std::future::Future;
 
-use lambda_http::{Body, Request, Response};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use lambda_http::{
+    Adapter, Body, LambdaEvent, Request, Response, Service, request::LambdaRequest, service_fn,
+};
 pub use problem::ApiError;
 pub use request::{
     Identity, json_body, page_limit, path_id, path_param, query_param, require_admin,
@@ -25,4 +28,39 @@ where
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
     Ok(handler(req).await.unwrap_or_else(ApiError::into_response))
+}
+
+/// Serves a route handler on the Lambda runtime: each API Gateway event becomes a request, the
+/// handler's error the one problem+json response. An event whose body is flagged base64 but is
+/// not (API Gateway never sends one) is refused as an invocation error before the HTTP adapter,
+/// which would panic decoding it.
+pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Sync,
+    Fut: Future<Output = Result<Response<Body>, ApiError>> + Send,
+{
+    let mut adapter = Adapter::from(service_fn(|req| respond(req, &handler)));
+    lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<LambdaRequest>| {
+        let call = readable_body(&event.payload).then(|| adapter.call(event));
+        async move {
+            match call {
+                Some(response) => response.await,
+                None => Err(lambda_http::Error::from(
+                    "the request body is flagged base64 but is not base64",
+                )),
+            }
+        }
+    }))
+    .await
+}
+
+fn readable_body(event: &LambdaRequest) -> bool {
+    let LambdaRequest::ApiGatewayV2(event) = event else {
+        return true;
+    };
+    !event.is_base64_encoded
+        || event
+            .body
+            .as_ref()
+            .is_none_or(|body| STANDARD.decode(body).is_ok())
 }

@@ -1,0 +1,166 @@
+//! The API's OpenAPI document (`api/openapi.yaml`): served by the local stack at `/openapi.yaml`,
+//! with a `/docs` page listing every operation, and read by the check that keeps it and the
+//! template's routes in step.
+
+use std::{collections::BTreeSet, path::Path};
+
+use serde_json::Value;
+
+const METHODS: [&str; 7] = ["get", "put", "post", "delete", "patch", "head", "options"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("cannot read the OpenAPI document {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the OpenAPI document {path} is not valid YAML: {source}")]
+    Parse {
+        path: String,
+        source: serde_norway::Error,
+    },
+}
+
+/// One operation: `GET /events/{eventId}` with what the document says of it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Operation {
+    pub method: String,
+    pub path: String,
+    pub operation_id: String,
+    pub summary: String,
+    pub authorized: bool,
+}
+
+pub struct Spec {
+    pub yaml: String,
+    pub document: Value,
+}
+
+impl Spec {
+    pub fn load(path: &Path) -> Result<Self, SpecError> {
+        let yaml = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let document = serde_norway::from_str(&yaml).map_err(|source| SpecError::Parse {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(Self { yaml, document })
+    }
+
+    /// Every operation under `paths`, in path then method order. An operation is authorized when
+    /// it has a non-empty `security` of its own, or none and the document's is non-empty.
+    pub fn operations(&self) -> Vec<Operation> {
+        let secured = |security: Option<&Value>| {
+            security
+                .and_then(Value::as_array)
+                .is_some_and(|s| !s.is_empty())
+        };
+        let default_secured = secured(self.document.get("security"));
+        let mut operations = Vec::new();
+        let Some(paths) = self.document.get("paths").and_then(Value::as_object) else {
+            return operations;
+        };
+        for (path, item) in paths {
+            for method in METHODS {
+                let Some(op) = item.get(method) else { continue };
+                let text = |key: &str| op.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+                operations.push(Operation {
+                    method: method.to_uppercase(),
+                    path: path.clone(),
+                    operation_id: text("operationId"),
+                    summary: text("summary"),
+                    authorized: match op.get("security") {
+                        Some(s) => secured(Some(s)),
+                        None => default_secured,
+                    },
+                });
+            }
+        }
+        operations
+    }
+
+    /// The `METHOD /path` keys of every operation.
+    pub fn route_keys(&self) -> BTreeSet<String> {
+        self.operations()
+            .into_iter()
+            .map(|o| format!("{} {}", o.method, o.path))
+            .collect()
+    }
+
+    /// A page listing every operation, linking the document itself.
+    pub fn html(&self) -> String {
+        let title = self
+            .document
+            .pointer("/info/title")
+            .and_then(Value::as_str)
+            .unwrap_or("API");
+        let version = self
+            .document
+            .pointer("/info/version")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let rows: String = self
+            .operations()
+            .iter()
+            .map(|o| {
+                format!(
+                    "<tr><td><code>{}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                    o.method,
+                    escape(&o.path),
+                    escape(&o.summary),
+                    if o.authorized { "bearer token" } else { "public" },
+                    escape(&o.operation_id),
+                )
+            })
+            .collect();
+        format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} {version}</title>\n\
+             <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}\
+             td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}</style></head><body>\n\
+             <h1>{title} {version}</h1>\n<p>The whole document: <a href=\"/openapi.yaml\">/openapi.yaml</a> \
+             (OpenAPI 3.1). Errors are <code>application/problem+json</code>.</p>\n\
+             <table><tr><th>method</th><th>path</th><th>what it does</th><th>auth</th><th>operation</th></tr>\n\
+             {rows}</table></body></html>\n",
+            title = escape(title),
+            version = escape(version),
+        )
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(yaml: &str) -> Spec {
+        Spec {
+            yaml: yaml.into(),
+            document: serde_norway::from_str(yaml).unwrap(),
+        }
+    }
+
+    #[test]
+    fn operations_take_the_documents_security_unless_they_set_their_own() {
+        let s = spec(
+            "openapi: 3.1.0\nsecurity: [{bearerAuth: []}]\npaths:\n  /events:\n    get: {operationId: List, summary: list, security: []}\n    post: {operationId: Create, summary: \"a <b>\"}\n",
+        );
+        let ops = s.operations();
+        assert_eq!(ops.len(), 2);
+        assert!(!ops[0].authorized && ops[0].method == "GET");
+        assert!(ops[1].authorized && ops[1].operation_id == "Create");
+        assert_eq!(
+            s.route_keys().into_iter().collect::<Vec<_>>(),
+            ["GET /events", "POST /events"]
+        );
+        assert!(s.html().contains("a &lt;b&gt;"));
+    }
+}
