@@ -30,7 +30,14 @@ pub struct Ministack {
 
 impl Ministack {
     /// Starts ministack from `venv` on `host:port` (0 picks a free port) serving SQS and EventBridge.
-    pub async fn start(venv: &Path, host: IpAddr, port: u16) -> Result<Self, MinistackError> {
+    /// With a `state` folder, queues (with their messages) and buses are saved there when it stops
+    /// and loaded when it starts.
+    pub async fn start(
+        venv: &Path,
+        host: IpAddr,
+        port: u16,
+        state: Option<&Path>,
+    ) -> Result<Self, MinistackError> {
         let binary = venv.join("bin").join("ministack");
         if !binary.is_file() {
             return Err(MinistackError::Missing(binary));
@@ -38,7 +45,11 @@ impl Ministack {
         // A free port can be taken between the check and ministack's bind: then try another.
         for _ in 0..3 {
             let chosen = if port == 0 { free_port(host)? } else { port };
-            let mut child = Command::new(&binary)
+            let mut command = Command::new(&binary);
+            if let Some(state) = state {
+                command.env("PERSIST_STATE", "1").env("STATE_DIR", state);
+            }
+            let mut child = command
                 .env("BIND_HOST", host.to_string())
                 .env("GATEWAY_PORT", chosen.to_string())
                 .env("SERVICES", "sqs,events")
@@ -85,6 +96,14 @@ impl Ministack {
 
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    pub fn port(&self) -> u16 {
+        self.endpoint
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
     }
 
     /// Stops ministack with SIGTERM, as Ctrl-C would.

@@ -112,15 +112,18 @@ pub async fn provision(
     }
 
     for bus in template.buses() {
-        events
-            .create_event_bus()
-            .name(&bus.name)
-            .send()
-            .await
-            .map_err(|e| ProvisionError::Bus {
+        let created = events.create_event_bus().name(&bus.name).send().await;
+        // A persistent ministack restarts with its buses.
+        if let Err(e) = created
+            && !e
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_already_exists_exception())
+        {
+            return Err(ProvisionError::Bus {
                 bus: bus.logical_id.clone(),
                 reason: describe(e),
-            })?;
+            });
+        }
         let arn = format!(
             "arn:aws:events:{LOCAL_REGION}:{LOCAL_ACCOUNT}:event-bus/{}",
             bus.name

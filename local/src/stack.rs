@@ -118,6 +118,7 @@ pub struct Stack {
     api_url: String,
     dynamodb: DynamoDb,
     ministack: Option<Ministack>,
+    queue_restart: QueueRestart,
     lambda: Arc<Lambda>,
     issuer: Arc<Issuer>,
     provisioned: Provisioned,
@@ -126,6 +127,23 @@ pub struct Stack {
     sdk: aws_config::SdkConfig,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+}
+
+/// What starting ministack again takes.
+struct QueueRestart {
+    venv: PathBuf,
+    host: IpAddr,
+    state: Option<PathBuf>,
+    /// The template's queues, buses and rules.
+    template: Template,
+}
+
+/// Where ministack keeps its queues and buses across restarts: beside a persistent DynamoDB file.
+fn queue_state(storage: &Storage) -> Option<PathBuf> {
+    match storage {
+        Storage::File(path) => Some(path.with_extension("ministack")),
+        Storage::Memory => None,
+    }
 }
 
 struct Control {
@@ -214,12 +232,14 @@ impl Stack {
             options.storage.clone(),
         )
         .await?;
+        let queue_state = queue_state(&options.storage);
         let ministack = if options.queues {
             Some(
                 Ministack::start(
                     &options.root.join(".venv"),
                     options.host,
                     options.queues_port,
+                    queue_state.as_deref(),
                 )
                 .await?,
             )
@@ -421,6 +441,12 @@ impl Stack {
             api_url,
             dynamodb,
             ministack,
+            queue_restart: QueueRestart {
+                venv: options.root.join(".venv"),
+                host: options.host,
+                state: queue_state,
+                template: template_without_tables(&template),
+            },
             lambda,
             issuer,
             provisioned,
@@ -484,6 +510,35 @@ impl Stack {
     /// Fires `function`'s schedule now.
     pub async fn tick(&self, function: &str) -> Result<Invoked, InvokeError> {
         self.control.tick(function).await
+    }
+
+    /// Stops SQS and EventBridge (ministack) while everything else runs on: to the functions, an
+    /// outage of both services. Returns the port it served, for [`Stack::start_queues`].
+    pub async fn stop_queues(&mut self) -> Option<u16> {
+        let ministack = self.ministack.take()?;
+        let port = ministack.port();
+        ministack.stop().await;
+        Some(port)
+    }
+
+    /// Starts ministack again on `port` and provisions the template's queues, buses and rules
+    /// (a persistent stack gets its messages back).
+    pub async fn start_queues(&mut self, port: u16) -> Result<(), StackError> {
+        let restart = &self.queue_restart;
+        let ministack =
+            Ministack::start(&restart.venv, restart.host, port, restart.state.as_deref()).await?;
+        let sdk = sdk_config(ministack.endpoint()).await;
+        provision(
+            &restart.template,
+            &aws_sdk_dynamodb::Client::new(&self.sdk),
+            Some((
+                &aws_sdk_sqs::Client::new(&sdk),
+                &aws_sdk_eventbridge::Client::new(&sdk),
+            )),
+        )
+        .await?;
+        self.ministack = Some(ministack);
+        Ok(())
     }
 
     /// Stops every task and child process.

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod sale;
+
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{Client, types::AttributeValue};

@@ -1,0 +1,300 @@
+//! A flash sale on the local stack, shared by the flash-sale and fault tests: the sale, its
+//! requests and holds over HTTP, and the checks every sale must pass.
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::{Duration, Instant},
+};
+
+use bilheteria::{
+    domain::{RequestRecord, RequestStatus, SeatState, SectorCode},
+    store::{Catalog, DynamoStore},
+};
+use local::stack::{Options, Stack};
+use serde_json::{Value, json};
+
+pub struct Sale {
+    pub stack: Stack,
+    pub http: reqwest::Client,
+    pub store: DynamoStore,
+    pub session: String,
+}
+
+pub const LIMIT: u32 = 6;
+
+/// The options of a sale's stack: two-second visibility (a failed batch comes back soon), eight
+/// instances a function, `env` for every function.
+pub fn options(env: &[(&str, &str)]) -> Options {
+    Options {
+        visibility_timeout: Some(2),
+        max_instances: 8,
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Options::default()
+    }
+}
+
+/// A stack with an event and one numbered sector of `rows` × `seats`, on sale now.
+pub async fn sale(rows: u32, seats: u32, env: &[(&str, &str)]) -> Sale {
+    Sale::start(options(env), rows, seats).await
+}
+
+impl Sale {
+    pub async fn start(options: Options, rows: u32, seats: u32) -> Sale {
+        let stack = Stack::start(options)
+            .await
+            .expect("the stack starts with ministack");
+        let http = reqwest::Client::new();
+        let admin = stack.token("organiser", true);
+        let api = stack.api_url().to_owned();
+        let event: Value = http
+            .post(format!("{api}/events"))
+            .bearer_auth(&admin)
+            .json(&json!({"name": "Flash", "venue": "Estádio", "category": "show"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let body = json!({
+            "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": "2030-09-10T18:00:00Z",
+            "max_tickets_per_customer": LIMIT,
+            "sectors": [{"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": rows, "seats_per_row": seats, "price": {"cents": 30000}}]
+        });
+        let session: Value = http
+            .post(format!(
+                "{api}/events/{}/sessions",
+                event["id"].as_str().unwrap()
+            ))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let store = DynamoStore::new(stack.dynamodb_sdk(), "Table");
+        Sale {
+            session: session["id"].as_str().unwrap().to_owned(),
+            stack,
+            http,
+            store,
+        }
+    }
+
+    /// Stops the whole stack and starts it again with `options` (a persistent one comes back
+    /// with its data), the same sale.
+    pub async fn restart(self, options: Options) -> Sale {
+        self.stack.stop().await;
+        let stack = Stack::start(options).await.expect("the stack starts again");
+        Sale {
+            store: DynamoStore::new(stack.dynamodb_sdk(), "Table"),
+            stack,
+            http: self.http,
+            session: self.session,
+        }
+    }
+
+    /// `POST path` with `body` as `customer`, and any `headers`: the status, the headers, the body.
+    pub async fn post(
+        &self,
+        path: &str,
+        customer: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.stack.api_url()))
+            .bearer_auth(self.stack.token(customer, false))
+            .json(&body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let resp = request.send().await.unwrap();
+        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+        (status, headers, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A flash-sale request for `quantity` seats.
+    pub async fn request(&self, customer: &str, quantity: u32) -> (u16, Value) {
+        let path = format!("/sessions/{}/requests", self.session);
+        let body = json!({"sector": "plateia", "quantity": quantity});
+        let (status, _, body) = self.post(&path, customer, body, &[]).await;
+        (status, body)
+    }
+
+    /// A direct hold of one seat.
+    pub async fn hold(&self, customer: &str, seat: &str) -> (u16, Value) {
+        let path = format!("/sessions/{}/holds", self.session);
+        let body = json!({"seats": [{"sector": "plateia", "seat": seat}]});
+        let (status, _, body) = self.post(&path, customer, body, &[]).await;
+        (status, body)
+    }
+
+    /// Pays `reservation` by card (an approving test card).
+    pub async fn pay(&self, customer: &str, reservation: &str) -> (u16, Value) {
+        let path = format!("/reservations/{reservation}/checkout");
+        let body = json!({"payment": {"method": "card", "number": "4111111111111111"}});
+        let key = format!("pay-{reservation}");
+        let (status, _, body) = self
+            .post(&path, customer, body, &[("idempotency-key", &key)])
+            .await;
+        (status, body)
+    }
+
+    /// `GET path` as `customer`.
+    pub async fn get(&self, path: &str, customer: &str) -> (u16, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.stack.api_url()))
+            .bearer_auth(self.stack.token(customer, false))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Every request record, once none is QUEUED any more (or the deadline passes).
+    pub async fn decided(&self, expected: usize, deadline: Duration) -> Vec<RequestRecord> {
+        let started = Instant::now();
+        loop {
+            let records = self.records().await;
+            let decided = records.iter().filter(|r| r.is_decided()).count();
+            if decided >= expected || started.elapsed() > deadline {
+                return records;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    pub async fn records(&self) -> Vec<RequestRecord> {
+        let client = aws_sdk_dynamodb::Client::new(self.stack.dynamodb_sdk());
+        super::items(&client)
+            .await
+            .into_iter()
+            .filter(|i| {
+                i["PK"]
+                    .as_str()
+                    .is_some_and(|pk| pk.starts_with("REQUEST#"))
+            })
+            .map(|i| serde_json::from_value(i).unwrap())
+            .collect()
+    }
+
+    pub async fn seats(&self) -> Vec<(String, SeatState)> {
+        let plateia = SectorCode::try_from("plateia".to_string()).unwrap();
+        let seats = self
+            .store
+            .seats(self.session.parse().unwrap(), &plateia)
+            .await
+            .unwrap();
+        seats
+            .into_iter()
+            .map(|s| (s.label.to_string(), s.state))
+            .collect()
+    }
+}
+
+pub fn holder(state: &SeatState) -> Option<String> {
+    match state {
+        SeatState::Held { reservation, .. } | SeatState::Sold { reservation } => {
+            Some(reservation.to_string())
+        }
+        SeatState::Free => None,
+    }
+}
+
+/// What serving `records` strictly in queue order must give: each request fulfilled when enough
+/// seats are left and its customer stays within the limit.
+pub fn served_in_order(records: &[RequestRecord], capacity: u32) -> HashSet<String> {
+    let mut ordered: Vec<&RequestRecord> = records.iter().collect();
+    ordered.sort_by_key(|r| {
+        r.sequence
+            .as_deref()
+            .and_then(|s| s.parse::<u128>().ok())
+            .unwrap_or(u128::MAX)
+    });
+    let (mut left, mut per_customer) = (capacity, HashMap::<&str, u32>::new());
+    let mut fulfilled = HashSet::new();
+    for r in ordered {
+        let had = per_customer.entry(r.request.customer.as_str()).or_default();
+        if r.request.quantity <= left && *had + r.request.quantity <= LIMIT {
+            left -= r.request.quantity;
+            *had += r.request.quantity;
+            fulfilled.insert(r.request.request_id.to_string());
+        }
+    }
+    fulfilled
+}
+
+/// The checks every sale must pass; returns the fulfilled request ids.
+pub async fn check(
+    sale: &Sale,
+    records: &[RequestRecord],
+    sent: usize,
+    capacity: u32,
+) -> HashSet<String> {
+    assert_eq!(records.len(), sent, "every accepted request has a record");
+    let queued: Vec<_> = records
+        .iter()
+        .filter(|r| r.status == RequestStatus::Queued)
+        .map(|r| r.request.request_id)
+        .collect();
+    assert!(queued.is_empty(), "none stuck QUEUED: {queued:?}");
+    assert!(
+        records.iter().all(|r| r.sequence.is_some()),
+        "every decision names its queue sequence"
+    );
+
+    let fulfilled: HashSet<String> = records
+        .iter()
+        .filter(|r| r.status == RequestStatus::Fulfilled)
+        .map(|r| r.request.request_id.to_string())
+        .collect();
+    let seats = sale.seats().await;
+    let mut seats_per_reservation: HashMap<String, u32> = HashMap::new();
+    for (_, state) in &seats {
+        if let Some(reservation) = holder(state) {
+            *seats_per_reservation.entry(reservation).or_default() += 1;
+        }
+    }
+    let queued_reservations: HashSet<&String> = seats_per_reservation
+        .keys()
+        .filter(|r| fulfilled.contains(*r))
+        .collect();
+    assert_eq!(
+        queued_reservations.len(),
+        fulfilled.len(),
+        "each fulfilled request holds seats, once"
+    );
+    for r in records
+        .iter()
+        .filter(|r| r.status == RequestStatus::Fulfilled)
+    {
+        assert_eq!(
+            seats_per_reservation[&r.request.request_id.to_string()],
+            r.request.quantity,
+            "the seats asked for, no more"
+        );
+    }
+    let mut per_customer: HashMap<&str, u32> = HashMap::new();
+    for r in records
+        .iter()
+        .filter(|r| r.status == RequestStatus::Fulfilled)
+    {
+        *per_customer.entry(&r.request.customer).or_default() += r.request.quantity;
+    }
+    assert!(
+        per_customer.values().all(|n| *n <= LIMIT),
+        "every customer within the limit"
+    );
+    let taken = seats.iter().filter(|(_, s)| holder(s).is_some()).count() as u32;
+    assert!(taken <= capacity);
+    fulfilled
+}
