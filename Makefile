@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test fmt lint-template tools python dev cold-starts clean
+.PHONY: test fmt lint-template tools python dev cold-starts build bench clean
 
 ## dev: the whole system on loopback (API on http://127.0.0.1:3000), seeded; Ctrl-C stops it
 dev: tools
@@ -25,6 +25,18 @@ test: tools
 cold-starts: tools
 	cargo build --workspace --bins --release
 	target/release/local cold-starts --release --runs 10
+
+## build: `sam build`, the arm64 `bootstrap` of every function under .aws-sam/build (cargo-lambda
+## and zig from .venv, no Docker); dependencies compile once, each function then links on its own
+build: tools
+	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build --beta-features
+
+## bench: release builds measured on the local stack: a table, and bench/results.json
+## (docs/benchmarks.md explains each figure); `make build` first adds the arm64 sizes
+bench: tools
+	cargo build --workspace --bins --release
+	cargo bench -p bilheteria-tests --bench box-office
 
 ## lint-template: cfn-lint and sam validate --lint on template.yaml
 lint-template: tools

@@ -64,7 +64,7 @@ async fn dead_letters(stack: &Stack) -> u64 {
 }
 
 /// `n` requests from `n / 3` customers, one to three seats each, all at once; the statuses.
-async fn rush(sale: &Sale, from: usize, n: usize) -> Vec<u16> {
+async fn requests(sale: &Sale, from: usize, n: usize) -> Vec<u16> {
     let asks = (from..from + n).map(|i| {
         let customer = format!("fan-{:03}", i / 3);
         async move { sale.request(&customer, 1 + (i as u32 % 3)).await.0 }
@@ -92,7 +92,7 @@ async fn a_consumer_killed_mid_batch_loses_no_request_and_books_no_seat_twice() 
         }
         kills
     };
-    let (answers, kills) = futures::join!(rush(&sale, 0, n), killer);
+    let (answers, kills) = futures::join!(requests(&sale, 0, n), killer);
     assert!(answers.iter().all(|s| *s == 202), "{answers:?}");
     assert!(kills > 0, "the consumer was killed mid-batch");
 
@@ -146,7 +146,7 @@ async fn the_stack_stopped_and_started_mid_sale_keeps_every_sale_and_hold_and_se
         assert_eq!(status, 201, "{hold}");
         held.push((customer, hold["id"].as_str().unwrap().to_owned()));
     }
-    let before = rush(&sale, 0, 60).await;
+    let before = requests(&sale, 0, 60).await;
     assert!(before.iter().all(|s| *s == 202));
 
     let options = Options {
@@ -177,7 +177,7 @@ async fn the_stack_stopped_and_started_mid_sale_keeps_every_sale_and_hold_and_se
         409,
         "a sold seat stays sold"
     );
-    let after = rush(&sale, 60, 30).await;
+    let after = requests(&sale, 60, 30).await;
     assert!(after.iter().all(|s| *s == 202));
 
     let records = sale.decided(90, Duration::from_secs(180)).await;
@@ -203,7 +203,7 @@ async fn while_sqs_is_down_requests_get_503_with_retry_after_and_nothing_half_wr
     let dir = scratch("sqs-outage");
     let (rows, per_row) = (5, 10);
     let mut sale = Sale::start(persistent(&dir), rows, per_row).await;
-    let before = rush(&sale, 0, 30).await;
+    let before = requests(&sale, 0, 30).await;
     assert!(before.iter().all(|s| *s == 202));
 
     let port = sale.stack.stop_queues().await.unwrap();

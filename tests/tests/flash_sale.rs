@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bilheteria::domain::RequestStatus;
 use futures::future::join_all;
@@ -14,22 +14,7 @@ async fn a_flash_sale_serves_two_thousand_requests_in_queue_order() {
     let (rows, per_row) = (15, 20);
     let capacity = rows * per_row;
     let sale = sale(rows, per_row, &[]).await;
-    let customers: Vec<String> = (0..500).map(|i| format!("fan-{i:03}")).collect();
-    let asks: Vec<(&str, u32)> = (0..2_000)
-        .map(|i| (customers[i % 500].as_str(), 1 + (i as u32 * 7) % 3))
-        .collect();
-
-    let started = Instant::now();
-    let answers = join_all(asks.iter().map(|(c, q)| sale.request(c, *q))).await;
-    let posted = started.elapsed();
-    assert!(
-        answers.iter().all(|(s, _)| *s == 202),
-        "every request is accepted: {:?}",
-        answers.iter().find(|(s, _)| *s != 202)
-    );
-    let records = sale.decided(2_000, Duration::from_secs(240)).await;
-    let finished = started.elapsed();
-
+    let (run, records) = sale.rush(2_000, 500).await;
     let fulfilled = check(&sale, &records, 2_000, capacity).await;
     let taken = sale
         .seats()
@@ -46,22 +31,7 @@ async fn a_flash_sale_serves_two_thousand_requests_in_queue_order() {
         served_in_order(&records, capacity),
         "the fulfilled requests are the earliest that could be served"
     );
-
-    let mut latencies: Vec<i64> = records
-        .iter()
-        .filter_map(|r| Some((r.decided_at? - r.request.requested_at).num_milliseconds()))
-        .collect();
-    latencies.sort_unstable();
-    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
-    println!(
-        "flash sale: 2000 requests, {} fulfilled, posted in {:.1} s, all decided in {:.1} s = {:.0} requests/s end to end; POST→decision p50 {} ms, p99 {} ms",
-        fulfilled.len(),
-        posted.as_secs_f64(),
-        finished.as_secs_f64(),
-        2_000.0 / finished.as_secs_f64(),
-        pct(0.5),
-        pct(0.99)
-    );
+    println!("{run}");
     sale.stack.stop().await;
 }
 

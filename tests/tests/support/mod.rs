@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod costs;
 pub mod sale;
 
 use std::collections::HashMap;

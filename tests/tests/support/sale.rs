@@ -10,6 +10,7 @@ use bilheteria::{
     domain::{RequestRecord, RequestStatus, SeatState, SectorCode},
     store::{Catalog, DynamoStore},
 };
+use futures::future::join_all;
 use local::stack::{Options, Stack};
 use serde_json::{Value, json};
 
@@ -21,6 +22,50 @@ pub struct Sale {
 }
 
 pub const LIMIT: u32 = 6;
+
+/// What a rush of requests measured.
+pub struct Rush {
+    pub requests: usize,
+    pub fulfilled: usize,
+    /// Until the last POST was answered.
+    pub posted: Duration,
+    /// Until the last request was decided.
+    pub decided: Duration,
+    /// From each request's POST to its decision, sorted.
+    pub latencies_ms: Vec<i64>,
+}
+
+impl Rush {
+    /// Requests decided a second, end to end.
+    pub fn rate(&self) -> f64 {
+        self.requests as f64 / self.decided.as_secs_f64()
+    }
+
+    /// The `p` quantile (0 to 1) of POST → decision, in milliseconds.
+    pub fn latency_ms(&self, p: f64) -> i64 {
+        let last = self.latencies_ms.len().saturating_sub(1);
+        self.latencies_ms
+            .get((last as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl std::fmt::Display for Rush {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "flash sale: {} requests, {} fulfilled, posted in {:.1} s, all decided in {:.1} s = {:.0} requests/s end to end; POST→decision p50 {} ms, p99 {} ms",
+            self.requests,
+            self.fulfilled,
+            self.posted.as_secs_f64(),
+            self.decided.as_secs_f64(),
+            self.rate(),
+            self.latency_ms(0.5),
+            self.latency_ms(0.99)
+        )
+    }
+}
 
 /// The options of a sale's stack: two-second visibility (a failed batch comes back soon), eight
 /// instances a function, `env` for every function.
@@ -158,6 +203,40 @@ impl Sale {
             .unwrap();
         let status = resp.status().as_u16();
         (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `requests` flash-sale requests from `customers` customers (one to three seats each), all
+    /// POSTed at once, then waited for until every one is decided.
+    pub async fn rush(&self, requests: usize, customers: usize) -> (Rush, Vec<RequestRecord>) {
+        let asks: Vec<(String, u32)> = (0..requests)
+            .map(|i| (format!("fan-{:03}", i % customers), 1 + (i as u32 * 7) % 3))
+            .collect();
+        let started = Instant::now();
+        let answers = join_all(asks.iter().map(|(c, q)| self.request(c, *q))).await;
+        let posted = started.elapsed();
+        assert!(
+            answers.iter().all(|(s, _)| *s == 202),
+            "every request is accepted: {:?}",
+            answers.iter().find(|(s, _)| *s != 202)
+        );
+        let records = self.decided(requests, Duration::from_secs(300)).await;
+        let decided = started.elapsed();
+        let mut latencies_ms: Vec<i64> = records
+            .iter()
+            .filter_map(|r| Some((r.decided_at? - r.request.requested_at).num_milliseconds()))
+            .collect();
+        latencies_ms.sort_unstable();
+        let rush = Rush {
+            requests,
+            fulfilled: records
+                .iter()
+                .filter(|r| r.status == RequestStatus::Fulfilled)
+                .count(),
+            posted,
+            decided,
+            latencies_ms,
+        };
+        (rush, records)
     }
 
     /// Every request record, once none is QUEUED any more (or the deadline passes).
