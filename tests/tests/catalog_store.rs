@@ -1,4 +1,5 @@
-//! The DynamoDB catalog store against the embedded emulator, a fresh table per test.
+//! The DynamoDB store (catalog, idempotency claims) against the embedded emulator, a fresh table
+//! per test.
 
 mod support;
 
@@ -138,4 +139,49 @@ async fn a_twenty_thousand_seat_session_writes_every_seat() {
     let mut labels: Vec<_> = seats.iter().map(|s| s.label).collect();
     labels.dedup();
     assert_eq!(labels.len(), 20_000, "each seat once, in order");
+}
+
+#[tokio::test]
+async fn an_idempotency_claim_left_by_a_stopped_request_is_taken_over_after_its_lease() {
+    use bilheteria::store::{Claim, Reservations, StoredResponse};
+    let stack = Stack::start().await;
+    let store = &stack.store;
+    let at = |seconds: i64| Utc::now() + chrono::Duration::seconds(seconds);
+    assert!(matches!(
+        store.claim("ana", "k", "h", at(0)).await,
+        Ok(Claim::Fresh)
+    ));
+    // Its process was stopped: no settle, no release. Within the lease it is still in flight.
+    assert!(matches!(
+        store.claim("ana", "k", "h", at(30)).await,
+        Ok(Claim::InFlight)
+    ));
+    assert!(matches!(
+        store.claim("ana", "k", "other", at(90)).await,
+        Ok(Claim::Mismatch)
+    ));
+    // Past the lease, one retry takes it over; another at the same moment does not.
+    let (first, second) = futures::join!(
+        store.claim("ana", "k", "h", at(90)),
+        store.claim("ana", "k", "h", at(90))
+    );
+    let fresh = [&first, &second]
+        .iter()
+        .filter(|c| matches!(c, Ok(Claim::Fresh)))
+        .count();
+    assert_eq!(fresh, 1, "{first:?} {second:?}");
+    // The taker's lease starts again; once it settles, the answer is kept.
+    assert!(matches!(
+        store.claim("ana", "k", "h", at(100)).await,
+        Ok(Claim::InFlight)
+    ));
+    let response = StoredResponse {
+        status: 200,
+        body: "{}".into(),
+    };
+    store.settle("ana", "k", &response).await.unwrap();
+    assert!(matches!(
+        store.claim("ana", "k", "h", at(1_000)).await,
+        Ok(Claim::Done(r)) if r.status == 200
+    ));
 }

@@ -177,7 +177,12 @@ pub async fn hold_seats<S: Catalog + Reservations>(
         Unit::Count,
         &[("session", &session_dim)],
     );
-    let products = store.suggestable_products(session.event_id).await?;
+    // The seats are held: a failed read of the suggestions leaves them out, never fails the hold.
+    let products = store
+        .suggestable_products(session.event_id)
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "no add-on suggestions for this hold"))
+        .unwrap_or_default();
     let mut view = ReservationView::new(&reservation);
     view.suggested_products = Some(suggestions(&products));
     created(&format!("/reservations/{}", reservation.id), &view)

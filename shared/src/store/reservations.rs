@@ -182,10 +182,16 @@ struct IdempotencyItem {
     state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     response: Option<StoredResponse>,
+    /// When the request now running claimed the key (epoch seconds).
+    #[serde(default)]
+    claimed_at: i64,
     ttl: i64,
 }
 
 const DAY: i64 = 86_400;
+/// How long a claim stays with the request that made it: twice the longest function timeout, so
+/// a claim older than this belongs to a process Lambda has stopped, and a retry takes it over.
+pub const CLAIM_LEASE_SECONDS: i64 = 60;
 
 fn attribute<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
     Ok(serde_dynamo::to_attribute_value(value)?)
@@ -733,6 +739,7 @@ impl Reservations for DynamoStore {
             request_hash: hash.to_owned(),
             state: "IN_FLIGHT".into(),
             response: None,
+            claimed_at: now.timestamp(),
             ttl: now.timestamp() + DAY,
         };
         match self
@@ -757,6 +764,9 @@ impl Reservations for DynamoStore {
         Ok(match (found.request_hash == hash, found.response) {
             (false, _) => Claim::Mismatch,
             (true, Some(response)) => Claim::Done(response),
+            (true, None) if found.claimed_at + CLAIM_LEASE_SECONDS < now.timestamp() => {
+                self.take_over(customer, key, found.claimed_at, now).await?
+            }
             (true, None) => Claim::InFlight,
         })
     }
@@ -799,5 +809,39 @@ impl Reservations for DynamoStore {
                 StoreError::ConditionFailed => Ok(()),
                 other => Err(other),
             })
+    }
+}
+
+impl DynamoStore {
+    /// Takes over a claim whose request stopped without settling or releasing it (its process
+    /// was killed): only if nobody settled it or took it over since it was read.
+    async fn take_over(
+        &self,
+        customer: &str,
+        key: &str,
+        claimed_at: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Claim, StoreError> {
+        let taken = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::idempotency(customer, key)))
+            .key(keys::SK, s(keys::IDEMPOTENCY_SK))
+            .update_expression("SET claimed_at = :now")
+            .condition_expression(
+                "#state = :in_flight AND (claimed_at = :seen OR attribute_not_exists(claimed_at))",
+            )
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":in_flight", s("IN_FLIGHT"))
+            .expression_attribute_values(":seen", AttributeValue::N(claimed_at.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+            .send()
+            .await;
+        match taken.map_err(StoreError::from) {
+            Ok(_) => Ok(Claim::Fresh),
+            Err(StoreError::ConditionFailed) => Ok(Claim::InFlight),
+            Err(e) => Err(e),
+        }
     }
 }
