@@ -536,6 +536,20 @@ async fn a_declined_card_keeps_the_hold_and_cancelling_gives_everything_back() {
         (status, problem["code"].as_str(), problem["reason"].as_str()),
         (402, Some("PAYMENT_DECLINED"), Some("card_declined"))
     );
+    // The same request again gets the same answer; another key tries the card again.
+    let replayed = shop
+        .checkout(
+            "alice",
+            &id,
+            "d-1",
+            json!({"method": "card", "number": "4000000000000002"}),
+        )
+        .await;
+    assert_eq!(
+        replayed,
+        (402, problem.clone()),
+        "a refusal replays as it was"
+    );
     let (_, read) = shop
         .send(
             Method::GET,

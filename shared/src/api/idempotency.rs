@@ -1,5 +1,5 @@
-//! Requests made safe to retry by an `Idempotency-Key`: the first one runs, its response is kept,
-//! a retry gets the same response, a retry while the first runs waits for it.
+//! Requests made safe to retry by an `Idempotency-Key`: the first one runs, its answer is kept
+//! (a refusal too), a retry gets the same answer, a retry while the first runs waits for it.
 
 use std::{future::Future, time::Duration};
 
@@ -31,32 +31,30 @@ pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-/// What to keep of a response: faults are not kept, so that a retry runs again.
-fn kept(result: &Result<Response<Body>, ApiError>) -> Option<StoredResponse> {
-    match result {
-        Ok(resp) => Some(StoredResponse {
-            status: resp.status().as_u16(),
-            body: String::from_utf8_lossy(resp.body().as_ref()).into_owned(),
-        }),
-        Err(ApiError::Unavailable(_) | ApiError::Internal(_)) => None,
-        Err(e) => Some(StoredResponse {
-            status: e.status().as_u16(),
-            body: String::new(),
-        }),
+/// The answer to keep, refusals (4xx) included; faults are not kept, so that a retry runs again.
+fn answer(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, ApiError> {
+    result.or_else(|e| match e {
+        ApiError::Unavailable(_) | ApiError::Internal(_) => Err(e),
+        refusal => Ok(refusal.into_response()),
+    })
+}
+
+fn stored(resp: &Response<Body>) -> StoredResponse {
+    StoredResponse {
+        status: resp.status().as_u16(),
+        body: String::from_utf8_lossy(resp.body().as_ref()).into_owned(),
     }
 }
 
 fn replay(stored: StoredResponse) -> Result<Response<Body>, ApiError> {
-    if stored.body.is_empty() && stored.status >= 400 {
-        let status = stored.status;
-        return Err(ApiError::conflict(
-            "REPLAYED_FAILURE",
-            format!("this request already failed with status {status}"),
-        ));
-    }
+    let content_type = if stored.status >= 400 {
+        "application/problem+json"
+    } else {
+        "application/json"
+    };
     Response::builder()
         .status(stored.status)
-        .header("content-type", "application/json")
+        .header("content-type", content_type)
         .header("idempotent-replayed", "true")
         .body(Body::Text(stored.body))
         .map_err(|e| ApiError::Internal(Box::new(e)))
@@ -98,10 +96,10 @@ where
             }
         }
     }
-    let result = handle().await;
-    match kept(&result) {
-        Some(response) => store.settle(customer, key, &response).await?,
-        None => store.release(customer, key).await?,
+    let result = answer(handle().await);
+    match &result {
+        Ok(response) => store.settle(customer, key, &stored(response)).await?,
+        Err(_) => store.release(customer, key).await?,
     }
     result
 }
