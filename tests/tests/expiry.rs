@@ -7,7 +7,7 @@ mod support;
 use std::{collections::HashMap, time::Duration};
 
 use bilheteria::{
-    domain::{ReservationStatus, SeatState, SectorCode},
+    domain::{ReservationStatus, SeatState},
     store::{Catalog, DynamoStore, Reservations},
 };
 use futures::future::join_all;
@@ -162,15 +162,9 @@ impl Venue {
     }
 
     async fn seats(&self) -> HashMap<String, SeatState> {
-        let plateia = SectorCode::try_from("plateia".to_string()).unwrap();
-        let seats = self
-            .store
-            .seats(self.session.parse().unwrap(), &plateia)
+        support::seats_of(&self.store, &self.session, "plateia")
             .await
-            .unwrap();
-        seats
             .into_iter()
-            .map(|s| (s.label.to_string(), s.state))
             .collect()
     }
 

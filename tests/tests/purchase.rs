@@ -524,27 +524,16 @@ async fn a_declined_card_keeps_the_hold_and_cancelling_gives_everything_back() {
         &[],
     )
     .await;
+    let declined_card = json!({"method": "card", "number": "4000000000000002"});
     let (status, problem) = shop
-        .checkout(
-            "alice",
-            &id,
-            "d-1",
-            json!({"method": "card", "number": "4000000000000002"}),
-        )
+        .checkout("alice", &id, "d-1", declined_card.clone())
         .await;
     assert_eq!(
         (status, problem["code"].as_str(), problem["reason"].as_str()),
         (402, Some("PAYMENT_DECLINED"), Some("card_declined"))
     );
-    // The same request again gets the same answer; another key tries the card again.
-    let replayed = shop
-        .checkout(
-            "alice",
-            &id,
-            "d-1",
-            json!({"method": "card", "number": "4000000000000002"}),
-        )
-        .await;
+    // The same request again gets the same answer.
+    let replayed = shop.checkout("alice", &id, "d-1", declined_card).await;
     assert_eq!(
         replayed,
         (402, problem.clone()),

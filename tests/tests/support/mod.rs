@@ -78,6 +78,22 @@ impl Stack {
     }
 }
 
+/// The seats of `sector` in `session` and their states, by label.
+pub async fn seats_of(
+    store: &DynamoStore,
+    session: &str,
+    sector: &str,
+) -> Vec<(String, bilheteria::domain::SeatState)> {
+    let sector = bilheteria::domain::SectorCode::try_from(sector.to_string()).unwrap();
+    store
+        .seats(session.parse().unwrap(), &sector)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.label.to_string(), s.state))
+        .collect()
+}
+
 /// Every item in the table as JSON, in a stable order.
 pub async fn items(client: &Client) -> Vec<Value> {
     let items: Vec<HashMap<String, AttributeValue>> = client

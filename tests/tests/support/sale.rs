@@ -7,8 +7,8 @@ use std::{
 };
 
 use bilheteria::{
-    domain::{RequestRecord, RequestStatus, SeatState, SectorCode},
-    store::{Catalog, DynamoStore},
+    domain::{RequestRecord, RequestStatus, SeatState},
+    store::DynamoStore,
 };
 use futures::future::join_all;
 use local::stack::{Options, Stack};
@@ -267,16 +267,7 @@ impl Sale {
     }
 
     pub async fn seats(&self) -> Vec<(String, SeatState)> {
-        let plateia = SectorCode::try_from("plateia".to_string()).unwrap();
-        let seats = self
-            .store
-            .seats(self.session.parse().unwrap(), &plateia)
-            .await
-            .unwrap();
-        seats
-            .into_iter()
-            .map(|s| (s.label.to_string(), s.state))
-            .collect()
+        super::seats_of(&self.store, &self.session, "plateia").await
     }
 }
 
