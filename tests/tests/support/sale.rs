@@ -91,44 +91,24 @@ impl Sale {
         let stack = Stack::start(options)
             .await
             .expect("the stack starts with ministack");
-        let http = reqwest::Client::new();
-        let admin = stack.token("organiser", true);
-        let api = stack.api_url().to_owned();
-        let event: Value = http
-            .post(format!("{api}/events"))
-            .bearer_auth(&admin)
-            .json(&json!({"name": "Flash", "venue": "Estádio", "category": "show"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let mut sale = Sale {
+            store: DynamoStore::new(stack.dynamodb_sdk(), "Table"),
+            stack,
+            http: reqwest::Client::new(),
+            session: String::new(),
+        };
+        let admin = sale.stack.token("organiser", true);
+        let event = json!({"name": "Flash", "venue": "Estádio", "category": "show"});
+        let (_, _, event) = sale.send("/events", &admin, event, &[]).await;
         let body = json!({
             "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": "2030-09-10T18:00:00Z",
             "max_tickets_per_customer": LIMIT,
             "sectors": [{"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": rows, "seats_per_row": seats, "price": {"cents": 30000}}]
         });
-        let session: Value = http
-            .post(format!(
-                "{api}/events/{}/sessions",
-                event["id"].as_str().unwrap()
-            ))
-            .bearer_auth(&admin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let store = DynamoStore::new(stack.dynamodb_sdk(), "Table");
-        Sale {
-            session: session["id"].as_str().unwrap().to_owned(),
-            stack,
-            http,
-            store,
-        }
+        let path = format!("/events/{}/sessions", event["id"].as_str().unwrap());
+        let (_, _, session) = sale.send(&path, &admin, body, &[]).await;
+        sale.session = session["id"].as_str().unwrap().to_owned();
+        sale
     }
 
     /// Stops the whole stack and starts it again with `options` (a persistent one comes back
@@ -152,10 +132,22 @@ impl Sale {
         body: Value,
         headers: &[(&str, &str)],
     ) -> (u16, reqwest::header::HeaderMap, Value) {
+        let token = self.stack.token(customer, false);
+        self.send(path, &token, body, headers).await
+    }
+
+    /// `POST path` with `body` and a bearer `token`.
+    async fn send(
+        &self,
+        path: &str,
+        token: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, reqwest::header::HeaderMap, Value) {
         let mut request = self
             .http
             .post(format!("{}{path}", self.stack.api_url()))
-            .bearer_auth(self.stack.token(customer, false))
+            .bearer_auth(token)
             .json(&body);
         for (name, value) in headers {
             request = request.header(*name, *value);
