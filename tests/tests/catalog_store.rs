@@ -185,3 +185,35 @@ async fn an_idempotency_claim_left_by_a_stopped_request_is_taken_over_after_its_
         Ok(Claim::Done(r)) if r.status == 200
     ));
 }
+
+#[tokio::test]
+async fn a_claim_recorded_before_leases_dates_from_its_expiry_time() {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    use bilheteria::store::{Claim, Reservations, keys};
+    let stack = Stack::start().await;
+    let day = 86_400;
+    // Two IN_FLIGHT records with no claim time: one claimed 10 s ago, one 10 minutes ago.
+    for (key, age) in [("recent", 10), ("old", 600)] {
+        stack
+            .client
+            .put_item()
+            .table_name(support::TABLE)
+            .item(keys::PK, S(keys::idempotency("ana", key)))
+            .item(keys::SK, S(keys::IDEMPOTENCY_SK.into()))
+            .item("request_hash", S("h".into()))
+            .item("state", S("IN_FLIGHT".into()))
+            .item("ttl", N((Utc::now().timestamp() - age + day).to_string()))
+            .send()
+            .await
+            .unwrap();
+    }
+    let now = Utc::now();
+    assert!(matches!(
+        stack.store.claim("ana", "recent", "h", now).await,
+        Ok(Claim::InFlight)
+    ));
+    assert!(matches!(
+        stack.store.claim("ana", "old", "h", now).await,
+        Ok(Claim::Fresh)
+    ));
+}

@@ -182,15 +182,27 @@ struct IdempotencyItem {
     state: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     response: Option<StoredResponse>,
-    /// When the request now running claimed the key (epoch seconds).
+    /// When the request now running claimed the key (epoch seconds); 0 on a record written
+    /// before claims had a lease, whose claim time is then `ttl - DAY`.
     #[serde(default)]
     claimed_at: i64,
     ttl: i64,
 }
 
+impl IdempotencyItem {
+    fn claimed(&self) -> i64 {
+        if self.claimed_at > 0 {
+            self.claimed_at
+        } else {
+            self.ttl - DAY
+        }
+    }
+}
+
 const DAY: i64 = 86_400;
-/// How long a claim stays with the request that made it: twice the longest function timeout, so
-/// a claim older than this belongs to a process Lambda has stopped, and a retry takes it over.
+/// How long a claim stays with the request that made it: four times the timeout of any function
+/// that claims keys (checkout 15 s, request-tickets 10 s), so a claim older than this belongs to
+/// a process Lambda has stopped, and a retry takes it over.
 pub const CLAIM_LEASE_SECONDS: i64 = 60;
 
 fn attribute<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
@@ -761,10 +773,11 @@ impl Reservations for DynamoStore {
             // Released between the two calls: the caller may claim again.
             return Ok(Claim::InFlight);
         };
+        let claimed = found.claimed();
         Ok(match (found.request_hash == hash, found.response) {
             (false, _) => Claim::Mismatch,
             (true, Some(response)) => Claim::Done(response),
-            (true, None) if found.claimed_at + CLAIM_LEASE_SECONDS < now.timestamp() => {
+            (true, None) if claimed + CLAIM_LEASE_SECONDS < now.timestamp() => {
                 self.take_over(customer, key, found.claimed_at, now).await?
             }
             (true, None) => Claim::InFlight,
