@@ -91,33 +91,18 @@ impl Venue {
         token: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.stack.api_url()))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let resp = request.send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let url = format!("{}{path}", self.stack.api_url());
+        let (status, _, body) =
+            support::call(&self.http, url, method, Some(token), body, &[]).await;
+        (status, body)
     }
 
     async fn hold(&self, who: &str, seats: &[&str], places: u32) -> (u16, Value) {
-        let seats: Vec<Value> = seats
-            .iter()
-            .map(|s| json!({"sector": "plateia", "seat": s}))
-            .collect();
-        let places: Vec<Value> = if places > 0 {
-            vec![json!({"sector": "pista", "quantity": places})]
-        } else {
-            vec![]
-        };
         self.send(
             Method::POST,
             &format!("/sessions/{}/holds", self.session),
             &self.stack.token(who, false),
-            Some(json!({"seats": seats, "places": places})),
+            Some(support::hold_body(seats, places)),
         )
         .await
     }

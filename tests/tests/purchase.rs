@@ -112,34 +112,13 @@ impl Shop {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.stack.api_url()));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        for (k, v) in headers {
-            request = request.header(*k, *v);
-        }
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let resp = request.send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let url = format!("{}{path}", self.stack.api_url());
+        let (status, _, body) = support::call(&self.http, url, method, token, body, headers).await;
+        (status, body)
     }
 
     async fn hold(&self, who: &str, seats: &[&str], places: u32) -> (u16, Value) {
-        let seats: Vec<Value> = seats
-            .iter()
-            .map(|s| json!({"sector": "plateia", "seat": s}))
-            .collect();
-        let places: Vec<Value> = if places > 0 {
-            vec![json!({"sector": "pista", "quantity": places})]
-        } else {
-            vec![]
-        };
-        let body = json!({"seats": seats, "places": places});
+        let body = support::hold_body(seats, places);
         self.send(
             Method::POST,
             &format!("/sessions/{}/holds", self.session),

@@ -78,6 +78,45 @@ impl Stack {
     }
 }
 
+/// One call to the API as a client makes it: the status, the headers and the JSON body (null
+/// when there is none).
+pub async fn call(
+    http: &reqwest::Client,
+    url: String,
+    method: reqwest::Method,
+    token: Option<&str>,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut request = http.request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let resp = request.send().await.unwrap();
+    let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+    (status, headers, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// A hold's body: numbered `seats` in `plateia`, and `places` in the general-admission `pista`.
+pub fn hold_body(seats: &[&str], places: u32) -> Value {
+    let seats: Vec<Value> = seats
+        .iter()
+        .map(|s| json!({"sector": "plateia", "seat": s}))
+        .collect();
+    let places: Vec<Value> = if places > 0 {
+        vec![json!({"sector": "pista", "quantity": places})]
+    } else {
+        vec![]
+    };
+    json!({"seats": seats, "places": places})
+}
+
 /// The seats of `sector` in `session` and their states, by label.
 pub async fn seats_of(
     store: &DynamoStore,

@@ -144,17 +144,16 @@ impl Sale {
         body: Value,
         headers: &[(&str, &str)],
     ) -> (u16, reqwest::header::HeaderMap, Value) {
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.stack.api_url()))
-            .bearer_auth(token)
-            .json(&body);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let resp = request.send().await.unwrap();
-        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
-        (status, headers, resp.json().await.unwrap_or(Value::Null))
+        let url = format!("{}{path}", self.stack.api_url());
+        super::call(
+            &self.http,
+            url,
+            reqwest::Method::POST,
+            Some(token),
+            Some(body),
+            headers,
+        )
+        .await
     }
 
     /// A flash-sale request for `quantity` seats.
@@ -186,15 +185,18 @@ impl Sale {
 
     /// `GET path` as `customer`.
     pub async fn get(&self, path: &str, customer: &str) -> (u16, Value) {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.stack.api_url()))
-            .bearer_auth(self.stack.token(customer, false))
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let url = format!("{}{path}", self.stack.api_url());
+        let token = self.stack.token(customer, false);
+        let (status, _, body) = super::call(
+            &self.http,
+            url,
+            reqwest::Method::GET,
+            Some(&token),
+            None,
+            &[],
+        )
+        .await;
+        (status, body)
     }
 
     /// `requests` flash-sale requests from `customers` customers (one to three seats each), all
