@@ -3,10 +3,10 @@
 
 mod support;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bilheteria::{
-    domain::{SeatState, SectorCode, payment::webhook_signature},
+    domain::{ReservationStatus, SeatState, SectorCode, payment::webhook_signature},
     store::{Catalog, DynamoStore, Reservations},
 };
 use futures::future::join_all;
@@ -436,6 +436,78 @@ async fn the_same_checkout_sent_ten_times_charges_once() {
 }
 
 #[tokio::test]
+async fn paying_while_cancelling_never_keeps_money_for_a_cancelled_reservation() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let fans: Vec<String> = (0..40).map(|i| format!("fan-{i}")).collect();
+    let mut reservations = Vec::new();
+    for (i, fan) in fans.iter().enumerate() {
+        let seat = format!("{}-{}", (b'A' + (i / 10) as u8) as char, i % 10 + 1);
+        let (status, held) = shop.hold(fan, &[&seat], 0).await;
+        assert_eq!(status, 201, "{held}");
+        reservations.push(held["id"].as_str().unwrap().to_owned());
+    }
+    let card = json!({"method": "card", "number": CARD});
+    let racing = &shop;
+    let races = join_all(fans.iter().zip(&reservations).map(|(fan, id)| {
+        let card = card.clone();
+        async move {
+            let token = racing.token(fan);
+            let path = format!("/reservations/{id}");
+            tokio::join!(
+                racing.checkout(fan, id, "pay", card),
+                racing.send(Method::DELETE, &path, Some(&token), None, &[])
+            )
+        }
+    }))
+    .await;
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    for (id, ((paid, payment), (cancelled, cancellation))) in reservations.iter().zip(&races) {
+        let reservation = shop
+            .store
+            .reservation(id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let status = reservation.status;
+        let charged = matches!(paid, 200 | 202);
+        assert!(
+            matches!(
+                (paid, cancelled),
+                (200 | 202, 409) | (409, 200) | (202, 200)
+            ),
+            "{id}: checkout {paid} {payment}, cancel {cancelled} {cancellation}"
+        );
+        match status {
+            ReservationStatus::Confirmed => assert_eq!((*paid, *cancelled), (200, 409)),
+            ReservationStatus::Cancelled => {
+                assert!(
+                    !charged,
+                    "{id}: charged and cancelled without a refund: {payment}"
+                );
+                assert!(reservation.payment.is_none());
+            }
+            ReservationStatus::RefundRequired => {
+                assert_eq!(
+                    (*paid, payment["status"].as_str()),
+                    (202, Some("REFUND_REQUIRED"))
+                );
+                assert!(reservation.payment.is_some() && reservation.refund_reason.is_some());
+            }
+            other => panic!("{id} ended {other:?}"),
+        }
+        *outcomes.entry(format!("{status:?}")).or_default() += 1;
+    }
+    println!("paying while cancelling, 40 races: {outcomes:?}");
+    let states = shop.seat_states().await;
+    let sold = states
+        .values()
+        .filter(|s| matches!(s, SeatState::Sold { .. }))
+        .count();
+    assert_eq!(sold, outcomes.get("Confirmed").copied().unwrap_or(0));
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
 async fn pix_waits_for_the_signed_webhook_and_replays_change_nothing() {
     let shop = shop(10, 10, 100, 6, &[]).await;
     let (_, held) = shop.hold("alice", &["D-1"], 1).await;
@@ -635,6 +707,9 @@ async fn bad_purchase_input_is_refused_and_changes_nothing() {
         (400, "MALFORMED_REQUEST", shop.send(Method::POST, &format!("/reservations/{id}/checkout"), Some(&alice), Some(json!({"payment": {"method": "pix"}})), &[]).await),
         (422, "INVALID_INPUT", shop.checkout("alice", &id, "k-bad", json!({"method": "card", "number": "1234"})).await),
         (400, "MALFORMED_REQUEST", shop.checkout("alice", &id, "k-bad2", json!({"method": "cheque"})).await),
+        (400, "MALFORMED_REQUEST", shop.checkout("alice", &id, "k-bad3", json!({"method": "pix", "bank": "x"})).await),
+        (400, "MALFORMED_REQUEST", shop.checkout("alice", &id, "k\tbad", json!({"method": "pix"})).await),
+        (400, "MALFORMED_REQUEST", shop.checkout("alice", &id, &"k".repeat(129), json!({"method": "pix"})).await),
         (404, "NOT_FOUND", shop.send(Method::POST, "/sessions/01JF0000000000000000000000/holds", Some(&alice), Some(json!({"places": [{"sector": "pista", "quantity": 1}]})), &[]).await),
         (401, "", shop.send(Method::POST, &holds, None, Some(json!({"places": [{"sector": "pista", "quantity": 1}]})), &[]).await),
     ];

@@ -17,15 +17,17 @@ pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 /// How long a retry waits for the first request to finish before answering 409.
 const IN_FLIGHT_WAIT: Duration = Duration::from_secs(8);
 
-/// The `Idempotency-Key` header, if sent: 1 to 128 characters.
+/// The `Idempotency-Key` header, if sent: 1 to 128 printable ASCII characters (inner spaces
+/// allowed; tabs, control and non-ASCII characters not).
 pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(IDEMPOTENCY_HEADER) else {
         return Ok(None);
     };
     let key = value.to_str().map(str::trim).unwrap_or_default();
-    if key.is_empty() || key.len() > 128 {
+    let printable = key.bytes().all(|b| (b' '..=b'~').contains(&b));
+    if key.is_empty() || key.len() > 128 || !printable {
         return Err(ApiError::Malformed(
-            "the Idempotency-Key header must be 1 to 128 characters".into(),
+            "the Idempotency-Key header must be 1 to 128 printable ASCII characters".into(),
         ));
     }
     Ok(Some(key.to_owned()))

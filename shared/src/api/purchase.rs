@@ -373,8 +373,9 @@ pub async fn list_my_tickets<S: Reservations>(
 #[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 enum PaymentBody {
     Card { number: String },
-    Pix,
-    Boleto,
+    // Braces so that an unknown field beside `method` is refused, as for a card.
+    Pix {},
+    Boleto {},
 }
 
 #[derive(Deserialize)]
@@ -393,14 +394,16 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
 ) -> Result<Response<Body>, ApiError> {
     let me = customer(&req)?;
     let key = idempotency_key(&req)?.ok_or_else(|| {
-        ApiError::Malformed("send an Idempotency-Key header (1 to 128 characters)".into())
+        ApiError::Malformed(
+            "send an Idempotency-Key header (1 to 128 printable ASCII characters)".into(),
+        )
     })?;
     let id: ReservationId = path_id(&req, "id", "reservation")?;
     let body: CheckoutBody = json_body(&req)?;
     let method = match body.payment {
         PaymentBody::Card { number } => PaymentMethod::card(&number)?,
-        PaymentBody::Pix => PaymentMethod::Pix,
-        PaymentBody::Boleto => PaymentMethod::Boleto,
+        PaymentBody::Pix {} => PaymentMethod::Pix,
+        PaymentBody::Boleto {} => PaymentMethod::Boleto,
     };
     let hash = hex::encode(Sha256::digest(format!("{id}\n{method:?}").as_bytes()));
     once(store, &me.sub, &key, &hash, || {
@@ -477,7 +480,8 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
 }
 
 /// A paid reservation: confirmed with its tickets and invoice; paid after its hold lapsed, its
-/// seats are held again if nobody took them, or it becomes REFUND_REQUIRED.
+/// seats are held again if nobody took them, or it becomes REFUND_REQUIRED, as it does when it
+/// was cancelled while the payment was being taken.
 pub async fn settle_paid<S: Reservations>(
     store: &S,
     sales: &Sales,
@@ -491,9 +495,28 @@ pub async fn settle_paid<S: Reservations>(
                 let tickets = store.tickets(reservation.id).await?;
                 return Ok((reservation, tickets));
             }
-            ReservationStatus::RefundRequired | ReservationStatus::Cancelled => {
-                return Ok((reservation, Vec::new()));
+            ReservationStatus::RefundRequired => return Ok((reservation, Vec::new())),
+            // Cancelled while this payment was being taken: the money is owed back.
+            ReservationStatus::Cancelled
+                if reservation
+                    .payment
+                    .as_ref()
+                    .is_none_or(|p| p.id != payment.id) =>
+            {
+                let reason = "paid while the reservation was being cancelled";
+                match store
+                    .refund_required(&reservation, payment.clone(), reason)
+                    .await
+                {
+                    Ok(refund) => return Ok((refund, Vec::new())),
+                    Err(WriteError::Refused(_)) => {
+                        reservation = reread(store, reservation.id).await?;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
+            ReservationStatus::Cancelled => return Ok((reservation, Vec::new())),
             _ => {}
         }
         let now = Utc::now();
@@ -542,15 +565,19 @@ pub async fn settle_paid<S: Reservations>(
             Err(e) => return Err(e.into()),
         }
         // Something changed it meanwhile (the sweep, a replay): read again and settle that.
-        reservation = store
-            .reservation(reservation.id)
-            .await?
-            .ok_or(ApiError::NotFound("reservation"))?;
+        reservation = reread(store, reservation.id).await?;
     }
     Err(ApiError::conflict(
         "RESERVATION_CHANGED",
         "the reservation keeps changing; retry",
     ))
+}
+
+async fn reread<S: Reservations>(store: &S, id: ReservationId) -> Result<Reservation, ApiError> {
+    store
+        .reservation(id)
+        .await?
+        .ok_or(ApiError::NotFound("reservation"))
 }
 
 /// `POST /payments/webhook`: the provider says a PIX or boleto payment was paid or failed.
