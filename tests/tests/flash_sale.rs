@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use bilheteria::domain::RequestStatus;
 use futures::future::join_all;
-use support::sale::{check, holder, sale, served_in_order};
+use serde_json::json;
+use support::sale::{Sale, check, holder, options, sale, served_in_order};
 
 #[tokio::test]
 async fn a_flash_sale_serves_two_thousand_requests_in_queue_order() {
@@ -104,5 +105,42 @@ async fn direct_holds_racing_the_queue_never_share_a_seat() {
         direct_won + fulfilled_seats as usize,
         "every seat held once, by a winner"
     );
+    sale.stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_retried_after_the_sale_closed_gets_its_first_answer() {
+    let closes = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let sale = Sale::start_until(options(&[]), 2, 5, &closes.to_rfc3339()).await;
+    let path = format!("/sessions/{}/requests", sale.session);
+    let ask = |quantity: u32, key: Option<&'static str>| {
+        let body = json!({"sector": "plateia", "quantity": quantity});
+        let headers: Vec<(&str, &str)> = key.map(|k| ("idempotency-key", k)).into_iter().collect();
+        let (sale, path) = (&sale, &path);
+        async move { sale.post(path, "late-fan", body, &headers).await }
+    };
+    let (status, _, first) = ask(2, Some("late-1")).await;
+    assert_eq!(status, 202, "{first}");
+    let wait = (closes - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait + Duration::from_millis(500)).await;
+
+    // The answer was lost on the way; the retry comes after the close.
+    let (status, headers, again) = ask(2, Some("late-1")).await;
+    assert_eq!(
+        (status, &again),
+        (202, &first),
+        "the first answer, replayed"
+    );
+    assert_eq!(headers["idempotent-replayed"], "true");
+    for (quantity, key) in [(2, Some("late-2")), (1, Some("late-1")), (2, None)] {
+        let (status, _, problem) = ask(quantity, key).await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (409, Some("SALE_CLOSED")),
+            "{key:?}, {quantity}: a new request after the close"
+        );
+    }
+    let records = sale.decided(1, Duration::from_secs(60)).await;
+    assert_eq!(records.len(), 1, "one request, asked once");
     sale.stack.stop().await;
 }

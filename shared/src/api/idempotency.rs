@@ -62,6 +62,28 @@ fn replay(stored: StoredResponse) -> Result<Response<Body>, ApiError> {
         .map_err(|e| ApiError::Internal(Box::new(e)))
 }
 
+/// A refusal reached before `key` was claimed stands, unless the same request was already
+/// answered under that key: then the answer is replayed, so a retry whose first attempt went
+/// through before the rules changed (the sale closed, say) still learns what happened to it.
+pub async fn unless_answered<S: Reservations>(
+    refusal: ApiError,
+    store: &S,
+    customer: &str,
+    key: Option<&str>,
+    hash: &str,
+) -> Result<Response<Body>, ApiError> {
+    let Some(key) = key else {
+        return Err(refusal);
+    };
+    if matches!(refusal, ApiError::Unavailable(_) | ApiError::Internal(_)) {
+        return Err(refusal);
+    }
+    match store.answered(customer, key, hash).await? {
+        Some(response) => replay(response),
+        None => Err(refusal),
+    }
+}
+
 /// Runs `handle` once for (`customer`, `key`, `hash`); the same key with another `hash` is 422.
 pub async fn once<S, F, Fut>(
     store: &S,

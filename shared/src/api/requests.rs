@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     ApiError, Identity,
-    idempotency::{idempotency_key, once},
+    idempotency::{idempotency_key, once, unless_answered},
     json, json_body, path_id,
 };
 use crate::{
@@ -60,12 +60,28 @@ where
     let session_id: SessionId = path_id(&req, "id", "session")?;
     let body: RequestBody = json_body(&req)?;
     let key = idempotency_key(&req)?;
-    let session = store
-        .session(session_id)
-        .await?
-        .ok_or(ApiError::NotFound("session"))?;
-    let request =
-        TicketRequest::create(&session, &me.sub, &body.sector, body.quantity, Utc::now())?;
+    let hash = hex::encode(Sha256::digest(
+        format!("{session_id}\n{}\n{}", body.sector, body.quantity).as_bytes(),
+    ));
+    let checked = async {
+        let session = store
+            .session(session_id)
+            .await?
+            .ok_or(ApiError::NotFound("session"))?;
+        Ok::<_, ApiError>(TicketRequest::create(
+            &session,
+            &me.sub,
+            &body.sector,
+            body.quantity,
+            Utc::now(),
+        )?)
+    };
+    let request = match checked.await {
+        Ok(request) => request,
+        Err(refusal) => {
+            return unless_answered(refusal, store, &me.sub, key.as_deref(), &hash).await;
+        }
+    };
     let enqueue = || async {
         // Sent first: a message always reaches a decision; the QUEUED record only shows it waiting.
         queue.send(&request).await?;
@@ -75,12 +91,7 @@ where
     };
     match key {
         None => enqueue().await,
-        Some(key) => {
-            let hash = hex::encode(Sha256::digest(
-                format!("{session_id}\n{}\n{}", body.sector, body.quantity).as_bytes(),
-            ));
-            once(store, &me.sub, &key, &hash, enqueue).await
-        }
+        Some(key) => once(store, &me.sub, &key, &hash, enqueue).await,
     }
 }
 

@@ -161,6 +161,13 @@ pub trait Reservations: Sync {
         customer: &str,
         key: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The response kept for `key`, if the request with `hash` was handled; claims nothing.
+    fn answered(
+        &self,
+        customer: &str,
+        key: &str,
+        hash: &str,
+    ) -> impl Future<Output = Result<Option<StoredResponse>, StoreError>> + Send;
 }
 
 /// The stored reservation: the domain value, the hold's end in epoch seconds for conditions,
@@ -822,6 +829,19 @@ impl Reservations for DynamoStore {
                 StoreError::ConditionFailed => Ok(()),
                 other => Err(other),
             })
+    }
+
+    async fn answered(
+        &self,
+        customer: &str,
+        key: &str,
+        hash: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        Ok(self
+            .get::<IdempotencyItem>(keys::idempotency(customer, key), keys::IDEMPOTENCY_SK)
+            .await?
+            .filter(|found| found.request_hash == hash)
+            .and_then(|found| found.response))
     }
 }
 

@@ -88,6 +88,11 @@ pub async fn sale(rows: u32, seats: u32, env: &[(&str, &str)]) -> Sale {
 
 impl Sale {
     pub async fn start(options: Options, rows: u32, seats: u32) -> Sale {
+        Self::start_until(options, rows, seats, "2030-09-10T18:00:00Z").await
+    }
+
+    /// A sale whose window closes at `sale_ends_at` (RFC 3339).
+    pub async fn start_until(options: Options, rows: u32, seats: u32, sale_ends_at: &str) -> Sale {
         let stack = Stack::start(options)
             .await
             .expect("the stack starts with ministack");
@@ -101,7 +106,7 @@ impl Sale {
         let event = json!({"name": "Flash", "venue": "Estádio", "category": "show"});
         let (_, _, event) = sale.send("/events", &admin, event, &[]).await;
         let body = json!({
-            "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": "2030-09-10T18:00:00Z",
+            "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": sale_ends_at,
             "max_tickets_per_customer": LIMIT,
             "sectors": [{"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": rows, "seats_per_row": seats, "price": {"cents": 30000}}]
         });
