@@ -146,11 +146,12 @@ async fn an_idempotency_claim_left_by_a_stopped_request_is_taken_over_after_its_
     use bilheteria::store::{Claim, Reservations, StoredResponse};
     let stack = Stack::start().await;
     let store = &stack.store;
-    let at = |seconds: i64| Utc::now() + chrono::Duration::seconds(seconds);
-    assert!(matches!(
-        store.claim("ana", "k", "h", at(0)).await,
-        Ok(Claim::Fresh)
-    ));
+    let start = Utc::now();
+    let at = |seconds: i64| start + chrono::Duration::seconds(seconds);
+    let Ok(Claim::Fresh { first_claimed }) = store.claim("ana", "k", "h", at(0)).await else {
+        panic!("a new key is fresh");
+    };
+    assert_eq!(first_claimed.timestamp(), start.timestamp());
     // Its process was stopped: no settle, no release. Within the lease it is still in flight.
     assert!(matches!(
         store.claim("ana", "k", "h", at(30)).await,
@@ -165,11 +166,15 @@ async fn an_idempotency_claim_left_by_a_stopped_request_is_taken_over_after_its_
         store.claim("ana", "k", "h", at(90)),
         store.claim("ana", "k", "h", at(90))
     );
-    let fresh = [&first, &second]
-        .iter()
-        .filter(|c| matches!(c, Ok(Claim::Fresh)))
-        .count();
-    assert_eq!(fresh, 1, "{first:?} {second:?}");
+    let fresh: Vec<_> = [&first, &second]
+        .into_iter()
+        .filter(|c| matches!(c, Ok(Claim::Fresh { .. })))
+        .collect();
+    assert_eq!(fresh.len(), 1, "{first:?} {second:?}");
+    assert!(
+        matches!(fresh[0], Ok(Claim::Fresh { first_claimed: taken }) if *taken == first_claimed),
+        "the takeover keeps the first claim's time: {fresh:?}"
+    );
     // The taker's lease starts again; once it settles, the answer is kept.
     assert!(matches!(
         store.claim("ana", "k", "h", at(100)).await,
@@ -214,6 +219,6 @@ async fn a_claim_recorded_before_leases_dates_from_its_expiry_time() {
     ));
     assert!(matches!(
         stack.store.claim("ana", "old", "h", now).await,
-        Ok(Claim::Fresh)
+        Ok(Claim::Fresh { .. })
     ));
 }

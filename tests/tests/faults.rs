@@ -1,16 +1,17 @@
 //! Faults in the middle of a sale, each through the local stack and the real binaries: the
-//! consumer killed mid-batch, the whole stack stopped and started again on its persistent file,
-//! and SQS going away and coming back. After each, every request ends in a known state: nothing
+//! consumer killed mid-batch, request-tickets killed mid-request, the whole stack stopped and
+//! started again on its persistent file, and SQS going away and coming back. After each, every request ends in a known state: nothing
 //! lost, nothing done twice, nothing half-written.
 
 mod support;
 
 use std::{
     path::PathBuf,
+    sync::atomic::{AtomicBool, Ordering},
     time::{Duration, Instant},
 };
 
-use bilheteria::domain::RequestStatus;
+use bilheteria::{domain::RequestStatus, store::CLAIM_LEASE_SECONDS};
 use futures::future::join_all;
 use local::{
     dynamodb::{Storage, sdk_config},
@@ -20,6 +21,7 @@ use serde_json::json;
 use support::sale::{self, Sale, check, holder, served_in_order};
 
 const CONSUMER: &str = "ProcessRequestsFunction";
+const REQUEST_TICKETS: &str = "RequestTicketsFunction";
 
 /// A folder of this test's own for the persistent files.
 fn scratch(name: &str) -> PathBuf {
@@ -87,7 +89,7 @@ async fn a_consumer_killed_mid_batch_loses_no_request_and_books_no_seat_twice() 
                 kills += killed;
                 tokio::time::sleep(Duration::from_millis(2_500)).await;
             } else {
-                tokio::time::sleep(Duration::from_millis(20)).await;
+                tokio::time::sleep(Duration::from_millis(60)).await;
             }
         }
         kills
@@ -255,4 +257,80 @@ async fn while_sqs_is_down_requests_get_503_with_retry_after_and_nothing_half_wr
     );
     sale.stack.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn request_tickets_killed_mid_request_and_retried_by_key_asks_once() {
+    let (rows, per_row) = (10, 10);
+    let sale = sale::sale(rows, per_row, &[]).await;
+    let path = format!("/sessions/{}/requests", sale.session);
+    let n = 60;
+    let ask = |i: usize| {
+        let (sale, path) = (&sale, &path);
+        async move {
+            let body = json!({"sector": "plateia", "quantity": 1});
+            let (key, customer) = (format!("ask-{i}"), format!("fan-{i:03}"));
+            let (status, _, body) = sale
+                .post(path, &customer, body, &[("idempotency-key", &key)])
+                .await;
+            (status, body)
+        }
+    };
+    // Processes of request-tickets are killed while they work, whatever step they are at
+    // (claimed, sent, recorded, settled), until every first attempt has an answer.
+    let finished = AtomicBool::new(false);
+    let asks = async {
+        let answers = join_all((0..n).map(ask)).await;
+        finished.store(true, Ordering::SeqCst);
+        answers
+    };
+    let killer = async {
+        let (mut kills, mut rounds) = (0, 0);
+        while !finished.load(Ordering::SeqCst) && rounds < 4 {
+            let killed = sale.stack.lambda().kill_busy(REQUEST_TICKETS);
+            if killed > 0 {
+                kills += killed;
+                rounds += 1;
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            } else {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        kills
+    };
+    let (answers, kills) = futures::join!(asks, killer);
+    let lost = answers.iter().filter(|(status, _)| *status != 202).count();
+    assert!(
+        kills > 0 && lost > 0,
+        "{kills} processes killed, {lost} answers lost"
+    );
+    println!("{kills} processes killed, {lost} of {n} first answers lost");
+
+    // Past the claims' lease, every customer asks again with the same key.
+    tokio::time::sleep(Duration::from_secs(CLAIM_LEASE_SECONDS as u64 + 2)).await;
+    let retried = join_all((0..n).map(ask)).await;
+    let mut found_decided = 0;
+    for (i, ((first, first_body), (status, body))) in answers.iter().zip(&retried).enumerate() {
+        assert_eq!(*status, 202, "retry {i}: {body}");
+        if *first == 202 {
+            assert_eq!(body["request_id"], first_body["request_id"], "retry {i}");
+        } else if body["status"] != "QUEUED" {
+            // Killed after sending: the retry finds the request the consumer already decided.
+            found_decided += 1;
+        }
+    }
+    println!("{found_decided} retries of a lost answer found their request already decided");
+    let records = sale.decided(n, Duration::from_secs(120)).await;
+    assert_eq!(
+        records.len(),
+        n,
+        "one request per key, however often it was tried"
+    );
+    check(&sale, &records, n, rows * per_row).await;
+    assert_eq!(
+        dead_letters(&sale.stack).await,
+        0,
+        "no request dead-lettered"
+    );
+    sale.stack.stop().await;
 }

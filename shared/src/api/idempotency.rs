@@ -3,7 +3,7 @@
 
 use std::{future::Future, time::Duration};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response};
 
 use super::ApiError;
@@ -85,6 +85,8 @@ pub async fn unless_answered<S: Reservations>(
 }
 
 /// Runs `handle` once for (`customer`, `key`, `hash`); the same key with another `hash` is 422.
+/// `handle` gets the time the key was first claimed, the same when a retry takes over a claim
+/// whose request stopped, so that what it creates can be named after the key.
 pub async fn once<S, F, Fut>(
     store: &S,
     customer: &str,
@@ -94,14 +96,14 @@ pub async fn once<S, F, Fut>(
 ) -> Result<Response<Body>, ApiError>
 where
     S: Reservations,
-    F: FnOnce() -> Fut,
+    F: FnOnce(DateTime<Utc>) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
     let started = std::time::Instant::now();
     let mut wait = Duration::from_millis(50);
-    loop {
+    let first_claimed = loop {
         match store.claim(customer, key, hash, Utc::now()).await? {
-            Claim::Fresh => break,
+            Claim::Fresh { first_claimed } => break first_claimed,
             Claim::Mismatch => {
                 return Err(
                     Invalid::new("Idempotency-Key", "was used for a different request").into(),
@@ -119,8 +121,8 @@ where
                 ));
             }
         }
-    }
-    let result = answer(handle().await);
+    };
+    let result = answer(handle(first_claimed).await);
     match &result {
         Ok(response) => store.settle(customer, key, &stored(response)).await?,
         Err(_) => store.release(customer, key).await?,

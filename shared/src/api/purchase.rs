@@ -406,7 +406,7 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
         PaymentBody::Boleto {} => PaymentMethod::Boleto,
     };
     let hash = hex::encode(Sha256::digest(format!("{id}\n{method:?}").as_bytes()));
-    once(store, &me.sub, &key, &hash, || {
+    once(store, &me.sub, &key, &hash, |_| {
         pay(&me, id, method, store, provider, sales, bus)
     })
     .await

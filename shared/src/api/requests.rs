@@ -82,16 +82,24 @@ where
             return unless_answered(refusal, store, &me.sub, key.as_deref(), &hash).await;
         }
     };
-    let enqueue = || async {
+    let enqueue = |request: TicketRequest| async move {
         // Sent first: a message always reaches a decision; the QUEUED record only shows it waiting.
         queue.send(&request).await?;
-        let record = RequestRecord::queued(request.clone());
-        store.queue_request(&record).await?;
+        let record = store.queue_request(RequestRecord::queued(request)).await?;
         json(StatusCode::ACCEPTED, &RequestView::new(&record))
     };
     match key {
-        None => enqueue().await,
-        Some(key) => once(store, &me.sub, &key, &hash, enqueue).await,
+        None => enqueue(request).await,
+        // Named after the key: a retry that takes over a stopped attempt asks for the same request.
+        Some(key) => {
+            once(store, &me.sub, &key, &hash, |first_claimed| {
+                enqueue(TicketRequest {
+                    request_id: RequestId::for_key(&me.sub, &key, first_claimed),
+                    ..request
+                })
+            })
+            .await
+        }
     }
 }
 

@@ -2,7 +2,9 @@
 
 use std::{fmt, str::FromStr};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use ulid::Ulid;
 
 macro_rules! ulid_id {
@@ -72,6 +74,19 @@ ulid_id!(
     RequestId
 );
 
+impl RequestId {
+    /// The id of a request asked under an idempotency key: its time is when the key was first
+    /// claimed, its random part comes from the customer and the key. A retry that takes over a
+    /// stopped attempt therefore names the same request, and SQS and the store see it once.
+    pub fn for_key(customer: &str, key: &str, first_claimed: DateTime<Utc>) -> Self {
+        let digest = Sha256::digest(format!("{customer}\n{key}").as_bytes());
+        let mut random = [0; 16];
+        random.copy_from_slice(&digest[..16]);
+        let millis = u64::try_from(first_claimed.timestamp_millis()).unwrap_or_default();
+        Self(Ulid::from_parts(millis, u128::from_be_bytes(random)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +96,21 @@ mod tests {
         let id = EventId::generate();
         assert_eq!(id.to_string().parse::<EventId>().unwrap(), id);
         assert!("not-a-ulid".parse::<EventId>().is_err());
+    }
+
+    #[test]
+    fn a_keyed_request_id_depends_on_customer_key_and_first_claim_only() {
+        let at = DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let id = RequestId::for_key("ana", "k-1", at);
+        assert_eq!(id, RequestId::for_key("ana", "k-1", at));
+        assert_ne!(id, RequestId::for_key("bia", "k-1", at));
+        assert_ne!(id, RequestId::for_key("ana", "k-2", at));
+        let later = at + chrono::Duration::seconds(1);
+        assert!(
+            RequestId::for_key("ana", "k-1", later) > id,
+            "sorts by its time"
+        );
+        assert_eq!(id.ulid().timestamp_ms(), 1_790_000_000_000);
     }
 
     #[test]

@@ -18,7 +18,9 @@ pub use dynamo::DynamoStore;
 pub use error::StoreError;
 pub use expiries::Expiries;
 pub use requests::{Requests, SectorState};
-pub use reservations::{Claim, Refused, Reservations, StoredResponse, WriteError};
+pub use reservations::{
+    CLAIM_LEASE_SECONDS, Claim, Refused, Reservations, StoredResponse, WriteError,
+};
 
 use crate::domain::{Event, EventId, Product, Seat, SectorCode, Session, SessionId};
 

@@ -27,11 +27,12 @@ pub struct SectorState {
 }
 
 pub trait Requests: Sync {
-    /// Records a queued request, unless it is there already (perhaps decided).
+    /// Records a queued request, unless it is there already (perhaps decided): the record as
+    /// stored.
     fn queue_request(
         &self,
-        record: &RequestRecord,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+        record: RequestRecord,
+    ) -> impl Future<Output = Result<RequestRecord, StoreError>> + Send;
     fn request(
         &self,
         id: RequestId,
@@ -79,10 +80,14 @@ fn item(record: &RequestRecord) -> Item<RequestItem> {
 }
 
 impl Requests for DynamoStore {
-    async fn queue_request(&self, record: &RequestRecord) -> Result<(), StoreError> {
-        match self.create(&item(record)).await {
-            Err(StoreError::ConditionFailed) => Ok(()),
-            other => other,
+    async fn queue_request(&self, record: RequestRecord) -> Result<RequestRecord, StoreError> {
+        match self.create(&item(&record)).await {
+            Ok(()) => Ok(record),
+            Err(StoreError::ConditionFailed) => Ok(self
+                .request(record.request.request_id)
+                .await?
+                .unwrap_or(record)),
+            Err(e) => Err(e),
         }
     }
 

@@ -52,8 +52,9 @@ pub struct StoredResponse {
 /// What claiming an idempotency key found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// First use: go ahead.
-    Fresh,
+    /// Go ahead: first use, or a takeover of a claim whose request stopped. `first_claimed` is
+    /// when the key was first claimed, the same for every takeover.
+    Fresh { first_claimed: DateTime<Utc> },
     /// The same request is being handled right now.
     InFlight,
     /// The same request was handled: here is its response.
@@ -197,6 +198,11 @@ struct IdempotencyItem {
 }
 
 impl IdempotencyItem {
+    /// When the key was first claimed: kept through takeovers, a day before the record expires.
+    fn first_claimed(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.ttl - DAY, 0).unwrap_or_default()
+    }
+
     fn claimed(&self) -> i64 {
         if self.claimed_at > 0 {
             self.claimed_at
@@ -761,6 +767,7 @@ impl Reservations for DynamoStore {
             claimed_at: now.timestamp(),
             ttl: now.timestamp() + DAY,
         };
+        let first_claimed = record.first_claimed();
         match self
             .create(&Item::new(
                 keys::idempotency(customer, key),
@@ -769,7 +776,7 @@ impl Reservations for DynamoStore {
             ))
             .await
         {
-            Ok(()) => return Ok(Claim::Fresh),
+            Ok(()) => return Ok(Claim::Fresh { first_claimed }),
             Err(StoreError::ConditionFailed) => {}
             Err(e) => return Err(e),
         }
@@ -780,12 +787,17 @@ impl Reservations for DynamoStore {
             // Released between the two calls: the caller may claim again.
             return Ok(Claim::InFlight);
         };
-        let claimed = found.claimed();
+        let (claimed, first_claimed) = (found.claimed(), found.first_claimed());
         Ok(match (found.request_hash == hash, found.response) {
             (false, _) => Claim::Mismatch,
             (true, Some(response)) => Claim::Done(response),
             (true, None) if claimed + CLAIM_LEASE_SECONDS < now.timestamp() => {
-                self.take_over(customer, key, found.claimed_at, now).await?
+                let taken = self.take_over(customer, key, found.claimed_at, now).await?;
+                if taken {
+                    Claim::Fresh { first_claimed }
+                } else {
+                    Claim::InFlight
+                }
             }
             (true, None) => Claim::InFlight,
         })
@@ -847,14 +859,14 @@ impl Reservations for DynamoStore {
 
 impl DynamoStore {
     /// Takes over a claim whose request stopped without settling or releasing it (its process
-    /// was killed): only if nobody settled it or took it over since it was read.
+    /// was killed): only if nobody settled it or took it over since it was read. Whether it did.
     async fn take_over(
         &self,
         customer: &str,
         key: &str,
         claimed_at: i64,
         now: DateTime<Utc>,
-    ) -> Result<Claim, StoreError> {
+    ) -> Result<bool, StoreError> {
         let taken = self
             .client
             .update_item()
@@ -872,8 +884,8 @@ impl DynamoStore {
             .send()
             .await;
         match taken.map_err(StoreError::from) {
-            Ok(_) => Ok(Claim::Fresh),
-            Err(StoreError::ConditionFailed) => Ok(Claim::InFlight),
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),
         }
     }

@@ -202,7 +202,7 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests>(store: &S
             requested_at: Utc::now(),
         };
         store
-            .queue_request(&RequestRecord::queued(request))
+            .queue_request(RequestRecord::queued(request))
             .await
             .unwrap();
     }
