@@ -192,6 +192,41 @@ async fn an_idempotency_claim_left_by_a_stopped_request_is_taken_over_after_its_
 }
 
 #[tokio::test]
+async fn a_released_key_is_claimed_again_by_one_retry_of_the_same_request() {
+    use bilheteria::store::{Claim, Reservations};
+    let stack = Stack::start().await;
+    let store = &stack.store;
+    let start = Utc::now();
+    let Ok(Claim::Fresh { first_claimed }) = store.claim("ana", "k", "h", start).await else {
+        panic!("a new key is fresh");
+    };
+    store.release("ana", "k").await.unwrap();
+    let later = start + chrono::Duration::seconds(5);
+    assert!(matches!(
+        store.claim("ana", "k", "other", later).await,
+        Ok(Claim::Mismatch)
+    ));
+    let (first, second) = futures::join!(
+        store.claim("ana", "k", "h", later),
+        store.claim("ana", "k", "h", later)
+    );
+    let fresh: Vec<_> = [&first, &second]
+        .into_iter()
+        .filter(|c| matches!(c, Ok(Claim::Fresh { .. })))
+        .collect();
+    assert_eq!(fresh.len(), 1, "{first:?} {second:?}");
+    assert!(
+        matches!(fresh[0], Ok(Claim::Fresh { first_claimed: again }) if *again == first_claimed),
+        "released and claimed again, the key keeps its first claim's time: {fresh:?}"
+    );
+    // Claimed again, it is in flight like any claim.
+    assert!(matches!(
+        store.claim("ana", "k", "h", later).await,
+        Ok(Claim::InFlight)
+    ));
+}
+
+#[tokio::test]
 async fn a_claim_recorded_before_leases_dates_from_its_expiry_time() {
     use aws_sdk_dynamodb::types::AttributeValue::{N, S};
     use bilheteria::store::{Claim, Reservations, keys};

@@ -156,7 +156,8 @@ pub trait Reservations: Sync {
         key: &str,
         response: &StoredResponse,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Lets a claimed key be used again (its request failed before changing anything).
+    /// Lets a claimed key be used again by the same request (its attempt failed without an
+    /// answer to keep); the key keeps the time it was first claimed.
     fn release(
         &self,
         customer: &str,
@@ -213,6 +214,11 @@ impl IdempotencyItem {
 }
 
 const DAY: i64 = 86_400;
+/// The states of an idempotency record: its request is running, was answered, or failed
+/// without an answer to keep (the next retry runs it again).
+const IN_FLIGHT: &str = "IN_FLIGHT";
+const DONE: &str = "DONE";
+const RELEASED: &str = "RELEASED";
 /// How long a claim stays with the request that made it: four times the timeout of any function
 /// that claims keys (checkout 15 s, request-tickets 10 s), so a claim older than this belongs to
 /// a process Lambda has stopped, and a retry takes it over.
@@ -762,7 +768,7 @@ impl Reservations for DynamoStore {
     ) -> Result<Claim, StoreError> {
         let record = IdempotencyItem {
             request_hash: hash.to_owned(),
-            state: "IN_FLIGHT".into(),
+            state: IN_FLIGHT.into(),
             response: None,
             claimed_at: now.timestamp(),
             ttl: now.timestamp() + DAY,
@@ -784,16 +790,17 @@ impl Reservations for DynamoStore {
             .get::<IdempotencyItem>(keys::idempotency(customer, key), keys::IDEMPOTENCY_SK)
             .await?
         else {
-            // Released between the two calls: the caller may claim again.
+            // Expired between the two calls: the caller may claim again.
             return Ok(Claim::InFlight);
         };
-        let (claimed, first_claimed) = (found.claimed(), found.first_claimed());
-        Ok(match (found.request_hash == hash, found.response) {
+        let first_claimed = found.first_claimed();
+        let free =
+            found.state == RELEASED || found.claimed() + CLAIM_LEASE_SECONDS < now.timestamp();
+        Ok(match (found.request_hash == hash, &found.response) {
             (false, _) => Claim::Mismatch,
-            (true, Some(response)) => Claim::Done(response),
-            (true, None) if claimed + CLAIM_LEASE_SECONDS < now.timestamp() => {
-                let taken = self.take_over(customer, key, found.claimed_at, now).await?;
-                if taken {
+            (true, Some(response)) => Claim::Done(response.clone()),
+            (true, None) if free => {
+                if self.take_over(customer, key, &found, now).await? {
                     Claim::Fresh { first_claimed }
                 } else {
                     Claim::InFlight
@@ -817,7 +824,7 @@ impl Reservations for DynamoStore {
             .update_expression("SET #state = :done, #response = :response")
             .expression_attribute_names("#state", "state")
             .expression_attribute_names("#response", "response")
-            .expression_attribute_values(":done", s("DONE"))
+            .expression_attribute_values(":done", s(DONE))
             .expression_attribute_values(":response", attribute(response)?)
             .return_consumed_capacity(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total)
             .send()
@@ -827,13 +834,15 @@ impl Reservations for DynamoStore {
 
     async fn release(&self, customer: &str, key: &str) -> Result<(), StoreError> {
         self.client
-            .delete_item()
+            .update_item()
             .table_name(&self.table)
             .key(keys::PK, s(keys::idempotency(customer, key)))
             .key(keys::SK, s(keys::IDEMPOTENCY_SK))
+            .update_expression("SET #state = :released")
             .condition_expression("#state = :in_flight")
             .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":in_flight", s("IN_FLIGHT"))
+            .expression_attribute_values(":released", s(RELEASED))
+            .expression_attribute_values(":in_flight", s(IN_FLIGHT))
             .send()
             .await
             .map(|_| ())
@@ -858,31 +867,41 @@ impl Reservations for DynamoStore {
 }
 
 impl DynamoStore {
-    /// Takes over a claim whose request stopped without settling or releasing it (its process
-    /// was killed): only if nobody settled it or took it over since it was read. Whether it did.
+    /// Takes over a claim that was released, or whose request stopped without settling or
+    /// releasing it (its process was killed): only if nobody settled it or took it over since
+    /// it was `found`. Whether it did.
     async fn take_over(
         &self,
         customer: &str,
         key: &str,
-        claimed_at: i64,
+        found: &IdempotencyItem,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let taken = self
+        let update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(keys::PK, s(keys::idempotency(customer, key)))
             .key(keys::SK, s(keys::IDEMPOTENCY_SK))
-            .update_expression("SET claimed_at = :now")
-            .condition_expression(
-                "#state = :in_flight AND (claimed_at = :seen OR attribute_not_exists(claimed_at))",
-            )
+            .update_expression("SET claimed_at = :now, #state = :in_flight")
             .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":in_flight", s("IN_FLIGHT"))
-            .expression_attribute_values(":seen", AttributeValue::N(claimed_at.to_string()))
-            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
-            .send()
-            .await;
+            .expression_attribute_values(":in_flight", s(IN_FLIGHT))
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()));
+        let update = if found.state == RELEASED {
+            update
+                .condition_expression("#state = :released")
+                .expression_attribute_values(":released", s(RELEASED))
+        } else {
+            update
+                .condition_expression(
+                    "#state = :in_flight AND (claimed_at = :seen OR attribute_not_exists(claimed_at))",
+                )
+                .expression_attribute_values(
+                    ":seen",
+                    AttributeValue::N(found.claimed_at.to_string()),
+                )
+        };
+        let taken = update.send().await;
         match taken.map_err(StoreError::from) {
             Ok(_) => Ok(true),
             Err(StoreError::ConditionFailed) => Ok(false),
