@@ -10,6 +10,8 @@ use crate::domain::{
 pub const DECLINED_CARD: &str = "4000000000000002";
 /// Declined: "insufficient_funds".
 pub const INSUFFICIENT_FUNDS_CARD: &str = "4000000000009995";
+/// The acquirer does not answer: the charge fails without a decision (nothing is charged).
+pub const UNANSWERED_CARD: &str = "4000000000000119";
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SimulatedProvider;
@@ -23,6 +25,9 @@ impl PaymentProvider for SimulatedProvider {
     ) -> Result<Charge, ProviderUnavailable> {
         // One payment per reservation and method: a retried charge is the same charge.
         let payment_id = format!("pay_{}_{:?}", reservation.id, method.kind()).to_lowercase();
+        if matches!(method, PaymentMethod::Card { number } if number == UNANSWERED_CARD) {
+            return Err(ProviderUnavailable("the acquirer did not answer".into()));
+        }
         Ok(match method {
             PaymentMethod::Card { number } if number == DECLINED_CARD => Charge::Declined {
                 payment_id,

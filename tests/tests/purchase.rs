@@ -625,6 +625,67 @@ async fn a_declined_card_keeps_the_hold_and_cancelling_gives_everything_back() {
 }
 
 #[tokio::test]
+async fn an_acquirer_that_does_not_answer_is_503_and_the_hold_waits_for_a_retry() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let (_, held) = shop.hold("alice", &["C-1", "C-2"], 0).await;
+    let id = held["id"].as_str().unwrap().to_owned();
+    let unanswered = json!({"payment": {"method": "card", "number": "4000000000000119"}});
+    let (http, token) = (&shop.http, shop.token("alice"));
+    let url = format!("{}/reservations/{id}/checkout", shop.stack.api_url());
+    let checkout = |key: &'static str, body: Value| {
+        let (url, token) = (url.clone(), token.clone());
+        async move {
+            let headers = [("idempotency-key", key)];
+            support::call(http, url, Method::POST, Some(&token), Some(body), &headers).await
+        }
+    };
+    let before = shop.items().await;
+    for attempt in 0..2 {
+        let (status, headers, problem) = checkout("slow-1", unanswered.clone()).await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (503, Some("UNAVAILABLE")),
+            "attempt {attempt}: {problem}"
+        );
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert_eq!(headers["retry-after"], "1");
+        assert!(
+            headers.get("idempotent-replayed").is_none(),
+            "a fault is not replayed"
+        );
+    }
+    let unchanged: Vec<Value> = shop
+        .items()
+        .await
+        .into_iter()
+        .filter(|i| !i["PK"].as_str().unwrap_or("").starts_with("IDEMPOTENCY#"))
+        .collect();
+    let before: Vec<Value> = before
+        .into_iter()
+        .filter(|i| !i["PK"].as_str().unwrap_or("").starts_with("IDEMPOTENCY#"))
+        .collect();
+    assert_eq!(
+        unchanged, before,
+        "nothing charged, nothing written but the key"
+    );
+    // Another card under the same key is another request; under a new key it pays.
+    let card = json!({"payment": {"method": "card", "number": CARD}});
+    let (status, _, problem) = checkout("slow-1", card.clone()).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (422, Some("INVALID_INPUT")),
+        "{problem}"
+    );
+    let (status, _, paid) = checkout("slow-2", card).await;
+    assert_eq!(
+        (status, paid["status"].as_str()),
+        (200, Some("CONFIRMED")),
+        "{paid}"
+    );
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
 async fn another_customer_cannot_see_change_cancel_or_pay_my_reservation() {
     let shop = shop(10, 10, 100, 6, &[]).await;
     let (_, held) = shop.hold("alice", &["G-1"], 0).await;

@@ -3,7 +3,10 @@
 use lambda_http::{Body, Response, http::StatusCode};
 use serde::Serialize;
 
-use crate::{domain::Invalid, store::StoreError};
+use crate::{
+    domain::{Invalid, payment::ProviderUnavailable},
+    store::StoreError,
+};
 
 /// Seconds a client is asked to wait when the store is throttling or unreachable.
 const RETRY_AFTER_SECONDS: u32 = 1;
@@ -38,8 +41,9 @@ pub enum ApiError {
     /// Well-formed but against a rule.
     #[error(transparent)]
     Invalid(#[from] Invalid),
+    /// The store, the queue or the payment provider is busy or unreachable: retry shortly.
     #[error("the service is busy; retry shortly")]
-    Unavailable(#[source] StoreError),
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("something went wrong on our side")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -50,13 +54,19 @@ impl From<StoreError> for ApiError {
             StoreError::BadCursor => {
                 ApiError::Malformed("`next` is not a cursor this list gave".into())
             }
-            StoreError::Unavailable(_) => ApiError::Unavailable(err),
+            StoreError::Unavailable(_) => ApiError::Unavailable(Box::new(err)),
             StoreError::ConditionFailed => ApiError::Conflict {
                 code: "CONFLICT",
                 detail: "the resource changed or already exists; read it again".into(),
             },
             other => ApiError::Internal(Box::new(other)),
         }
+    }
+}
+
+impl From<ProviderUnavailable> for ApiError {
+    fn from(err: ProviderUnavailable) -> Self {
+        ApiError::Unavailable(Box::new(err))
     }
 }
 

@@ -431,10 +431,8 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
     let amount = reservation
         .total()
         .ok_or_else(|| Invalid::new("reservation", "its prices cannot be added up"))?;
-    let charge = provider
-        .charge(&reservation, amount, &method)
-        .await
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    // Unanswered, nothing was decided: 503, the hold stays, and a retry asks again.
+    let charge = provider.charge(&reservation, amount, &method).await?;
     match charge {
         Charge::Declined { reason, .. } => Err(ApiError::PaymentDeclined { reason }),
         Charge::Pending {
