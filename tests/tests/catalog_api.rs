@@ -129,6 +129,21 @@ async fn an_organiser_builds_a_catalog_that_a_customer_browses() {
     let (status, products, _) = outcome(catalog::list_products(req, &stack.store).await);
     assert_eq!(status, 200);
     assert_eq!(products["items"][0]["name"], "Pipoca");
+
+    // The created product's own route, and no other event's.
+    let product_id = product["id"].as_str().unwrap();
+    let route = "GET /events/{id}/products/{product}";
+    let params = [("id", event_id.as_str()), ("product", product_id)];
+    let req = request(Caller::Anonymous, route, &params, &[], None);
+    let (status, read, _) = outcome(catalog::get_product(req, &stack.store).await);
+    assert_eq!((status, &read), (200, &product));
+    let params = [
+        ("id", "01JF0000000000000000000000"),
+        ("product", product_id),
+    ];
+    let req = request(Caller::Anonymous, route, &params, &[], None);
+    let (status, problem, _) = outcome(catalog::get_product(req, &stack.store).await);
+    assert_eq!((status, problem["code"].as_str()), (404, Some("NOT_FOUND")));
 }
 
 /// Sends a request that must be refused with `status` and `code`, and checks nothing was written.
@@ -465,6 +480,7 @@ async fn unknown_things_are_not_found_and_bad_list_parameters_are_refused() {
                 "GET /events" => catalog::list_events(req, store).await,
                 "GET /events/{id}" => catalog::get_event(req, store).await,
                 "GET /events/{id}/products" => catalog::list_products(req, store).await,
+                "GET /events/{id}/products/{product}" => catalog::get_product(req, store).await,
                 "GET /sessions/{id}" => catalog::get_session(req, store).await,
                 _ => catalog::get_seat_map(req, store).await,
             })
@@ -498,6 +514,20 @@ async fn unknown_things_are_not_found_and_bad_list_parameters_are_refused() {
         &before,
     )
     .await;
+    for product in [unknown, "not-a-ulid"] {
+        refused(
+            &stack,
+            404,
+            "NOT_FOUND",
+            get(
+                "GET /events/{id}/products/{product}",
+                vec![("id", event_id.clone()), ("product", product.into())],
+                vec![],
+            ),
+            &before,
+        )
+        .await;
+    }
     refused(
         &stack,
         404,

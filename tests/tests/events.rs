@@ -29,6 +29,7 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "get-session" => catalog::get_session(req, store).await,
         "get-seat-map" => catalog::get_seat_map(req, store).await,
         "list-products" => catalog::list_products(req, store).await,
+        "get-product" => catalog::get_product(req, store).await,
         "hold-seats" => purchase::hold_seats(req, store, &support::sales(), &LogBus).await,
         "set-products" => purchase::set_products(req, store).await,
         "checkout" => {

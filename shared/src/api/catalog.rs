@@ -10,7 +10,7 @@ use super::{
 use crate::{
     domain::{
         Currency, Event, EventCategory, EventId, Invalid, Money, NewEvent, NewProduct, NewSession,
-        Product, ProductCategory, SaleWindow, Sector, SectorLayout, Session, SessionId,
+        Product, ProductCategory, ProductId, SaleWindow, Sector, SectorLayout, Session, SessionId,
         seat::SeatStatus,
     },
     store::{Catalog, SessionStock},
@@ -396,6 +396,18 @@ pub async fn create_product(
         &format!("/events/{event_id}/products/{}", product.id),
         &product,
     )
+}
+
+/// `GET /events/{id}/products/{product}`: one add-on of the event.
+pub async fn get_product(req: Request, catalog: &impl Catalog) -> Result<Response<Body>, ApiError> {
+    let event_id: EventId = path_id(&req, "id", "event")?;
+    let id: ProductId = path_id(&req, "product", "product")?;
+    let product = catalog
+        .product(id)
+        .await?
+        .filter(|p| p.event_id == event_id)
+        .ok_or(ApiError::NotFound("product"))?;
+    json(StatusCode::OK, &product)
 }
 
 #[derive(Serialize)]

@@ -15,7 +15,7 @@ use super::{
     item::{Item, SeatItem, SectorStock},
     keys,
 };
-use crate::domain::{Event, EventId, Product, Seat, SectorCode, Session, SessionId};
+use crate::domain::{Event, EventId, Product, ProductId, Seat, SectorCode, Session, SessionId};
 
 pub(super) type Attributes = HashMap<String, AttributeValue>;
 
@@ -425,6 +425,10 @@ impl Catalog for DynamoStore {
             keys::product_list_sk(product.id),
         );
         self.create(&item).await
+    }
+
+    async fn product(&self, id: ProductId) -> Result<Option<Product>, StoreError> {
+        self.get(keys::product(id), keys::PRODUCT_SK).await
     }
 
     async fn products(&self, event: EventId) -> Result<Vec<Product>, StoreError> {

@@ -22,7 +22,7 @@ pub use reservations::{
     CLAIM_LEASE_SECONDS, Claim, Refused, Reservations, StoredResponse, WriteError,
 };
 
-use crate::domain::{Event, EventId, Product, Seat, SectorCode, Session, SessionId};
+use crate::domain::{Event, EventId, Product, ProductId, Seat, SectorCode, Session, SessionId};
 
 /// One page of a list and the opaque cursor of the next, if there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,12 +86,16 @@ pub trait Catalog: Sync {
 
     fn put_product(&self, product: &Product)
     -> impl Future<Output = Result<(), StoreError>> + Send;
-    /// Products of an event, oldest first.
+    fn product(
+        &self,
+        id: ProductId,
+    ) -> impl Future<Output = Result<Option<Product>, StoreError>> + Send;
     /// Products to suggest with a hold: may be up to a few seconds old.
     fn suggestable_products(
         &self,
         event: EventId,
     ) -> impl Future<Output = Result<Vec<Product>, StoreError>> + Send;
+    /// Products of an event, oldest first.
     fn products(
         &self,
         event: EventId,
