@@ -7,7 +7,7 @@ use bilheteria::{
     domain::{Event, EventCategory, EventId, NewEvent, SectorCode, SessionId, seat::SeatStatus},
     store::{Catalog, StoreError},
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use support::Stack;
 
 fn event(name: &str) -> Event {
@@ -141,6 +141,23 @@ async fn a_twenty_thousand_seat_session_writes_every_seat() {
     assert_eq!(labels.len(), 20_000, "each seat once, in order");
 }
 
+/// Of two claims racing for one key, exactly one goes ahead: the first claim time it was given.
+fn one_taker(
+    first: &Result<bilheteria::store::Claim, bilheteria::store::StoreError>,
+    second: &Result<bilheteria::store::Claim, bilheteria::store::StoreError>,
+) -> DateTime<Utc> {
+    use bilheteria::store::Claim;
+    let taken: Vec<DateTime<Utc>> = [first, second]
+        .into_iter()
+        .filter_map(|c| match c {
+            Ok(Claim::Fresh { first_claimed }) => Some(*first_claimed),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(taken.len(), 1, "{first:?} {second:?}");
+    taken[0]
+}
+
 #[tokio::test]
 async fn an_idempotency_claim_left_by_a_stopped_request_is_taken_over_after_its_lease() {
     use bilheteria::store::{Claim, Reservations, StoredResponse};
@@ -166,14 +183,10 @@ async fn an_idempotency_claim_left_by_a_stopped_request_is_taken_over_after_its_
         store.claim("ana", "k", "h", at(90)),
         store.claim("ana", "k", "h", at(90))
     );
-    let fresh: Vec<_> = [&first, &second]
-        .into_iter()
-        .filter(|c| matches!(c, Ok(Claim::Fresh { .. })))
-        .collect();
-    assert_eq!(fresh.len(), 1, "{first:?} {second:?}");
-    assert!(
-        matches!(fresh[0], Ok(Claim::Fresh { first_claimed: taken }) if *taken == first_claimed),
-        "the takeover keeps the first claim's time: {fresh:?}"
+    assert_eq!(
+        one_taker(&first, &second),
+        first_claimed,
+        "the takeover keeps the first claim's time"
     );
     // The taker's lease starts again; once it settles, the answer is kept.
     assert!(matches!(
@@ -210,14 +223,10 @@ async fn a_released_key_is_claimed_again_by_one_retry_of_the_same_request() {
         store.claim("ana", "k", "h", later),
         store.claim("ana", "k", "h", later)
     );
-    let fresh: Vec<_> = [&first, &second]
-        .into_iter()
-        .filter(|c| matches!(c, Ok(Claim::Fresh { .. })))
-        .collect();
-    assert_eq!(fresh.len(), 1, "{first:?} {second:?}");
-    assert!(
-        matches!(fresh[0], Ok(Claim::Fresh { first_claimed: again }) if *again == first_claimed),
-        "released and claimed again, the key keeps its first claim's time: {fresh:?}"
+    assert_eq!(
+        one_taker(&first, &second),
+        first_claimed,
+        "released and claimed again, the key keeps its first claim's time"
     );
     // Claimed again, it is in flight like any claim.
     assert!(matches!(

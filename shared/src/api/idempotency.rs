@@ -35,9 +35,12 @@ pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
 
 /// The answer to keep, refusals (4xx) included; faults are not kept, so that a retry runs again.
 fn answer(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, ApiError> {
-    result.or_else(|e| match e {
-        ApiError::Unavailable(_) | ApiError::Internal(_) => Err(e),
-        refusal => Ok(refusal.into_response()),
+    result.or_else(|e| {
+        if e.status().is_server_error() {
+            Err(e)
+        } else {
+            Ok(e.into_response())
+        }
     })
 }
 
@@ -72,12 +75,9 @@ pub async fn unless_answered<S: Reservations>(
     key: Option<&str>,
     hash: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let Some(key) = key else {
+    let Some(key) = key.filter(|_| !refusal.status().is_server_error()) else {
         return Err(refusal);
     };
-    if matches!(refusal, ApiError::Unavailable(_) | ApiError::Internal(_)) {
-        return Err(refusal);
-    }
     match store.answered(customer, key, hash).await? {
         Some(response) => replay(response),
         None => Err(refusal),
