@@ -119,14 +119,25 @@ pub struct Lambda {
 
 struct Pool {
     config: FunctionConfig,
+    /// Environment set after start, as UpdateFunctionConfiguration sets it: processes started
+    /// before the last change finish what they run and are not reused.
+    changed: StdMutex<Changed>,
     idle: Mutex<Vec<Instance>>,
     slots: Semaphore,
     next_instance: AtomicU32,
     busy: StdMutex<HashMap<u32, u32>>,
 }
 
+#[derive(Default)]
+struct Changed {
+    generation: u32,
+    env: Vec<(String, String)>,
+}
+
 struct Instance {
     id: u32,
+    /// The environment's generation it started with.
+    generation: u32,
     pid: u32,
     api: Arc<RuntimeApi>,
     exited: watch::Receiver<Option<String>>,
@@ -275,6 +286,17 @@ pub fn request_id() -> String {
     )
 }
 
+impl Pool {
+    /// Whether `instance` runs with the environment as it is now.
+    fn current(&self, instance: &Instance) -> bool {
+        self.changed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .generation
+            == instance.generation
+    }
+}
+
 impl Lambda {
     /// `max_instances`: the most processes one function runs at once.
     pub fn new(functions: Vec<FunctionConfig>, max_instances: usize, logs: Logs) -> Self {
@@ -283,6 +305,7 @@ impl Lambda {
             .map(|config| {
                 let pool = Pool {
                     config,
+                    changed: StdMutex::default(),
                     idle: Mutex::new(Vec::new()),
                     slots: Semaphore::new(max_instances.max(1)),
                     next_instance: AtomicU32::new(1),
@@ -325,6 +348,21 @@ impl Lambda {
         busy.len()
     }
 
+    /// Sets `name` in every function's environment; the next invocations start new processes.
+    pub async fn set_env(&self, name: &str, value: &str) {
+        for pool in self.pools.values() {
+            {
+                let mut changed = pool.changed.lock().unwrap_or_else(|e| e.into_inner());
+                changed.env.retain(|(k, _)| k != name);
+                changed.env.push((name.to_owned(), value.to_owned()));
+                changed.generation += 1;
+            }
+            for instance in pool.idle.lock().await.drain(..) {
+                instance.kill();
+            }
+        }
+    }
+
     /// Stops every idle process (the next invocation starts cold).
     pub async fn retire_idle(&self) {
         for pool in self.pools.values() {
@@ -347,8 +385,8 @@ impl Lambda {
             .map_err(|_| InvokeError::UnknownFunction(function.to_owned()))?;
         let mut instance = loop {
             match pool.idle.lock().await.pop() {
-                Some(i) if i.alive() => break i,
-                Some(_) => continue,
+                Some(i) if i.alive() && pool.current(&i) => break i,
+                Some(i) => i.kill(),
                 None => break self.spawn(pool).await?,
             }
         };
@@ -364,7 +402,9 @@ impl Lambda {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&instance.id);
         match &result {
-            Ok(_) if instance.alive() => pool.idle.lock().await.push(instance),
+            Ok(_) if instance.alive() && pool.current(&instance) => {
+                pool.idle.lock().await.push(instance)
+            }
             _ => instance.kill(),
         }
         result
@@ -456,6 +496,10 @@ impl Lambda {
 
     async fn spawn(&self, pool: &Pool) -> Result<Instance, InvokeError> {
         let config = &pool.config;
+        let (generation, changed_env) = {
+            let changed = pool.changed.lock().unwrap_or_else(|e| e.into_inner());
+            (changed.generation, changed.env.clone())
+        };
         let id = pool.next_instance.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = mpsc::channel(1);
         let api = Arc::new(RuntimeApi {
@@ -493,6 +537,7 @@ impl Lambda {
         command
             .env_clear()
             .envs(config.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(changed_env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("AWS_LAMBDA_RUNTIME_API", &runtime_api)
             .env("AWS_LAMBDA_FUNCTION_NAME", &config.name)
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
@@ -549,6 +594,7 @@ impl Lambda {
         });
         Ok(Instance {
             id,
+            generation,
             pid,
             api,
             exited,

@@ -88,6 +88,21 @@ enum Command {
         #[arg(long)]
         release: bool,
     },
+    /// Checks that every place, count, unit of stock and real is accounted for (DESIGN.md §10)
+    /// in the running stack's table; prints each violation and exits non-zero if there is one.
+    Audit {
+        /// Only what concerns this session (and its event's add-ons).
+        #[arg(long)]
+        session: Option<String>,
+        /// The DynamoDB endpoint of the running stack.
+        #[arg(long, default_value = "http://127.0.0.1:8000")]
+        dynamodb: String,
+        #[arg(long, default_value = "Table")]
+        table: String,
+        /// Seconds the functions' clock is moved (their `CLOCK_OFFSET_SECONDS`).
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        clock_offset: i64,
+    },
     /// Fires a function's schedule now on the running stack.
     Tick {
         function: String,
@@ -114,6 +129,12 @@ async fn main() -> ExitCode {
             release,
         }) => invoke(&function, &event, &api, release).await,
         Some(Command::ColdStarts { runs, release }) => cold_starts(runs, release).await,
+        Some(Command::Audit {
+            session,
+            dynamodb,
+            table,
+            clock_offset,
+        }) => audit(session.as_deref(), &dynamodb, &table, clock_offset).await,
         Some(Command::Tick { function, api }) => {
             post_and_print(&format!("{api}/_local/tick/{function}"), Vec::new()).await
         }
@@ -128,6 +149,29 @@ async fn main() -> ExitCode {
 }
 
 type Fallible = Result<(), Box<dyn std::error::Error>>;
+
+async fn audit(session: Option<&str>, dynamodb: &str, table: &str, offset: i64) -> Fallible {
+    let sdk = local::dynamodb::sdk_config(dynamodb).await;
+    let store = bilheteria::store::DynamoStore::new(&sdk, table);
+    let now = chrono::Utc::now() + chrono::Duration::seconds(offset);
+    let mut audit = store.audit(now).await?;
+    if let Some(session) = session {
+        let id: bilheteria::domain::SessionId = session
+            .parse()
+            .map_err(|_| format!("`{session}` is not a session id"))?;
+        let event = bilheteria::store::Catalog::session(&store, id)
+            .await?
+            .ok_or_else(|| format!("no session {id}"))?
+            .event_id;
+        audit = audit.of_session(id, Some(event));
+    }
+    print!("{audit}");
+    if audit.violations.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} violations", audit.violations.len()).into())
+    }
+}
 
 fn token(sub: &str, admin: bool, ttl: u64) -> Fallible {
     let issuer = Issuer::load_or_create(&state_dir().join("issuer.key"), ISSUER)?;

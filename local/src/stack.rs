@@ -125,6 +125,8 @@ pub struct Stack {
     functions: Vec<Function>,
     control: Arc<Control>,
     sdk: aws_config::SdkConfig,
+    /// How far the functions' clock is moved from this machine's.
+    clock: std::sync::Mutex<chrono::Duration>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -453,6 +455,7 @@ impl Stack {
             functions,
             control,
             sdk,
+            clock: std::sync::Mutex::new(clock_offset(&options.env)),
             stop,
             tasks,
         })
@@ -507,6 +510,21 @@ impl Stack {
         self.lambda.invoke(function, payload).await
     }
 
+    /// Moves the clock every function reads `offset` away from this machine's (what the
+    /// template's `ClockOffsetSeconds` sets): processes started after this read it, so time
+    /// jumps past a hold's end or a sale's close without waiting for it.
+    pub async fn set_clock(&self, offset: chrono::Duration) {
+        *self.clock.lock().unwrap_or_else(|e| e.into_inner()) = offset;
+        self.lambda
+            .set_env("CLOCK_OFFSET_SECONDS", &offset.num_seconds().to_string())
+            .await;
+    }
+
+    /// Now, on the functions' clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + *self.clock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Fires `function`'s schedule now.
     pub async fn tick(&self, function: &str) -> Result<Invoked, InvokeError> {
         self.control.tick(function).await
@@ -553,6 +571,15 @@ impl Stack {
         }
         self.dynamodb.stop().await;
     }
+}
+
+/// The clock offset `env` gives the functions (`CLOCK_OFFSET_SECONDS`), if any.
+fn clock_offset(env: &[(String, String)]) -> chrono::Duration {
+    env.iter()
+        .rev()
+        .find(|(k, _)| k == "CLOCK_OFFSET_SECONDS")
+        .and_then(|(_, v)| v.parse().ok())
+        .map_or_else(chrono::Duration::zero, chrono::Duration::seconds)
 }
 
 /// The local value of a template parameter that has no default: `local-<Name>`.

@@ -126,7 +126,7 @@ where
         source,
     };
     let sequence = message.attributes.get("SequenceNumber").cloned();
-    let now = Utc::now();
+    let now = crate::clock::now();
     let waited = (now - request.requested_at).num_milliseconds().max(0) as f64;
     telemetry::metric("QueueWaitMs", waited, Unit::Milliseconds, &[]);
     if store

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod bus;
+pub mod clock;
 pub mod config;
 pub mod consumer;
 pub mod domain;

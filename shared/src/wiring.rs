@@ -3,6 +3,7 @@
 
 use crate::{
     bus::EventBridgeBus,
+    clock,
     config::{self, Config, ConfigError},
     queue::SqsQueue,
     store::DynamoStore,
@@ -19,6 +20,7 @@ impl Wiring {
     /// Fails fast, naming the missing variable.
     pub async fn init() -> Result<Self, ConfigError> {
         telemetry::init();
+        clock::init()?;
         let config = Config::from_env()?;
         let aws = config.aws().await;
         let store = DynamoStore::new(&aws, &config.table);

@@ -1,6 +1,8 @@
 //! Every state change of the journey publishes exactly one domain event on the EventBridge bus;
 //! the template's rule routes the bus to the events queue, where this test reads them.
 
+mod support;
+
 use std::{collections::HashMap, time::Duration};
 
 use local::{
@@ -226,5 +228,6 @@ async fn every_state_change_publishes_one_event_of_its_type() {
     );
     assert_eq!(ids("SectorSoldOut"), ["plateia"]);
     assert_eq!(seen.len(), 9, "nothing else: {seen:#?}");
+    support::audit(&stack).await;
     stack.stop().await;
 }

@@ -216,6 +216,7 @@ async fn the_sweep_expires_a_lapsed_hold_and_gives_everything_back() {
         .await;
     assert_eq!(status, 201, "the customer's count came back");
     assert_eq!(venue.tick().await["expired"], 0, "nothing is expired twice");
+    support::audit(&venue.stack).await;
     venue.stack.stop().await;
 }
 
@@ -247,6 +248,7 @@ async fn an_expired_hold_frees_its_seats_before_any_sweep_and_cannot_be_paid() {
         99,
         "alice's count came back, bob's stays"
     );
+    support::audit(&venue.stack).await;
     venue.stack.stop().await;
 }
 
@@ -345,6 +347,7 @@ async fn fifty_holds_expiring_while_their_owners_pay_end_in_exactly_one_state() 
         "counts add up: {confirmed} sold, {expired} back on sale"
     );
     println!("race: {confirmed} confirmed, {expired} expired");
+    support::audit(&venue.stack).await;
     venue.stack.stop().await;
 }
 
@@ -376,5 +379,6 @@ async fn two_sweeps_at_once_end_as_one_would() {
         (100, 200),
         "everything back exactly once"
     );
+    support::audit(&venue.stack).await;
     venue.stack.stop().await;
 }

@@ -122,6 +122,7 @@ async fn a_consumer_killed_mid_batch_loses_no_request_and_books_no_seat_twice() 
         "{kills} consumer processes killed mid-batch ({killed} failed invocations); {} fulfilled of {n}, none lost",
         fulfilled.len()
     );
+    support::audit(&sale.stack).await;
     sale.stack.stop().await;
 }
 
@@ -196,6 +197,7 @@ async fn the_stack_stopped_and_started_mid_sale_keeps_every_sale_and_hold_and_se
         2 * per_row + fulfilled,
         "rows A and B and the fulfilled requests, each seat once"
     );
+    support::audit(&sale.stack).await;
     sale.stack.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -255,6 +257,7 @@ async fn while_sqs_is_down_requests_get_503_with_retry_after_and_nothing_half_wr
         0,
         "no request dead-lettered"
     );
+    support::audit(&sale.stack).await;
     sale.stack.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -332,5 +335,6 @@ async fn request_tickets_killed_mid_request_and_retried_by_key_asks_once() {
         0,
         "no request dead-lettered"
     );
+    support::audit(&sale.stack).await;
     sale.stack.stop().await;
 }

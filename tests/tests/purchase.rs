@@ -332,6 +332,7 @@ async fn a_customer_holds_adds_popcorn_pays_by_card_and_gets_tickets() {
         )
         .await;
     assert_eq!(again["tickets"].as_array().unwrap().len(), 5);
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
 
@@ -365,6 +366,7 @@ async fn a_hundred_customers_racing_for_four_seats_one_wins() {
         }
     }
     assert_eq!(shop.session_available().await.0, 96);
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
 
@@ -380,6 +382,7 @@ async fn fifty_customers_racing_for_the_last_five_places_five_win() {
         .count();
     assert_eq!((won, sold_out), (5, 45));
     assert_eq!(shop.session_available().await.1, 0);
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
 
@@ -395,6 +398,7 @@ async fn one_customer_firing_ten_holds_gets_no_more_than_the_limit() {
         .filter(|(s, b)| *s == 409 && b["code"] == "LIMIT_EXCEEDED")
         .count();
     assert_eq!((won, refused), (6, 4));
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
 
@@ -440,6 +444,7 @@ async fn the_same_checkout_sent_ten_times_charges_once() {
         (409, Some("WRONG_STATE")),
         "already paid"
     );
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
 
@@ -512,6 +517,7 @@ async fn paying_while_cancelling_never_keeps_money_for_a_cancelled_reservation()
         .filter(|s| matches!(s, SeatState::Sold { .. }))
         .count();
     assert_eq!(sold, outcomes.get("Confirmed").copied().unwrap_or(0));
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
 
@@ -566,6 +572,7 @@ async fn pix_waits_for_the_signed_webhook_and_replays_change_nothing() {
         )
         .await;
     assert_eq!(read["status"], "CONFIRMED");
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
 
@@ -629,6 +636,7 @@ async fn a_declined_card_keeps_the_hold_and_cancelling_gives_everything_back() {
         .hold("alice", &["F-1", "F-2", "F-3", "F-4", "F-5", "F-6"], 0)
         .await;
     assert_eq!(status, 201, "the customer's count went back too");
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
 
@@ -681,6 +689,7 @@ async fn an_acquirer_that_does_not_answer_is_503_and_the_hold_waits_for_a_retry(
         (200, Some("CONFIRMED")),
         "{paid}"
     );
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
 
@@ -721,6 +730,7 @@ async fn another_customer_cannot_see_change_cancel_or_pay_my_reservation() {
         .send(Method::GET, "/me/reservations", Some(&bob), None, &[])
         .await;
     assert!(mine["items"].as_array().unwrap().is_empty());
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
 
@@ -788,6 +798,7 @@ async fn bad_purchase_input_is_refused_and_changes_nothing() {
                 || i["PK"].as_str().unwrap_or("").starts_with("PRODUCT#")),
         "only the accepted change wrote: {changed:?}"
     );
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
 
@@ -862,5 +873,6 @@ async fn a_late_payment_gets_its_seats_back_or_a_refund() {
         }
         other => panic!("J-2 is {other:?}"),
     }
+    support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }

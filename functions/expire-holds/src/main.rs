@@ -27,7 +27,13 @@ async fn main() -> Result<(), Error> {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
             let left = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
-            let swept = sweep(store, bus, chrono::Utc::now(), left.saturating_sub(MARGIN)).await?;
+            let swept = sweep(
+                store,
+                bus,
+                bilheteria::clock::now(),
+                left.saturating_sub(MARGIN),
+            )
+            .await?;
             Ok::<_, Error>(swept)
         }
     }))

@@ -55,7 +55,7 @@ pub async fn create_event(
         category: body.category,
         description: body.description,
     };
-    let event = Event::create(new, Utc::now())?;
+    let event = Event::create(new, crate::clock::now())?;
     catalog.put_event(&event).await?;
     created(&format!("/events/{}", event.id), &event)
 }
@@ -157,7 +157,7 @@ pub async fn get_event(req: Request, catalog: &impl Catalog) -> Result<Response<
         .await?
         .ok_or(ApiError::NotFound("event"))?;
     let sessions = catalog.sessions_of(id).await?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let sessions = sessions
         .iter()
         .map(|s| SessionView::new(s, None, now))
@@ -274,7 +274,7 @@ pub async fn create_session(
     require_admin(&req)?;
     let event_id: EventId = path_id(&req, "id", "event")?;
     let body: CreateSessionBody = json_body(&req)?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let session = Session::create(event_id, body.into_new_session()?, now)?;
     catalog
         .event(event_id)
@@ -305,7 +305,7 @@ pub async fn get_session(req: Request, catalog: &impl Catalog) -> Result<Respons
         .ok_or(ApiError::NotFound("session"))?;
     json(
         StatusCode::OK,
-        &SessionView::new(&stock.session, Some(&stock), Utc::now()),
+        &SessionView::new(&stock.session, Some(&stock), crate::clock::now()),
     )
 }
 
@@ -344,7 +344,7 @@ pub async fn get_seat_map(
         SectorLayout::Numbered { .. } => catalog.seats(id, &sector.code).await?,
         SectorLayout::GeneralAdmission { .. } => Vec::new(),
     };
-    let now = Utc::now();
+    let now = crate::clock::now();
     let seats = seats
         .into_iter()
         .map(|s| SeatView {
@@ -386,7 +386,7 @@ pub async fn create_product(
         price: body.price.into_money()?,
         stock: body.stock,
     };
-    let product = Product::create(event_id, new, Utc::now())?;
+    let product = Product::create(event_id, new, crate::clock::now())?;
     catalog
         .event(event_id)
         .await?

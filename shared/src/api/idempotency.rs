@@ -102,7 +102,10 @@ where
     let started = std::time::Instant::now();
     let mut wait = Duration::from_millis(50);
     let first_claimed = loop {
-        match store.claim(customer, key, hash, Utc::now()).await? {
+        match store
+            .claim(customer, key, hash, crate::clock::now())
+            .await?
+        {
             Claim::Fresh { first_claimed } => break first_claimed,
             Claim::Mismatch => {
                 return Err(

@@ -157,7 +157,7 @@ pub async fn hold_seats<S: Catalog + Reservations>(
         .session(session_id)
         .await?
         .ok_or(ApiError::NotFound("session"))?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     let seats = body.seats.into_iter().map(|s| (s.sector, s.seat)).collect();
     let places = body
         .places
@@ -255,7 +255,7 @@ pub async fn set_products<S: Catalog + Reservations>(
 ) -> Result<Response<Body>, ApiError> {
     let (_, reservation) = own_reservation(&req, store, false).await?;
     let body: ProductsBody = json_body(&req)?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     still_held(&reservation, now)?;
     let wanted = body
         .items
@@ -283,7 +283,7 @@ pub async fn cancel_reservation<S: Catalog + Reservations>(
     bus: &impl EventBus,
 ) -> Result<Response<Body>, ApiError> {
     let (_, reservation) = own_reservation(&req, store, false).await?;
-    still_held(&reservation, Utc::now())?;
+    still_held(&reservation, crate::clock::now())?;
     let products = store.products(reservation.event_id).await?;
     let cancelled = store
         .cancel(&reservation, &counted(&products))
@@ -426,7 +426,7 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
         .await?
         .filter(|r| r.customer == me.sub)
         .ok_or(ApiError::NotFound("reservation"))?;
-    let now = Utc::now();
+    let now = crate::clock::now();
     still_held(&reservation, now)?;
     let amount = reservation
         .total()
@@ -517,7 +517,7 @@ pub async fn settle_paid<S: Reservations>(
             ReservationStatus::Cancelled => return Ok((reservation, Vec::new())),
             _ => {}
         }
-        let now = Utc::now();
+        let now = crate::clock::now();
         let tickets = sales.signer.issue(&reservation, now);
         let invoice = Invoice::for_reservation(
             &reservation,

@@ -1,6 +1,5 @@
 //! Flash-sale routes: ask for tickets in a queue, then follow the request until it is decided.
 
-use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -73,7 +72,7 @@ where
             &me.sub,
             &body.sector,
             body.quantity,
-            Utc::now(),
+            crate::clock::now(),
         )?)
     };
     let request = match checked.await {

@@ -1,7 +1,6 @@
 //! What an organiser watches during a sale: per sector, sold, held and available tickets,
 //! confirmed revenue, and how many holds expired or were given back.
 
-use chrono::Utc;
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::Serialize;
 
@@ -77,7 +76,7 @@ pub async fn get_sales(req: Request, catalog: &impl Catalog) -> Result<Response<
     let sum = |f: fn(&SectorSales) -> u32| sectors.iter().map(f).sum();
     let sales = Sales {
         session_id: id,
-        on_sale: stock.session.sale.is_open(Utc::now()),
+        on_sale: stock.session.sale.is_open(crate::clock::now()),
         sold: sum(|s| s.sold),
         held: sum(|s| s.held),
         available: sum(|s| s.available),

@@ -420,7 +420,19 @@ impl Catalog for DynamoStore {
     }
 
     async fn put_product(&self, product: &Product) -> Result<(), StoreError> {
-        let item = Item::new(keys::product(product.id), keys::PRODUCT_SK, product).listed(
+        /// The product and the stock it starts with, which the audit balances against.
+        #[derive(Serialize)]
+        struct Stocked<'a> {
+            #[serde(flatten)]
+            product: &'a Product,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            stocked: Option<u32>,
+        }
+        let stocked = Stocked {
+            product,
+            stocked: product.stock,
+        };
+        let item = Item::new(keys::product(product.id), keys::PRODUCT_SK, stocked).listed(
             keys::products_of(product.event_id),
             keys::product_list_sk(product.id),
         );

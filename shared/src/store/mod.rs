@@ -2,6 +2,7 @@
 //!
 //! The key design is written down in `docs/data-model.md`.
 
+mod audit;
 mod cursor;
 mod dynamo;
 mod error;
@@ -14,6 +15,7 @@ pub mod transact;
 
 use std::{collections::BTreeMap, future::Future};
 
+pub use audit::{Audit, Violation};
 pub use dynamo::DynamoStore;
 pub use error::StoreError;
 pub use expiries::Expiries;

@@ -175,14 +175,14 @@ pub trait Reservations: Sync {
 /// The stored reservation: the domain value, the hold's end in epoch seconds for conditions,
 /// and the sparse expiry index keys while it is live.
 #[derive(Debug, Serialize, Deserialize)]
-struct ReservationItem {
+pub(super) struct ReservationItem {
     #[serde(flatten)]
-    reservation: Reservation,
-    hold_expires_at: i64,
+    pub(super) reservation: Reservation,
+    pub(super) hold_expires_at: i64,
     #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
-    gsi2pk: Option<String>,
+    pub(super) gsi2pk: Option<String>,
     #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
-    gsi2sk: Option<String>,
+    pub(super) gsi2sk: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -78,6 +78,14 @@ impl Stack {
     }
 }
 
+/// The conservation audit (DESIGN.md §10) of the stack's table, on the functions' clock: fails
+/// the test naming every violation.
+pub async fn audit(stack: &local::stack::Stack) {
+    let store = DynamoStore::new(stack.dynamodb_sdk(), TABLE);
+    let audit = store.audit(stack.now()).await.unwrap();
+    assert!(audit.violations.is_empty(), "{audit}");
+}
+
 /// One call to the API as a client makes it: the status, the headers and the JSON body (null
 /// when there is none).
 pub async fn call(
