@@ -209,6 +209,55 @@ impl Shop {
         items
     }
 
+    /// Moves the functions' clock past every hold made so far.
+    async fn past_the_holds(&self) {
+        self.stack.set_clock(chrono::Duration::seconds(700)).await;
+    }
+
+    /// The provider's signed notice that the PIX payment `pix` (a checkout's answer) was paid.
+    async fn paid(&self, reservation: &str, pix: &Value) -> Value {
+        let body = json!({"payment_id": pix["payment"]["id"], "reservation_id": reservation, "status": "paid"}).to_string();
+        let signature = webhook_signature(support::WEBHOOK_SECRET.as_bytes(), body.as_bytes());
+        let (status, answer) = self.webhook(&body, &signature).await;
+        assert_eq!(status, 200, "{answer}");
+        answer
+    }
+
+    /// A held reservation of `seats` with `quantity` of `product`, paid by PIX and not yet
+    /// settled: its id and the checkout's answer.
+    async fn pending_pix(
+        &self,
+        who: &str,
+        seats: &[&str],
+        product: &str,
+        quantity: u32,
+    ) -> (String, Value) {
+        let (status, held) = self.hold(who, seats, 0).await;
+        assert_eq!(status, 201, "{held}");
+        let id = held["id"].as_str().unwrap().to_owned();
+        if quantity > 0 {
+            let items = json!({"items": [{"product_id": product, "quantity": quantity}]});
+            let path = format!("/reservations/{id}/products");
+            let (status, body) = self
+                .send(Method::PUT, &path, Some(&self.token(who)), Some(items), &[])
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+        let (status, pix) = self
+            .checkout(who, &id, &format!("pix-{id}"), json!({"method": "pix"}))
+            .await;
+        assert_eq!(status, 202, "{pix}");
+        (id, pix)
+    }
+
+    async fn sales(&self) -> Value {
+        let admin = self.stack.token("organiser", true);
+        let path = format!("/sessions/{}/sales", self.session);
+        self.send(Method::GET, &path, Some(&admin), None, &[])
+            .await
+            .1
+    }
+
     async fn webhook(&self, body: &str, signature: &str) -> (u16, Value) {
         let resp = self
             .http
@@ -804,7 +853,7 @@ async fn bad_purchase_input_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_late_payment_gets_its_seats_back_or_a_refund() {
-    let shop = shop(10, 10, 100, 6, &[("HOLD_SECONDS", "2")]).await;
+    let shop = shop(10, 10, 100, 6, &[]).await;
     let (_, kept) = shop.hold("alice", &["J-1"], 0).await;
     let (_, lost) = shop.hold("carol", &["J-2"], 0).await;
     let (kept, lost) = (
@@ -817,7 +866,7 @@ async fn a_late_payment_gets_its_seats_back_or_a_refund() {
     let (_, lost_pix) = shop
         .checkout("carol", &lost, "c", json!({"method": "pix"}))
         .await;
-    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    shop.past_the_holds().await;
 
     let (status, problem) = shop
         .checkout(
@@ -838,20 +887,13 @@ async fn a_late_payment_gets_its_seats_back_or_a_refund() {
         "an expired hold's seat can be held by someone else: {taken}"
     );
 
-    let paid = |reservation: &str, pix: &Value| {
-        let body = json!({"payment_id": pix["payment"]["id"], "reservation_id": reservation, "status": "paid"}).to_string();
-        let signature = webhook_signature(support::WEBHOOK_SECRET.as_bytes(), body.as_bytes());
-        (body, signature)
-    };
-    let (body, signature) = paid(&kept, &kept_pix);
     assert_eq!(
-        shop.webhook(&body, &signature).await.1["status"],
+        shop.paid(&kept, &kept_pix).await["status"],
         "CONFIRMED",
         "nobody took J-1"
     );
-    let (body, signature) = paid(&lost, &lost_pix);
     assert_eq!(
-        shop.webhook(&body, &signature).await.1["status"],
+        shop.paid(&lost, &lost_pix).await["status"],
         "REFUND_REQUIRED",
         "dave has J-2 now"
     );
@@ -873,6 +915,132 @@ async fn a_late_payment_gets_its_seats_back_or_a_refund() {
         }
         other => panic!("J-2 is {other:?}"),
     }
+    support::audit(&shop.stack).await;
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_late_payment_whose_seat_was_taken_gives_back_everything_it_held() {
+    let shop = shop(1, 10, 100, 4, &[]).await;
+    let (late, pix) = shop
+        .pending_pix("carol", &["A-1", "A-2"], &shop.popcorn, 2)
+        .await;
+    assert_eq!(shop.product_stock(&shop.popcorn).await, 98);
+    shop.past_the_holds().await;
+    let (status, taken) = shop.hold("dave", &["A-2"], 0).await;
+    assert_eq!(status, 201, "{taken}");
+
+    assert_eq!(shop.paid(&late, &pix).await["status"], "REFUND_REQUIRED");
+    let map_free = shop
+        .seat_states()
+        .await
+        .values()
+        .filter(|s| matches!(s, SeatState::Free))
+        .count();
+    assert_eq!(
+        (shop.session_available().await.0, map_free),
+        (9, 9),
+        "A-1 is on sale again, and counted so"
+    );
+    assert_eq!(
+        shop.product_stock(&shop.popcorn).await,
+        100,
+        "the popcorn is back in stock"
+    );
+    let (status, body) = shop.hold("carol", &["A-3", "A-4", "A-5", "A-6"], 0).await;
+    assert_eq!(status, 201, "carol's count went back to 0: {body}");
+    support::audit(&shop.stack).await;
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn late_payments_after_the_sweep_take_back_stock_and_count_within_the_limit() {
+    let shop = shop(1, 10, 100, 2, &[]).await;
+    let admin = shop.stack.token("organiser", true);
+    let event = shop
+        .store
+        .session(shop.session.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .event_id;
+    let body =
+        json!({"name": "Chocolate", "category": "food", "price": {"cents": 1200}, "stock": 2});
+    let (status, chocolate) = shop
+        .send(
+            Method::POST,
+            &format!("/events/{event}/products"),
+            Some(&admin),
+            Some(body),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 201, "{chocolate}");
+    let chocolate = chocolate["id"].as_str().unwrap().to_owned();
+    let first = shop.pending_pix("alice", &["A-1"], &chocolate, 1).await;
+    let second = shop.pending_pix("alice", &["A-2"], &chocolate, 1).await;
+    let kept = shop.pending_pix("bob", &["A-9"], &shop.popcorn, 1).await;
+    shop.past_the_holds().await;
+    let swept = shop.stack.tick("ExpireHoldsFunction").await.unwrap();
+    assert!(
+        matches!(&swept, local::lambda::Invoked::Response(body) if serde_json::from_slice::<Value>(body).unwrap()["expired"] == 3),
+        "{swept:?}"
+    );
+    assert_eq!(shop.product_stock(&chocolate).await, 2);
+
+    let (status, held) = shop.hold("alice", &["A-3", "A-4"], 0).await;
+    assert_eq!(status, 201, "{held}");
+    let id = held["id"].as_str().unwrap();
+    let items = json!({"items": [{"product_id": chocolate, "quantity": 2}]});
+    let (status, body) = shop
+        .send(
+            Method::PUT,
+            &format!("/reservations/{id}/products"),
+            Some(&shop.token("alice")),
+            Some(items),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = shop
+        .checkout(
+            "alice",
+            id,
+            "card",
+            json!({"method": "card", "number": CARD}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    for (late, pix) in [&first, &second] {
+        let settled = shop.paid(late, pix).await;
+        assert_eq!(
+            settled["status"], "REFUND_REQUIRED",
+            "alice is at her limit of 2 and the chocolate is gone"
+        );
+    }
+    assert_eq!(
+        shop.paid(&kept.0, &kept.1).await["status"],
+        "CONFIRMED",
+        "nothing bob had was taken"
+    );
+    let (_, tickets) = shop
+        .send(
+            Method::GET,
+            "/me/tickets",
+            Some(&shop.token("alice")),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(tickets["items"].as_array().unwrap().len(), 2, "{tickets}");
+    assert_eq!(shop.product_stock(&chocolate).await, 0);
+    let sales = shop.sales().await;
+    assert_eq!(
+        (&sales["sold"], &sales["expired"]),
+        (&json!(3), &json!(0)),
+        "a hold paid late is no longer counted as expired: {sales}"
+    );
     support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }

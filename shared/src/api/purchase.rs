@@ -21,7 +21,7 @@ use crate::{
         payment::{NoticeStatus, PaymentNotice, webhook_signature_is_valid},
         reservation::PaymentRecord,
     },
-    store::{Catalog, Page, Refused, Reservations, WriteError},
+    store::{Catalog, Page, Refused, Reservations, TakenAgain, WriteError},
     telemetry::{self, Unit},
 };
 
@@ -477,10 +477,11 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
     }
 }
 
-/// A paid reservation: confirmed with its tickets and invoice; paid after its hold lapsed, its
-/// seats are held again if nobody took them, or it becomes REFUND_REQUIRED, as it does when it
-/// was cancelled while the payment was being taken.
-pub async fn settle_paid<S: Reservations>(
+/// A paid reservation: confirmed with its tickets and invoice. Paid after its hold lapsed, it
+/// takes its seats, places, count and add-ons again if they are still to be had; otherwise, as
+/// when it was cancelled while the payment was being taken, it becomes REFUND_REQUIRED and
+/// gives back whatever it still held.
+pub async fn settle_paid<S: Catalog + Reservations>(
     store: &S,
     sales: &Sales,
     bus: &impl EventBus,
@@ -502,21 +503,26 @@ pub async fn settle_paid<S: Reservations>(
                     .is_none_or(|p| p.id != payment.id) =>
             {
                 let reason = "paid while the reservation was being cancelled";
-                match store
-                    .refund_required(&reservation, payment.clone(), reason)
-                    .await
-                {
-                    Ok(refund) => return Ok((refund, Vec::new())),
-                    Err(WriteError::Refused(_)) => {
-                        reservation = reread(store, reservation.id).await?;
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
+                if let Some(refund) = refund(store, &reservation, &payment, reason).await? {
+                    return Ok((refund, Vec::new()));
                 }
+                reservation = reread(store, reservation.id).await?;
+                continue;
             }
             ReservationStatus::Cancelled => return Ok((reservation, Vec::new())),
             _ => {}
         }
+        let taken_again = match reservation.status {
+            ReservationStatus::Expired => TakenAgain {
+                limit: store
+                    .session(reservation.session_id)
+                    .await?
+                    .ok_or(ApiError::NotFound("session"))?
+                    .max_tickets_per_customer,
+                counted: counted(&store.products(reservation.event_id).await?),
+            },
+            _ => TakenAgain::default(),
+        };
         let now = crate::clock::now();
         let tickets = sales.signer.issue(&reservation, now);
         let invoice = Invoice::for_reservation(
@@ -527,7 +533,14 @@ pub async fn settle_paid<S: Reservations>(
             now,
         );
         match store
-            .confirm(&reservation, payment.clone(), &tickets, &invoice, now)
+            .confirm(
+                &reservation,
+                payment.clone(),
+                &tickets,
+                &invoice,
+                &taken_again,
+                now,
+            )
             .await
         {
             Ok(confirmed) => {
@@ -548,27 +561,55 @@ pub async fn settle_paid<S: Reservations>(
                 );
                 return Ok((confirmed, tickets));
             }
-            Err(WriteError::Refused(Refused::Taken(_))) => {
-                let reason = "paid after the hold expired, and the seats were sold to someone else";
-                match store
-                    .refund_required(&reservation, payment.clone(), reason)
-                    .await
-                {
-                    Ok(refund) => return Ok((refund, Vec::new())),
-                    Err(WriteError::Refused(_)) => {}
-                    Err(e) => return Err(e.into()),
+            // Something changed it meanwhile (the sweep, a replay): read again and settle that.
+            Err(WriteError::Refused(Refused::Changed)) => {}
+            Err(WriteError::Refused(gone)) => {
+                if let Some(refund) = refund(store, &reservation, &payment, late(&gone)).await? {
+                    return Ok((refund, Vec::new()));
                 }
             }
-            Err(WriteError::Refused(_)) => {}
             Err(e) => return Err(e.into()),
         }
-        // Something changed it meanwhile (the sweep, a replay): read again and settle that.
         reservation = reread(store, reservation.id).await?;
     }
     Err(ApiError::conflict(
         "RESERVATION_CHANGED",
         "the reservation keeps changing; retry",
     ))
+}
+
+/// Why a payment that came after its hold lapsed cannot be confirmed.
+fn late(gone: &Refused) -> &'static str {
+    match gone {
+        Refused::Taken(_) => "paid after the hold expired, and the seats were sold to someone else",
+        Refused::SoldOut(_) => {
+            "paid after the hold expired, and the places were sold to someone else"
+        }
+        Refused::LimitExceeded => {
+            "paid after the hold expired, and the customer has since reached the ticket limit"
+        }
+        Refused::OutOfStock(_) => "paid after the hold expired, and an add-on sold out meanwhile",
+        Refused::Changed => "the reservation changed while it was being paid",
+    }
+}
+
+/// Records that `payment` is owed back, giving back what the reservation still holds; `None`
+/// if the reservation changed meanwhile.
+async fn refund<S: Catalog + Reservations>(
+    store: &S,
+    reservation: &Reservation,
+    payment: &PaymentRecord,
+    reason: &str,
+) -> Result<Option<Reservation>, ApiError> {
+    let products = store.products(reservation.event_id).await?;
+    match store
+        .refund_required(reservation, payment.clone(), reason, &counted(&products))
+        .await
+    {
+        Ok(refund) => Ok(Some(refund)),
+        Err(WriteError::Refused(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn reread<S: Reservations>(store: &S, id: ReservationId) -> Result<Reservation, ApiError> {
@@ -579,7 +620,7 @@ async fn reread<S: Reservations>(store: &S, id: ReservationId) -> Result<Reserva
 }
 
 /// `POST /payments/webhook`: the provider says a PIX or boleto payment was paid or failed.
-pub async fn payment_webhook<S: Reservations>(
+pub async fn payment_webhook<S: Catalog + Reservations>(
     req: Request,
     store: &S,
     sales: &Sales,

@@ -53,10 +53,14 @@ pub struct Audit {
 }
 
 impl Audit {
-    /// Only what concerns `session` (and the add-ons of its event).
+    /// Only what concerns `session` (and the add-ons of its event), and items that cannot be
+    /// read, which may belong to it.
     pub fn of_session(mut self, session: SessionId, event: Option<EventId>) -> Self {
-        self.violations
-            .retain(|v| v.session == Some(session) || (v.session.is_none() && v.event == event));
+        self.violations.retain(|v| {
+            v.rule == "unreadable"
+                || v.session == Some(session)
+                || (v.session.is_none() && v.event == event)
+        });
         self
     }
 }
@@ -447,7 +451,8 @@ impl Auditor<'_> {
                 let own = stored.is_some_and(|s| s.reservation_id == Some(r.id));
                 let wrong = match r.status {
                     ReservationStatus::Held | ReservationStatus::PendingPayment => {
-                        !own && !(lapsed && stored.is_some_and(|s| s.state != SeatStateName::Free))
+                        // A lapsed hold's seat is anyone's until the sweep.
+                        !own && !lapsed
                     }
                     ReservationStatus::Confirmed => {
                         !(own && stored.is_some_and(|s| s.state == SeatStateName::Sold))

@@ -76,52 +76,25 @@ impl Expiries for DynamoStore {
         counted: &HashSet<ProductId>,
         now: DateTime<Utc>,
     ) -> Result<(), WriteError> {
-        // Seats someone else took after the hold lapsed are not this reservation's to free.
-        let mut lost: HashSet<usize> = HashSet::new();
-        for _ in 0..=reservation.seats.len() {
-            let mut items = vec![
-                Change::on(&self.table, keys::reservation(reservation.id), keys::RESERVATION_SK)
-                    .set("SET #status = :expired, version = version + :one REMOVE GSI2PK, GSI2SK")
-                    .when("version = :v AND (#status = :held OR #status = :pending) AND hold_expires_at < :now")
-                    .name("#status", "status")
-                    .value(":v", n(reservation.version))
-                    .value(":one", n(1))
-                    .value(":expired", serde_dynamo::to_attribute_value(ReservationStatus::Expired).map_err(StoreError::from)?)
-                    .value(":held", serde_dynamo::to_attribute_value(ReservationStatus::Held).map_err(StoreError::from)?)
-                    .value(":pending", serde_dynamo::to_attribute_value(ReservationStatus::PendingPayment).map_err(StoreError::from)?)
-                    .value(":now", n(now.timestamp())),
-                Change::on(&self.table, keys::customer_limit(reservation.session_id, &reservation.customer), keys::LIMIT_SK)
-                    .set("ADD tickets :n")
-                    .value(":n", n(-i64::from(reservation.tickets()))),
-            ];
-            let seats: Vec<usize> = (0..reservation.seats.len())
-                .filter(|i| !lost.contains(i))
-                .collect();
-            items.extend(
-                seats
-                    .iter()
-                    .map(|i| self.seat_release(reservation, &reservation.seats[*i])),
-            );
-            items.extend(self.restock(reservation, counted, "expired"));
-            let failed = self.write(items).await?;
-            if failed.is_empty() {
-                return Ok(());
-            }
-            if failed.contains(&0) {
-                return Err(WriteError::Refused(Refused::Changed));
-            }
-            let before = lost.len();
-            lost.extend(
-                failed
-                    .iter()
-                    .filter(|i| (2..2 + seats.len()).contains(*i))
-                    .map(|i| seats[i - 2]),
-            );
-            if lost.len() == before {
-                return Err(WriteError::Refused(Refused::Changed));
-            }
-        }
-        Err(WriteError::Refused(Refused::Changed))
+        let head = vec![
+            Change::on(&self.table, keys::reservation(reservation.id), keys::RESERVATION_SK)
+                .set("SET #status = :expired, version = version + :one REMOVE GSI2PK, GSI2SK")
+                .when("version = :v AND (#status = :held OR #status = :pending) AND hold_expires_at < :now")
+                .name("#status", "status")
+                .value(":v", n(reservation.version))
+                .value(":one", n(1))
+                .value(":expired", serde_dynamo::to_attribute_value(ReservationStatus::Expired).map_err(StoreError::from)?)
+                .value(":held", serde_dynamo::to_attribute_value(ReservationStatus::Held).map_err(StoreError::from)?)
+                .value(":pending", serde_dynamo::to_attribute_value(ReservationStatus::PendingPayment).map_err(StoreError::from)?)
+                .value(":now", n(now.timestamp())),
+            self.uncount(reservation),
+        ];
+        self.release(
+            reservation,
+            head,
+            self.restock(reservation, counted, Some("expired")),
+        )
+        .await
     }
 
     async fn sweep_from(&self) -> Result<Option<i64>, StoreError> {
@@ -159,12 +132,12 @@ impl Expiries for DynamoStore {
 
 impl DynamoStore {
     /// Places back on sale in each sector of the reservation (counted as `given_back`:
-    /// `expired` or `cancelled`), and its counted add-ons in stock.
+    /// `expired` or `cancelled`, if it is either), and its counted add-ons in stock.
     pub(super) fn restock(
         &self,
         reservation: &Reservation,
         counted: &HashSet<ProductId>,
-        given_back: &str,
+        given_back: Option<&str>,
     ) -> Vec<Change> {
         let mut sectors: Vec<(crate::domain::SectorCode, u32)> = Vec::new();
         for (sector, count) in reservation
@@ -181,14 +154,18 @@ impl DynamoStore {
         let mut items: Vec<Change> = sectors
             .into_iter()
             .map(|(sector, count)| {
-                Change::on(
+                let change = Change::on(
                     &self.table,
                     keys::sector(reservation.session_id, &sector),
                     keys::STOCK_SK,
                 )
-                .set("ADD available :n, #given_back :n REMOVE sold_out")
-                .name("#given_back", given_back)
-                .value(":n", n(count))
+                .value(":n", n(count));
+                match given_back {
+                    Some(counter) => change
+                        .set("ADD available :n, #given_back :n REMOVE sold_out")
+                        .name("#given_back", counter),
+                    None => change.set("ADD available :n REMOVE sold_out"),
+                }
             })
             .collect();
         for line in reservation
@@ -207,5 +184,48 @@ impl DynamoStore {
             );
         }
         items
+    }
+
+    /// Writes `head` (whose first item is the reservation's own change), the release of each of
+    /// the reservation's seats still its own, then `tail`, in one transaction. A seat someone
+    /// else took after the hold lapsed is not this reservation's to free: it is left out and the
+    /// transaction tried again. `Changed` if a condition of `head` or `tail` failed.
+    pub(super) async fn release(
+        &self,
+        reservation: &Reservation,
+        head: Vec<Change>,
+        tail: Vec<Change>,
+    ) -> Result<(), WriteError> {
+        let mut lost: HashSet<usize> = HashSet::new();
+        for _ in 0..=reservation.seats.len() {
+            let seats: Vec<usize> = (0..reservation.seats.len())
+                .filter(|i| !lost.contains(i))
+                .collect();
+            let from = head.len();
+            let mut items = head.clone();
+            items.extend(
+                seats
+                    .iter()
+                    .map(|i| self.seat_release(reservation, &reservation.seats[*i])),
+            );
+            items.extend(tail.iter().cloned());
+            let failed = self.write(items).await?;
+            if failed.is_empty() {
+                return Ok(());
+            }
+            let before = lost.len();
+            for i in &failed {
+                match i.checked_sub(from) {
+                    Some(seat) if seat < seats.len() => {
+                        lost.insert(seats[seat]);
+                    }
+                    _ => return Err(WriteError::Refused(Refused::Changed)),
+                }
+            }
+            if lost.len() == before {
+                return Err(WriteError::Refused(Refused::Changed));
+            }
+        }
+        Err(WriteError::Refused(Refused::Changed))
     }
 }

@@ -21,7 +21,7 @@ pub use error::StoreError;
 pub use expiries::Expiries;
 pub use requests::{Requests, SectorState};
 pub use reservations::{
-    CLAIM_LEASE_SECONDS, Claim, Refused, Reservations, StoredResponse, WriteError,
+    CLAIM_LEASE_SECONDS, Claim, Refused, Reservations, StoredResponse, TakenAgain, WriteError,
 };
 
 use crate::domain::{Event, EventId, Product, ProductId, Seat, SectorCode, Session, SessionId};

@@ -42,6 +42,14 @@ pub enum WriteError {
     Store(#[from] StoreError),
 }
 
+/// What a payment confirmed after its hold was released must take again within: the session's
+/// per-customer limit and the add-ons whose stock is counted.
+#[derive(Clone, Debug, Default)]
+pub struct TakenAgain {
+    pub limit: u8,
+    pub counted: HashSet<ProductId>,
+}
+
 /// A stored response of an idempotent request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredResponse {
@@ -101,22 +109,26 @@ pub trait Reservations: Sync {
         &self,
         reservation: &Reservation,
     ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
-    /// Paid: seats sold, tickets and invoice written. A payment after the hold lapsed holds the
-    /// same seats again in the same transaction, if they are free.
+    /// Paid: seats sold, tickets and invoice written. A payment after the sweep released the
+    /// hold takes its seats, places, count (within the limit) and add-ons again in the same
+    /// transaction, or is refused naming what is gone.
     fn confirm(
         &self,
         reservation: &Reservation,
         payment: PaymentRecord,
         tickets: &[Ticket],
         invoice: &Invoice,
+        taken_again: &TakenAgain,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
-    /// Paid, but the seats are gone: the money must go back.
+    /// Paid, but it cannot be confirmed: the money must go back, and whatever it still holds
+    /// (seats, places, the customer's count, add-on stock) goes back on sale.
     fn refund_required(
         &self,
         reservation: &Reservation,
         payment: PaymentRecord,
         reason: &str,
+        counted: &HashSet<ProductId>,
     ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
     /// A customer's reservations, newest first.
     fn reservations_of(
@@ -303,6 +315,13 @@ impl DynamoStore {
             keys::customer_limit(reservation.session_id, &reservation.customer),
             keys::LIMIT_SK,
         )
+    }
+
+    /// The customer's count for the session less the reservation's tickets.
+    pub(super) fn uncount(&self, reservation: &Reservation) -> Change {
+        self.limit_change(reservation)
+            .set("ADD tickets :n")
+            .value(":n", n(-i64::from(reservation.tickets())))
     }
 
     fn product_change(&self, product: ProductId) -> Change {
@@ -526,24 +545,20 @@ impl Reservations for DynamoStore {
         reservation: &Reservation,
         counted: &HashSet<ProductId>,
     ) -> Result<Reservation, WriteError> {
-        let mut items = vec![
+        let head = vec![
             self.reservation_change(reservation)
                 .set("SET #status = :cancelled, version = version + :one REMOVE GSI2PK, GSI2SK")
                 .when("version = :v AND #status = :held")
                 .value(":cancelled", status(ReservationStatus::Cancelled)?)
                 .value(":held", status(ReservationStatus::Held)?),
-            self.limit_change(reservation)
-                .set("ADD tickets :n")
-                .value(":n", n(-i64::from(reservation.tickets()))),
+            self.uncount(reservation),
         ];
-        items.extend(
-            reservation
-                .seats
-                .iter()
-                .map(|seat| self.seat_release(reservation, seat)),
-        );
-        items.extend(self.restock(reservation, counted, "cancelled"));
-        self.write_unchanged(items).await?;
+        self.release(
+            reservation,
+            head,
+            self.restock(reservation, counted, Some("cancelled")),
+        )
+        .await?;
         Ok(Self::updated(reservation, ReservationStatus::Cancelled))
     }
 
@@ -588,10 +603,12 @@ impl Reservations for DynamoStore {
         payment: PaymentRecord,
         tickets: &[Ticket],
         invoice: &Invoice,
+        taken_again: &TakenAgain,
         now: DateTime<Utc>,
     ) -> Result<Reservation, WriteError> {
         let late = reservation.expires_at < now;
-        // An expired reservation already gave its places and count back: take them again.
+        // An expired reservation already gave its places, count and add-ons back: it takes them
+        // again under the same conditions as a new hold, or is refused.
         let released = reservation.status == ReservationStatus::Expired;
         let mut confirmation = self
             .reservation_change(reservation)
@@ -606,49 +623,71 @@ impl Reservations for DynamoStore {
                 .when("version = :v AND hold_expires_at >= :now")
                 .value(":now", n(now.timestamp()))
         };
-        let mut items = vec![confirmation];
+        // What each item's failed condition means.
+        let mut items = vec![(confirmation, Refused::Changed)];
         for seat in &reservation.seats {
             let change = self
                 .seat_change(reservation, seat)
                 .set("SET #s = :sold, reservation_id = :rid REMOVE hold_expires_at")
                 .value(":sold", s("SOLD"))
                 .value(":held", s("HELD"));
-            items.push(if late {
+            let change = if late {
                 change
                     .when("(#s = :held AND reservation_id = :rid) OR #s = :free OR (#s = :held AND hold_expires_at < :now)")
                     .value(":free", s("FREE"))
                     .value(":now", n(now.timestamp()))
             } else {
                 change.when("#s = :held AND reservation_id = :rid")
-            });
+            };
+            items.push((
+                change,
+                Refused::Taken(vec![(seat.sector.clone(), seat.seat)]),
+            ));
         }
         for (sector, count, general_admission) in per_sector(reservation) {
             let change = self
                 .stock_change(reservation, &sector)
                 .value(":n", n(count));
-            items.push(match (released, general_admission) {
+            let change = match (released, general_admission) {
                 (true, true) => change
-                    .set("SET available = available - :n ADD sold :n")
-                    .when("available >= :n"),
-                (true, false) => change.set("SET available = available - :n ADD sold :n"),
+                    .set("SET available = available - :n ADD sold :n, expired :back")
+                    .when("available >= :n")
+                    .value(":back", n(-i64::from(count))),
+                (true, false) => change
+                    .set("SET available = available - :n ADD sold :n, expired :back")
+                    .value(":back", n(-i64::from(count))),
                 (false, _) => change.set("ADD sold :n"),
-            });
+            };
+            items.push((change, Refused::SoldOut(vec![sector])));
         }
         if released {
-            items.push(
+            items.push((
                 self.limit_change(reservation)
                     .set("ADD tickets :n")
-                    .value(":n", n(reservation.tickets())),
-            );
+                    .when("attribute_not_exists(tickets) OR tickets <= :room")
+                    .value(":n", n(reservation.tickets()))
+                    .value(
+                        ":room",
+                        n(i64::from(taken_again.limit) - i64::from(reservation.tickets())),
+                    ),
+                Refused::LimitExceeded,
+            ));
         }
         for line in &reservation.products {
-            items.push(
-                self.product_change(line.product_id)
-                    .set("ADD sold :q")
-                    .value(":q", n(line.quantity)),
-            );
+            let change = self
+                .product_change(line.product_id)
+                .value(":q", n(line.quantity));
+            let change = if released && taken_again.counted.contains(&line.product_id) {
+                change
+                    .set("SET stock = stock - :q ADD sold :q")
+                    .when("stock >= :q")
+            } else {
+                change.set("ADD sold :q")
+            };
+            items.push((change, Refused::OutOfStock(line.product_id)));
         }
-        let mut built = items
+        let (changes, reasons): (Vec<Change>, Vec<Refused>) = items.into_iter().unzip();
+        let mut built = changes
             .into_iter()
             .map(Change::build)
             .collect::<Result<Vec<_>, _>>()?;
@@ -673,12 +712,12 @@ impl Reservations for DynamoStore {
             serde_dynamo::to_item(item).map_err(StoreError::from)?,
         )?);
         let failed = self.write_built(built).await?;
-        if failed.contains(&0) {
-            return Err(WriteError::Refused(Refused::Changed));
-        }
-        if !failed.is_empty() {
-            // Only a late payment can find its seats or places gone.
-            return Err(WriteError::Refused(Refused::Taken(Vec::new())));
+        if let Some(first) = failed.first() {
+            // The reservation's own condition first: nothing else matters if it changed.
+            let i = if failed.contains(&0) { 0 } else { *first };
+            return Err(WriteError::Refused(
+                reasons.get(i).cloned().unwrap_or(Refused::Changed),
+            ));
         }
         Ok(Reservation {
             payment: Some(payment),
@@ -692,6 +731,7 @@ impl Reservations for DynamoStore {
         reservation: &Reservation,
         payment: PaymentRecord,
         reason: &str,
+        counted: &HashSet<ProductId>,
     ) -> Result<Reservation, WriteError> {
         let change = self
             .reservation_change(reservation)
@@ -700,7 +740,34 @@ impl Reservations for DynamoStore {
             .value(":refund", status(ReservationStatus::RefundRequired)?)
             .value(":payment", attribute(&payment)?)
             .value(":reason", s(reason));
-        self.write_unchanged(vec![change]).await?;
+        // What it still holds goes back; an expired or cancelled one leaves its sales figure.
+        let given_back = match reservation.status {
+            ReservationStatus::Expired => Some("expired"),
+            ReservationStatus::Cancelled => Some("cancelled"),
+            _ => None,
+        };
+        match (reservation.status, given_back) {
+            (ReservationStatus::Held | ReservationStatus::PendingPayment, _) => {
+                let head = vec![change, self.uncount(reservation)];
+                self.release(reservation, head, self.restock(reservation, counted, None))
+                    .await?
+            }
+            (_, Some(counter)) => {
+                let mut items = vec![change];
+                items.extend(
+                    per_sector(reservation)
+                        .into_iter()
+                        .map(|(sector, count, _)| {
+                            self.stock_change(reservation, &sector)
+                                .set("ADD #given_back :back")
+                                .name("#given_back", counter)
+                                .value(":back", n(-i64::from(count)))
+                        }),
+                );
+                self.write_unchanged(items).await?
+            }
+            _ => self.write_unchanged(vec![change]).await?,
+        }
         Ok(Reservation {
             payment: Some(payment),
             refund_reason: Some(reason.to_owned()),

@@ -128,6 +128,7 @@ pub fn n(value: impl ToString) -> AttributeValue {
 }
 
 /// One update of a transaction: key, expression, condition, names and values.
+#[derive(Clone)]
 pub struct Change {
     table: String,
     pk: String,

@@ -249,7 +249,7 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests>(store: &S
             let invoice =
                 Invoice::for_reservation(&held, &sales().seller, amount, MethodKind::Card, now);
             store
-                .confirm(&held, payment, &tickets, &invoice, now)
+                .confirm(&held, payment, &tickets, &invoice, &Default::default(), now)
                 .await
                 .unwrap();
         }
