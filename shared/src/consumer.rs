@@ -4,7 +4,7 @@
 //! On a fault it stops, and reports that record and every later one as failed, so that the
 //! queue hands them back in the same order.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Duration, Utc};
@@ -81,24 +81,81 @@ where
     A: EventBus,
 {
     let mut free = FreeSeats::default();
-    let mut response = SqsBatchResponse::default();
-    let mut failing = false;
-    for (i, record) in event.records.iter().enumerate() {
-        if !failing && settings.fail_after_first_record && i > 0 {
+    let mut handled = 0;
+    in_group_order(&event, async |record| {
+        handled += 1;
+        if settings.fail_after_first_record && handled > 1 {
             tracing::warn!("fault switch: failing the rest of the batch");
-            failing = true;
+            return Err(Transient {
+                request: record.message_id.clone().unwrap_or_default(),
+                source: StoreError::Unavailable("the fault switch is on".into()),
+            });
         }
-        if !failing && let Err(e) = process(record, store, announcer, settings, &mut free).await {
-            tracing::error!(error = %e, source = ?e.source, "stopping the batch");
-            failing = true;
-        }
-        if failing {
+        process(record, store, announcer, settings, &mut free).await
+    })
+    .await
+}
+
+/// Handles a FIFO batch in order. A record that fails, and every later record of its message
+/// group, go back to the queue (to come back in the same order); other groups go on.
+async fn in_group_order(
+    event: &SqsEvent,
+    mut handle: impl AsyncFnMut(&SqsMessage) -> Result<(), Transient>,
+) -> SqsBatchResponse {
+    let mut failed_groups = HashSet::new();
+    let mut response = SqsBatchResponse::default();
+    for record in &event.records {
+        let group = record
+            .attributes
+            .get("MessageGroupId")
+            .cloned()
+            .unwrap_or_default();
+        let failed = failed_groups.contains(&group)
+            || match handle(record).await {
+                Ok(()) => false,
+                Err(e) => {
+                    tracing::error!(error = %e, source = ?e.source, group, "stopping the message group");
+                    true
+                }
+            };
+        if failed {
+            failed_groups.insert(group);
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = record.message_id.clone().unwrap_or_default();
             response.batch_item_failures.push(failure);
         }
     }
     response
+}
+
+/// The dead-letter queue's consumer: a request the queue gave up on is decided REJECTED
+/// `FAILED` (unless it was decided meanwhile), so that nobody waits on it forever.
+pub async fn reject_dead_letters<S: Requests, A: EventBus>(
+    event: SqsEvent,
+    store: &S,
+    announcer: &A,
+) -> SqsBatchResponse {
+    in_group_order(&event, async |record| {
+        let Some(request) = record
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str::<TicketRequest>(b).ok())
+        else {
+            tracing::error!(message = ?record.message_id, "unreadable dead letter");
+            return Ok(());
+        };
+        tracing::warn!(request = %request.request_id, "a request the queue gave up on");
+        let id = request.request_id.to_string();
+        let rejected =
+            RequestRecord::rejected(request, RejectReason::Failed, None, crate::clock::now());
+        declined(store, announcer, rejected)
+            .await
+            .map_err(|source| Transient {
+                request: id,
+                source,
+            })
+    })
+    .await
 }
 
 async fn process<S, A>(
@@ -163,12 +220,16 @@ where
             .await
             .map_err(transient);
     }
+    // Whether nothing is left: then the sector is marked (only if nothing came back meanwhile)
+    // and announced.
     let sold_out = || async {
-        store.mark_sold_out(session.id, &sector.code).await?;
-        announcer
-            .publish(vec![DomainEvent::sector_sold_out(session.id, &sector.code)])
-            .await;
-        Ok::<_, StoreError>(())
+        let marked = store.mark_sold_out(session.id, &sector.code).await?;
+        if marked {
+            announcer
+                .publish(vec![DomainEvent::sector_sold_out(session.id, &sector.code)])
+                .await;
+        }
+        Ok::<_, StoreError>(marked)
     };
     for _ in 0..ALLOCATION_ATTEMPTS {
         let (seats, places) = match &sector.layout {
@@ -179,12 +240,19 @@ where
                     .map_err(transient)?;
                 let Some(chosen) = best_available(&sector.layout, available, request.quantity)
                 else {
-                    if available.is_empty() {
-                        sold_out().await.map_err(transient)?;
+                    if !available.is_empty() {
+                        return declined(store, announcer, reject(RejectReason::NotEnoughLeft))
+                            .await
+                            .map_err(transient);
                     }
-                    return declined(store, announcer, reject(RejectReason::SoldOut))
-                        .await
-                        .map_err(transient);
+                    if sold_out().await.map_err(transient)? {
+                        return declined(store, announcer, reject(RejectReason::SoldOut))
+                            .await
+                            .map_err(transient);
+                    }
+                    // Seats came back since they were read: read them again.
+                    free.forget(session.id, &sector.code);
+                    continue;
                 };
                 (
                     chosen
@@ -254,8 +322,22 @@ where
             }
             Err(WriteError::Refused(Refused::Taken(_))) => free.forget(session.id, &sector.code),
             Err(WriteError::Refused(Refused::SoldOut(_))) => {
-                sold_out().await.map_err(transient)?;
-                return declined(store, announcer, reject(RejectReason::SoldOut))
+                let left = store
+                    .sector_state(session.id, &sector.code)
+                    .await
+                    .map_err(transient)?
+                    .map_or(0, |s| s.available);
+                let reason = if left >= i64::from(request.quantity) {
+                    // Places came back since the hold was refused: try again.
+                    continue;
+                } else if left > 0 {
+                    RejectReason::NotEnoughLeft
+                } else if sold_out().await.map_err(transient)? {
+                    RejectReason::SoldOut
+                } else {
+                    continue;
+                };
+                return declined(store, announcer, reject(reason))
                     .await
                     .map_err(transient);
             }
@@ -274,13 +356,15 @@ where
     )))
 }
 
-/// Records a rejection and announces it.
+/// Records a rejection and announces it, unless the request was decided already.
 async fn declined<S: Requests, A: EventBus>(
     store: &S,
     bus: &A,
     record: RequestRecord,
 ) -> Result<(), StoreError> {
-    store.reject(&record).await?;
+    if !store.reject(&record).await? {
+        return Ok(());
+    }
     bus.publish(vec![DomainEvent::request_rejected(&record)])
         .await;
     let reason = serde_json::to_value(record.reason)
@@ -289,4 +373,47 @@ async fn declined<S: Requests, A: EventBus>(
         .unwrap_or_default();
     telemetry::metric("RequestsRejected", 1.0, Unit::Count, &[("reason", &reason)]);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, group: &str) -> SqsMessage {
+        let mut message = SqsMessage::default();
+        message.message_id = Some(id.into());
+        message
+            .attributes
+            .insert("MessageGroupId".into(), group.into());
+        message
+    }
+
+    #[tokio::test]
+    async fn a_failed_record_holds_back_the_rest_of_its_group_only() {
+        let mut event = SqsEvent::default();
+        event.records = ["a1", "b1", "a2", "c1", "b2", "a3"]
+            .iter()
+            .map(|id| record(id, &id[..1]))
+            .collect();
+        let mut handled = Vec::new();
+        let response = in_group_order(&event, async |r| {
+            let id = r.message_id.clone().unwrap_or_default();
+            handled.push(id.clone());
+            match id.as_str() {
+                "a2" => Err(Transient {
+                    request: id,
+                    source: StoreError::Unavailable("down".into()),
+                }),
+                _ => Ok(()),
+            }
+        })
+        .await;
+        let failed: Vec<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["a2", "a3"]);
+        assert_eq!(handled, ["a1", "b1", "a2", "c1", "b2"]);
+    }
 }

@@ -8,7 +8,7 @@ use std::{collections::BTreeSet, path::Path};
 use bilheteria::{
     api::{catalog, purchase, requests, sales},
     bus::LogBus,
-    consumer::{Settings, process_batch},
+    consumer::{Settings, process_batch, reject_dead_letters},
     expiry::sweep,
     payments::SimulatedProvider,
     store::DynamoStore,
@@ -99,7 +99,10 @@ async fn every_event_file_gets_its_status_from_its_function() {
                 hold: chrono::Duration::seconds(600),
                 fail_after_first_record: false,
             };
-            let response = process_batch(event, &stack.store, &LogBus, settings).await;
+            let response = match name {
+                "reject-dead-requests" => reject_dead_letters(event, &stack.store, &LogBus).await,
+                _ => process_batch(event, &stack.store, &LogBus, settings).await,
+            };
             assert!(
                 response.batch_item_failures.is_empty(),
                 "events/{name}.json: {response:?}"

@@ -5,7 +5,10 @@ mod support;
 
 use std::time::Duration;
 
-use bilheteria::domain::RequestStatus;
+use bilheteria::{
+    domain::{RejectReason, RequestId, RequestRecord, RequestStatus, TicketRequest},
+    store::Requests,
+};
 use futures::future::join_all;
 use serde_json::json;
 use support::sale::{Sale, check, holder, options, sale, served_in_order};
@@ -145,6 +148,126 @@ async fn a_request_retried_after_the_sale_closed_gets_its_first_answer() {
     }
     let records = sale.decided(1, Duration::from_secs(60)).await;
     assert_eq!(records.len(), 1, "one request, asked once");
+    support::audit(&sale.stack).await;
+    sale.stack.stop().await;
+}
+
+/// Requests one after the other in `pista`, each waited for: the status and reason of each.
+async fn served(sale: &Sale, asks: &[(&str, u32)]) -> Vec<(RequestStatus, Option<RejectReason>)> {
+    let mut decided = Vec::new();
+    for (customer, quantity) in asks {
+        let (status, body) = sale.request_in("pista", customer, *quantity).await;
+        assert_eq!(status, 202, "{body}");
+        let record = sale.decision(body["request_id"].as_str().unwrap()).await;
+        decided.push((record.status, record.reason));
+    }
+    decided
+}
+
+#[tokio::test]
+async fn a_request_for_more_places_than_are_left_does_not_close_the_sector() {
+    let sale = sale(1, 2, &[]).await;
+    let places = |n: u32| json!({"places": [{"sector": "pista", "quantity": n}]});
+    let holds = format!("/sessions/{}/holds", sale.session);
+    let (status, _, direct) = sale.post(&holds, "direct", places(2), &[]).await;
+    assert_eq!(status, 201, "{direct}");
+
+    use RejectReason::{NotEnoughLeft, SoldOut};
+    use RequestStatus::{Fulfilled, Rejected};
+    assert_eq!(
+        served(&sale, &[("ana", 4), ("bia", 1)]).await,
+        [(Rejected, Some(NotEnoughLeft)), (Fulfilled, None)],
+        "3 left: 4 is too many, 1 is served"
+    );
+    let (status, _, body) = sale.post(&holds, "direct-2", places(1), &[]).await;
+    assert_eq!(status, 201, "the sector is still on sale: {body}");
+    assert_eq!(
+        served(&sale, &[("caio", 1), ("davi", 1)]).await,
+        [(Fulfilled, None), (Rejected, Some(SoldOut))],
+        "the last place, then nothing"
+    );
+    let url = format!(
+        "{}/reservations/{}",
+        sale.stack.api_url(),
+        direct["id"].as_str().unwrap()
+    );
+    let token = sale.stack.token("direct", false);
+    let (status, _, body) = support::call(
+        &sale.http,
+        url,
+        reqwest::Method::DELETE,
+        Some(&token),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        served(&sale, &[("eva", 2)]).await,
+        [(Fulfilled, None)],
+        "places given back reopen the sector"
+    );
+    support::audit(&sale.stack).await;
+    sale.stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_the_queue_gives_up_on_is_rejected_as_failed_and_announced() {
+    let sale = sale(1, 2, &[]).await;
+    let request = TicketRequest {
+        request_id: RequestId::generate(),
+        customer: "ana".into(),
+        session_id: sale.session.parse().unwrap(),
+        sector: "plateia".to_string().try_into().unwrap(),
+        quantity: 1,
+        requested_at: sale.stack.now(),
+    };
+    sale.store
+        .queue_request(RequestRecord::queued(request.clone()))
+        .await
+        .unwrap();
+    // Where the queue's redrive puts a message after its fifth failed receive.
+    let sqs = aws_sdk_sqs::Client::new(
+        &local::dynamodb::sdk_config(sale.stack.queues_endpoint().unwrap()).await,
+    );
+    sqs.send_message()
+        .queue_url(&sale.stack.queue_urls()["RequestsDeadLetterQueue"])
+        .message_body(serde_json::to_string(&request).unwrap())
+        .message_group_id(request.group())
+        .message_deduplication_id(request.request_id.to_string())
+        .send()
+        .await
+        .unwrap();
+    let record = sale.decision(&request.request_id.to_string()).await;
+    assert_eq!(
+        (record.status, record.reason),
+        (RequestStatus::Rejected, Some(RejectReason::Failed))
+    );
+    let (status, body) = sale
+        .get(&format!("/requests/{}", request.request_id), "ana")
+        .await;
+    assert_eq!((status, &body["reason"]), (200, &json!("FAILED")), "{body}");
+    let events = &sale.stack.queue_urls()["EventsQueue"];
+    let mut announced = false;
+    for _ in 0..20 {
+        let out = sqs
+            .receive_message()
+            .queue_url(events)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        announced |= out.messages().iter().any(|m| {
+            let event: serde_json::Value =
+                serde_json::from_str(m.body().unwrap_or("null")).unwrap();
+            event["detail-type"] == "RequestRejected" && event["detail"]["reason"] == "FAILED"
+        });
+        if announced {
+            break;
+        }
+    }
+    assert!(announced, "RequestRejected with reason FAILED on the bus");
     support::audit(&sale.stack).await;
     sale.stack.stop().await;
 }

@@ -77,11 +77,16 @@ pub enum RequestStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RejectReason {
+    /// Nothing left in the sector.
     SoldOut,
+    /// Places or seats are left, but fewer than the request asks for.
+    NotEnoughLeft,
     LimitExceeded,
     SaleClosed,
     /// The message could not be read or names nothing that exists.
     Invalid,
+    /// The consumer kept failing on it and the queue gave it up to the dead-letter queue.
+    Failed,
 }
 
 /// A request and where it stands.

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +11,7 @@ use super::{
     DynamoStore, StoreError, WriteError,
     item::{Item, SectorStock},
     keys,
-    transact::Change,
+    transact::{n, s},
 };
 use crate::domain::{RequestId, RequestRecord, RequestStatus, Reservation, SectorCode, SessionId};
 
@@ -37,9 +38,11 @@ pub trait Requests: Sync {
         &self,
         id: RequestId,
     ) -> impl Future<Output = Result<Option<RequestRecord>, StoreError>> + Send;
-    /// Records a rejection, unless the request was decided already.
-    fn reject(&self, record: &RequestRecord)
-    -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Records a rejection, unless the request was decided already: whether it did.
+    fn reject(
+        &self,
+        record: &RequestRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Holds the reservation and records the request FULFILLED in one transaction.
     fn fulfil(
         &self,
@@ -53,11 +56,13 @@ pub trait Requests: Sync {
         session: SessionId,
         sector: &SectorCode,
     ) -> impl Future<Output = Result<Option<SectorState>, StoreError>> + Send;
+    /// Marks the sector sold out if nothing is left in it now; whether it did (places that
+    /// came back meanwhile leave it unmarked).
     fn mark_sold_out(
         &self,
         session: SessionId,
         sector: &SectorCode,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -98,7 +103,7 @@ impl Requests for DynamoStore {
             .map(|i| i.record))
     }
 
-    async fn reject(&self, record: &RequestRecord) -> Result<(), StoreError> {
+    async fn reject(&self, record: &RequestRecord) -> Result<bool, StoreError> {
         let written = self
             .client
             .put_item()
@@ -113,7 +118,8 @@ impl Requests for DynamoStore {
             .send()
             .await;
         match written.map_err(StoreError::from) {
-            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -171,16 +177,23 @@ impl Requests for DynamoStore {
         &self,
         session: SessionId,
         sector: &SectorCode,
-    ) -> Result<(), StoreError> {
-        let change = Change::on(&self.table, keys::sector(session, sector), keys::STOCK_SK)
-            .set("SET sold_out = :yes")
-            .value(":yes", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
-            .build()?;
-        super::transact::transact(&self.client, vec![change])
-            .await
-            .map_err(|e| match e {
-                super::transact::TransactError::Store(e) => e,
-                super::transact::TransactError::Cancelled(_) => StoreError::ConditionFailed,
-            })
+    ) -> Result<bool, StoreError> {
+        let marked = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::sector(session, sector)))
+            .key(keys::SK, s(keys::STOCK_SK))
+            .update_expression("SET sold_out = :yes")
+            .condition_expression("available <= :none")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":none", n(0))
+            .send()
+            .await;
+        match marked.map_err(StoreError::from) {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 }

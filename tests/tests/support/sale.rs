@@ -22,6 +22,8 @@ pub struct Sale {
 }
 
 pub const LIMIT: u32 = 6;
+/// Places in the sale's general-admission sector, `pista`.
+pub const PISTA: u32 = 5;
 
 /// What a rush of requests measured.
 pub struct Rush {
@@ -108,7 +110,10 @@ impl Sale {
         let body = json!({
             "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": sale_ends_at,
             "max_tickets_per_customer": LIMIT,
-            "sectors": [{"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": rows, "seats_per_row": seats, "price": {"cents": 30000}}]
+            "sectors": [
+                {"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": rows, "seats_per_row": seats, "price": {"cents": 30000}},
+                {"code": "pista", "name": "Pista", "kind": "general_admission", "capacity": PISTA, "price": {"cents": 18000}}
+            ]
         });
         let path = format!("/events/{}/sessions", event["id"].as_str().unwrap());
         let (_, _, session) = sale.send(&path, &admin, body, &[]).await;
@@ -163,10 +168,33 @@ impl Sale {
 
     /// A flash-sale request for `quantity` seats.
     pub async fn request(&self, customer: &str, quantity: u32) -> (u16, Value) {
+        self.request_in("plateia", customer, quantity).await
+    }
+
+    /// A flash-sale request for `quantity` seats or places of `sector`.
+    pub async fn request_in(&self, sector: &str, customer: &str, quantity: u32) -> (u16, Value) {
         let path = format!("/sessions/{}/requests", self.session);
-        let body = json!({"sector": "plateia", "quantity": quantity});
+        let body = json!({"sector": sector, "quantity": quantity});
         let (status, _, body) = self.post(&path, customer, body, &[]).await;
         (status, body)
+    }
+
+    /// The request `id` once it is decided (or as it stands when the deadline passes).
+    pub async fn decision(&self, id: &str) -> RequestRecord {
+        let started = Instant::now();
+        loop {
+            let record = self
+                .records()
+                .await
+                .into_iter()
+                .find(|r| r.request.request_id.to_string() == id);
+            if let Some(record) = record
+                && (record.is_decided() || started.elapsed() > Duration::from_secs(60))
+            {
+                return record;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// A direct hold of one seat.
