@@ -11,12 +11,13 @@ use std::{
 
 use aws_lambda_events::cloudwatch_events::CloudWatchEvent;
 use chrono::{DateTime, Utc};
+use futures::{StreamExt, future::join_all, stream};
 use serde::Serialize;
 
 use crate::{
     bus::{DomainEvent, EventBus},
     domain::{EventId, ProductId, Reservation, ReservationStatus},
-    store::{Catalog, Expiries, StoreError, WriteError, keys::EXPIRY_SHARDS},
+    store::{Catalog, Expiries, Reservations, StoreError, WriteError, keys::EXPIRY_SHARDS},
     telemetry::{self, Unit},
 };
 
@@ -29,6 +30,8 @@ pub struct Swept {
     pub expired: u32,
     /// Found due but confirmed or expired by someone else meanwhile.
     pub passed_over: u32,
+    /// Items in the expiry index that do not read as a reservation: logged and skipped.
+    pub unreadable: u32,
     pub minutes: u32,
     /// False when the run stopped for its time budget; the next run carries on.
     pub finished: bool,
@@ -55,8 +58,26 @@ pub fn scheduled(event: &CloudWatchEvent) -> Result<(), NotScheduled> {
     }
 }
 
-/// Expires what is due at `now`, stopping when `budget` is spent.
-pub async fn sweep<S: Expiries + Catalog>(
+/// Reservations a sweep expires at once.
+const CONCURRENT_EXPIRIES: usize = 16;
+
+/// Times a refused expiry is read again and retried before its minute is left for a later run.
+const EXPIRY_ATTEMPTS: u32 = 3;
+
+/// What became of one due reservation.
+enum Outcome {
+    Expired,
+    /// Confirmed, cancelled or expired by someone else, or given more time: not the sweep's.
+    PassedOver,
+    /// Still live and lapsed but not expired (it kept changing, or the budget ran out): its
+    /// minute stays for the next run.
+    Left,
+}
+
+/// Expires what is due at `now`, stopping when `budget` is spent. A minute's eight shards are
+/// read at once and their holds expired concurrently; the minute is passed only when every hold
+/// due in it is settled, and items that cannot be read are logged, counted and skipped.
+pub async fn sweep<S: Expiries + Catalog + Reservations>(
     store: &S,
     bus: &impl EventBus,
     now: DateTime<Utc>,
@@ -71,46 +92,67 @@ pub async fn sweep<S: Expiries + Catalog>(
     let mut counted: HashMap<EventId, HashSet<ProductId>> = HashMap::new();
     let mut swept = Swept::default();
     let mut done_through = None;
-    'minutes: for minute in start..=current {
+    for minute in start..=current {
+        if started.elapsed() >= budget {
+            break;
+        }
         swept.minutes += 1;
-        for shard in 0..EXPIRY_SHARDS {
-            for reservation in store.due(minute, shard, now).await? {
-                if started.elapsed() >= budget {
-                    break 'minutes;
-                }
-                let stocked = match counted.entry(reservation.event_id) {
-                    std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        let products = store.products(reservation.event_id).await?;
-                        slot.insert(
-                            products
-                                .iter()
-                                .filter(|p| p.stock.is_some())
-                                .map(|p| p.id)
-                                .collect(),
-                        )
-                    }
-                };
-                match store.expire(&reservation, stocked, now).await {
-                    Ok(()) => {
-                        swept.expired += 1;
-                        let expired = Reservation {
-                            status: ReservationStatus::Expired,
-                            ..reservation
-                        };
-                        bus.publish(vec![DomainEvent::reservation_expired(&expired)])
-                            .await;
-                    }
-                    Err(WriteError::Refused(_)) => swept.passed_over += 1,
-                    Err(WriteError::Store(e)) => return Err(e),
-                }
+        let buckets = join_all((0..EXPIRY_SHARDS).map(|shard| store.due(minute, shard, now))).await;
+        let mut due = Vec::new();
+        for bucket in buckets {
+            let bucket = bucket?;
+            for item in &bucket.unreadable {
+                tracing::error!(
+                    minute,
+                    item,
+                    "an unreadable item in the expiry index; skipped"
+                );
             }
+            swept.unreadable += bucket.unreadable.len() as u32;
+            due.extend(bucket.reservations);
+        }
+        for event in due.iter().map(|r| r.event_id).collect::<HashSet<_>>() {
+            if let std::collections::hash_map::Entry::Vacant(slot) = counted.entry(event) {
+                let products = store.products(event).await?;
+                slot.insert(
+                    products
+                        .iter()
+                        .filter(|p| p.stock.is_some())
+                        .map(|p| p.id)
+                        .collect(),
+                );
+            }
+        }
+        let counted = &counted;
+        let outcomes: Vec<Result<Outcome, StoreError>> = stream::iter(due)
+            .map(|reservation| async move {
+                if started.elapsed() >= budget {
+                    return Ok(Outcome::Left);
+                }
+                let stocked = counted
+                    .get(&reservation.event_id)
+                    .cloned()
+                    .unwrap_or_default();
+                expire_one(store, bus, reservation, &stocked, now).await
+            })
+            .buffer_unordered(CONCURRENT_EXPIRIES)
+            .collect()
+            .await;
+        let mut settled = true;
+        for outcome in outcomes {
+            match outcome? {
+                Outcome::Expired => swept.expired += 1,
+                Outcome::PassedOver => swept.passed_over += 1,
+                Outcome::Left => settled = false,
+            }
+        }
+        if !settled {
+            break;
         }
         // The current minute can still gain due holds; earlier ones are finished.
         if minute < current {
             done_through = Some(minute + 1);
-        }
-        if minute == current {
+        } else {
             swept.finished = true;
         }
     }
@@ -120,12 +162,61 @@ pub async fn sweep<S: Expiries + Catalog>(
     if swept.expired > 0 {
         telemetry::metric("HoldsExpired", f64::from(swept.expired), Unit::Count, &[]);
     }
+    if swept.unreadable > 0 {
+        telemetry::metric(
+            "UnreadableItems",
+            f64::from(swept.unreadable),
+            Unit::Count,
+            &[],
+        );
+    }
     tracing::info!(
         expired = swept.expired,
         passed_over = swept.passed_over,
+        unreadable = swept.unreadable,
         minutes = swept.minutes,
         finished = swept.finished,
         "sweep"
     );
     Ok(swept)
+}
+
+/// Expires one due reservation. A refusal is checked against a consistent read: the index may
+/// lag the table, and a reservation changed since it was indexed (an add-on, a PIX checkout) is
+/// still due and is expired at its new version.
+async fn expire_one<S: Expiries + Reservations>(
+    store: &S,
+    bus: &impl EventBus,
+    mut reservation: Reservation,
+    counted: &HashSet<ProductId>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, StoreError> {
+    for _ in 0..EXPIRY_ATTEMPTS {
+        match store.expire(&reservation, counted, now).await {
+            Ok(()) => {
+                let expired = Reservation {
+                    status: ReservationStatus::Expired,
+                    ..reservation
+                };
+                bus.publish(vec![DomainEvent::reservation_expired(&expired)])
+                    .await;
+                return Ok(Outcome::Expired);
+            }
+            Err(WriteError::Refused(_)) => {}
+            Err(WriteError::Store(e)) => return Err(e),
+        }
+        match store.reservation(reservation.id).await? {
+            Some(fresh)
+                if matches!(
+                    fresh.status,
+                    ReservationStatus::Held | ReservationStatus::PendingPayment
+                ) && fresh.expires_at.timestamp() < now.timestamp() =>
+            {
+                reservation = fresh
+            }
+            _ => return Ok(Outcome::PassedOver),
+        }
+    }
+    tracing::warn!(reservation = %reservation.id, "a due hold kept changing; left for the next run");
+    Ok(Outcome::Left)
 }

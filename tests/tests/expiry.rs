@@ -382,3 +382,151 @@ async fn two_sweeps_at_once_end_as_one_would() {
     support::audit(&venue.stack).await;
     venue.stack.stop().await;
 }
+
+#[tokio::test]
+async fn an_unreadable_item_in_the_expiry_index_is_counted_and_skipped_and_its_minute_passed() {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    use bilheteria::{
+        bus::LogBus,
+        expiry::sweep,
+        store::{Expiries, keys},
+    };
+    let stack = support::Stack::start().await;
+    let seeder = support::Seeder(&stack.store);
+    let event = seeder.event(support::EVENT_ID).await;
+    let session = seeder.session(event.id, support::SESSION_ID, 2, 5).await;
+    let held = seeder
+        .held(
+            &session,
+            support::RESERVATION_ID,
+            "ana",
+            &[("plateia", "A-1")],
+            &[("pista", 2)],
+        )
+        .await;
+    // Beside it in its expiry bucket, something that is not a reservation.
+    let expires = held.expires_at.timestamp();
+    let (bucket, _) = keys::expiry(expires, held.id);
+    let broken = [
+        ("PK", S("RESERVATION#broken".into())),
+        ("SK", S("RESERVATION".into())),
+        ("GSI2PK", S(bucket)),
+        ("GSI2SK", S(format!("{expires:012}#broken"))),
+        ("status", S("HELD".into())),
+    ];
+    stack
+        .client
+        .put_item()
+        .table_name(support::TABLE)
+        .set_item(Some(
+            broken.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    let later = held.expires_at + chrono::Duration::seconds(90);
+    let swept = sweep(&stack.store, &LogBus, later, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        (swept.expired, swept.unreadable, swept.finished),
+        (1, 1, true),
+        "{swept:?}"
+    );
+    assert_eq!(
+        stack
+            .store
+            .reservation(held.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ReservationStatus::Expired
+    );
+    assert!(
+        stack.store.sweep_from().await.unwrap().unwrap() > expires / 60,
+        "the minute is passed: later runs do not stop at it"
+    );
+    stack
+        .client
+        .delete_item()
+        .table_name(support::TABLE)
+        .key("PK", S("RESERVATION#broken".into()))
+        .key("SK", S("RESERVATION".into()))
+        .send()
+        .await
+        .unwrap();
+    let audit = stack.store.audit(later).await.unwrap();
+    assert!(audit.violations.is_empty(), "{audit}");
+}
+
+#[tokio::test]
+async fn holds_that_change_while_the_sweep_runs_are_still_expired_by_it() {
+    let venue = venue().await;
+    let mut pending = Vec::new();
+    for i in 0..40 {
+        let who = format!("fan-{i}");
+        let (status, held) = venue.hold(&who, &[], 1).await;
+        assert_eq!(status, 201, "{held}");
+        let id = held["id"].as_str().unwrap().to_owned();
+        let resp = venue
+            .http
+            .post(format!(
+                "{}/reservations/{id}/checkout",
+                venue.stack.api_url()
+            ))
+            .bearer_auth(venue.stack.token(&who, false))
+            .header("idempotency-key", format!("pix-{id}"))
+            .json(&json!({"payment": {"method": "pix"}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 202);
+        let pix: Value = resp.json().await.unwrap();
+        pending.push((id, pix["payment"]["id"].as_str().unwrap().to_owned()));
+    }
+    venue.stack.set_clock(chrono::Duration::seconds(120)).await;
+    // The provider reports every PIX failed (each reservation HELD again, at a new version)
+    // while sweeps read and expire the same reservations.
+    let failed = join_all(pending.iter().map(|(id, payment)| {
+        let venue = &venue;
+        async move {
+            let body = json!({"payment_id": payment, "reservation_id": id, "status": "failed"})
+                .to_string();
+            let signature = bilheteria::domain::payment::webhook_signature(
+                support::WEBHOOK_SECRET.as_bytes(),
+                body.as_bytes(),
+            );
+            venue
+                .http
+                .post(format!("{}/payments/webhook", venue.stack.api_url()))
+                .header("content-type", "application/json")
+                .header("x-bilheteria-signature", signature)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    }));
+    let sweeps = join_all((0..3).map(|_| venue.tick()));
+    let (failed, _) = futures::join!(failed, sweeps);
+    assert!(failed.iter().all(|s| *s == 200), "{failed:?}");
+    venue.tick().await;
+    for (id, _) in &pending {
+        assert_eq!(
+            venue.status(id).await,
+            ReservationStatus::Expired,
+            "{id}: a hold changed under the sweep is expired all the same"
+        );
+    }
+    assert_eq!(
+        venue.available().await.1,
+        200,
+        "every place is back on sale"
+    );
+    support::audit(&venue.stack).await;
+    venue.stack.stop().await;
+}

@@ -209,6 +209,22 @@ impl Shop {
         items
     }
 
+    /// `PUT /reservations/{id}/products` as `who`: `(product, quantity)` pairs.
+    async fn add_ons(&self, who: &str, id: &str, items: &[(&str, u32)]) -> (u16, Value) {
+        let items: Vec<Value> = items
+            .iter()
+            .map(|(product, quantity)| json!({"product_id": product, "quantity": quantity}))
+            .collect();
+        self.send(
+            Method::PUT,
+            &format!("/reservations/{id}/products"),
+            Some(&self.token(who)),
+            Some(json!({ "items": items })),
+            &[],
+        )
+        .await
+    }
+
     /// Moves the functions' clock past every hold made so far.
     async fn past_the_holds(&self) {
         self.stack.set_clock(chrono::Duration::seconds(700)).await;
@@ -236,11 +252,7 @@ impl Shop {
         assert_eq!(status, 201, "{held}");
         let id = held["id"].as_str().unwrap().to_owned();
         if quantity > 0 {
-            let items = json!({"items": [{"product_id": product, "quantity": quantity}]});
-            let path = format!("/reservations/{id}/products");
-            let (status, body) = self
-                .send(Method::PUT, &path, Some(&self.token(who)), Some(items), &[])
-                .await;
+            let (status, body) = self.add_ons(who, &id, &[(product, quantity)]).await;
             assert_eq!(status, 200, "{body}");
         }
         let (status, pix) = self
@@ -289,15 +301,8 @@ async fn a_customer_holds_adds_popcorn_pays_by_card_and_gets_tickets() {
     let id = held["id"].as_str().unwrap().to_owned();
     assert_eq!(shop.session_available().await, (98, 97));
 
-    let items = json!({"items": [{"product_id": shop.popcorn, "quantity": 2}, {"product_id": shop.soda, "quantity": 1}]});
     let (status, with_food) = shop
-        .send(
-            Method::PUT,
-            &format!("/reservations/{id}/products"),
-            Some(&shop.token("alice")),
-            Some(items),
-            &[],
-        )
+        .add_ons("alice", &id, &[(&shop.popcorn, 2), (&shop.soda, 1)])
         .await;
     assert_eq!(status, 200, "{with_food}");
     assert_eq!(
@@ -991,16 +996,7 @@ async fn late_payments_after_the_sweep_take_back_stock_and_count_within_the_limi
     let (status, held) = shop.hold("alice", &["A-3", "A-4"], 0).await;
     assert_eq!(status, 201, "{held}");
     let id = held["id"].as_str().unwrap();
-    let items = json!({"items": [{"product_id": chocolate, "quantity": 2}]});
-    let (status, body) = shop
-        .send(
-            Method::PUT,
-            &format!("/reservations/{id}/products"),
-            Some(&shop.token("alice")),
-            Some(items),
-            &[],
-        )
-        .await;
+    let (status, body) = shop.add_ons("alice", id, &[(&chocolate, 2)]).await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = shop
         .checkout(

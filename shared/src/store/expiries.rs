@@ -3,12 +3,11 @@
 
 use std::{collections::HashSet, future::Future};
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::{
-    DynamoStore, Refused, StoreError, WriteError,
-    dynamo::data,
-    keys,
+    DynamoStore, Refused, StoreError, WriteError, keys,
     transact::{Change, n, s},
 };
 use crate::domain::{ProductId, Reservation, ReservationStatus};
@@ -20,7 +19,7 @@ pub trait Expiries: Sync {
         minute: i64,
         shard: u32,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<Reservation>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Due, StoreError>> + Send;
     /// Releases a lapsed reservation: EXPIRED, its seats (those still its own) free, places, add-on
     /// stock and the customer's count back. `Changed` if it was confirmed or expired meanwhile.
     fn expire(
@@ -39,6 +38,14 @@ pub trait Expiries: Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
+/// What one expiry bucket holds that is due.
+#[derive(Debug, Default)]
+pub struct Due {
+    pub reservations: Vec<Reservation>,
+    /// Items of the bucket that do not read as a reservation (`PK / SK`, and why).
+    pub unreadable: Vec<String>,
+}
+
 const SWEEP_PK: &str = "SWEEP";
 const SWEEP_SK: &str = "EXPIRY";
 
@@ -49,12 +56,7 @@ struct ReservationOnly {
 }
 
 impl Expiries for DynamoStore {
-    async fn due(
-        &self,
-        minute: i64,
-        shard: u32,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Reservation>, StoreError> {
+    async fn due(&self, minute: i64, shard: u32, now: DateTime<Utc>) -> Result<Due, StoreError> {
         let items = self
             .query_all(
                 self.query()
@@ -64,10 +66,19 @@ impl Expiries for DynamoStore {
                     .expression_attribute_values(":now", s(format!("{:012}", now.timestamp()))),
             )
             .await?;
-        Ok(data::<ReservationOnly>(items)?
-            .into_iter()
-            .map(|r| r.reservation)
-            .collect())
+        let mut due = Due::default();
+        for item in items {
+            let key = |name: &str| match item.get(name) {
+                Some(AttributeValue::S(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let at = format!("{} / {}", key(keys::PK), key(keys::SK));
+            match serde_dynamo::from_item::<_, ReservationOnly>(item) {
+                Ok(r) => due.reservations.push(r.reservation),
+                Err(e) => due.unreadable.push(format!("{at}: {e}")),
+            }
+        }
+        Ok(due)
     }
 
     async fn expire(

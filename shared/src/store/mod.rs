@@ -18,7 +18,7 @@ use std::{collections::BTreeMap, future::Future};
 pub use audit::{Audit, Violation};
 pub use dynamo::DynamoStore;
 pub use error::StoreError;
-pub use expiries::Expiries;
+pub use expiries::{Due, Expiries};
 pub use requests::{Requests, SectorState};
 pub use reservations::{
     CLAIM_LEASE_SECONDS, Claim, Refused, Reservations, StoredResponse, TakenAgain, WriteError,
