@@ -19,12 +19,12 @@ pub struct SimulatedProvider;
 impl PaymentProvider for SimulatedProvider {
     async fn charge(
         &self,
+        payment_id: &str,
         reservation: &Reservation,
         amount: Money,
         method: &PaymentMethod,
     ) -> Result<Charge, ProviderUnavailable> {
-        // One payment per reservation and method: a retried charge is the same charge.
-        let payment_id = format!("pay_{}_{:?}", reservation.id, method.kind()).to_lowercase();
+        let payment_id = payment_id.to_owned();
         if matches!(method, PaymentMethod::Card { number } if number == UNANSWERED_CARD) {
             return Err(ProviderUnavailable("the acquirer did not answer".into()));
         }

@@ -79,8 +79,7 @@ async fn every_event_file_gets_its_status_from_its_function() {
         let path = repository_root()
             .join("events")
             .join(format!("{name}.json"));
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text = support::event_file(name);
         if !function.schedules.is_empty() {
             let swept = sweep(
                 &stack.store,

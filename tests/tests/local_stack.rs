@@ -201,7 +201,7 @@ async fn every_event_file_runs_through_its_real_binary() {
         let path = repository_root()
             .join("events")
             .join(format!("{}.json", function.crate_name()));
-        let payload = std::fs::read(&path).unwrap();
+        let payload = support::event_file(function.crate_name()).into_bytes();
         let Invoked::Response(body) = stack.invoke(&function.logical_id, payload).await.unwrap()
         else {
             panic!("{} returned a function error", function.logical_id);

@@ -233,8 +233,7 @@ impl Shop {
     /// The provider's signed notice that the PIX payment `pix` (a checkout's answer) was paid.
     async fn paid(&self, reservation: &str, pix: &Value) -> Value {
         let body = json!({"payment_id": pix["payment"]["id"], "reservation_id": reservation, "status": "paid"}).to_string();
-        let signature = webhook_signature(support::WEBHOOK_SECRET.as_bytes(), body.as_bytes());
-        let (status, answer) = self.webhook(&body, &signature).await;
+        let (status, answer) = self.webhook(&body, &self.signed(&body)).await;
         assert_eq!(status, 200, "{answer}");
         answer
     }
@@ -268,6 +267,15 @@ impl Shop {
         self.send(Method::GET, &path, Some(&admin), None, &[])
             .await
             .1
+    }
+
+    /// The provider's signature of `body`, now on the functions' clock.
+    fn signed(&self, body: &str) -> String {
+        webhook_signature(
+            support::WEBHOOK_SECRET.as_bytes(),
+            self.stack.now().timestamp(),
+            body.as_bytes(),
+        )
     }
 
     async fn webhook(&self, body: &str, signature: &str) -> (u16, Value) {
@@ -598,11 +606,15 @@ async fn pix_waits_for_the_signed_webhook_and_replays_change_nothing() {
     let before = shop.items().await;
     let (status, _) = shop.webhook(&body, "sha256=00").await;
     assert_eq!(status, 401, "a bad signature is refused");
-    let forged = webhook_signature(b"not-the-secret", body.as_bytes());
+    let forged = webhook_signature(
+        b"not-the-secret",
+        shop.stack.now().timestamp(),
+        body.as_bytes(),
+    );
     assert_eq!(shop.webhook(&body, &forged).await.0, 401);
     assert_eq!(shop.items().await, before, "and changes nothing");
 
-    let signature = webhook_signature(support::WEBHOOK_SECRET.as_bytes(), body.as_bytes());
+    let signature = shop.signed(&body);
     let results = join_all((0..5).map(|_| shop.webhook(&body, &signature))).await;
     for (status, answer) in &results {
         assert_eq!(
@@ -1037,6 +1049,47 @@ async fn late_payments_after_the_sweep_take_back_stock_and_count_within_the_limi
         (&json!(3), &json!(0)),
         "a hold paid late is no longer counted as expired: {sales}"
     );
+    support::audit(&shop.stack).await;
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn an_old_payment_notice_replayed_changes_nothing_and_the_new_attempt_is_paid() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let (id, first) = shop.pending_pix("ana", &["C-1"], &shop.popcorn, 0).await;
+    let failed =
+        json!({"payment_id": first["payment"]["id"], "reservation_id": id, "status": "failed"})
+            .to_string();
+    let failed_signature = shop.signed(&failed);
+    let (status, answer) = shop.webhook(&failed, &failed_signature).await;
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &json!("HELD")),
+        "{answer}"
+    );
+
+    let (status, second) = shop
+        .checkout("ana", &id, "pix-again", json!({"method": "pix"}))
+        .await;
+    assert_eq!(status, 202, "{second}");
+    assert_ne!(
+        second["payment"]["id"], first["payment"]["id"],
+        "a new attempt, a new payment"
+    );
+    let (status, answer) = shop.webhook(&failed, &failed_signature).await;
+    assert_eq!(
+        (status, &answer["status"]),
+        (200, &json!("PENDING_PAYMENT")),
+        "the old notice replayed is a no-op: {answer}"
+    );
+    shop.stack.set_clock(chrono::Duration::seconds(301)).await;
+    let (status, _) = shop.webhook(&failed, &failed_signature).await;
+    assert_eq!(
+        status, 401,
+        "a notice signed over five minutes ago is refused"
+    );
+
+    assert_eq!(shop.paid(&id, &second).await["status"], "CONFIRMED");
     support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }

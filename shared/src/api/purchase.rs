@@ -18,7 +18,7 @@ use crate::{
     domain::{
         Charge, HoldError, Invalid, Invoice, PaymentMethod, PaymentProvider, Product, ProductId,
         Reservation, ReservationId, ReservationStatus, SessionId, Ticket,
-        payment::{NoticeStatus, PaymentNotice, webhook_signature_is_valid},
+        payment::{NoticeStatus, PaymentNotice, attempt_id, webhook_signature_is_valid},
         reservation::PaymentRecord,
     },
     store::{Catalog, Page, Refused, Reservations, TakenAgain, WriteError},
@@ -406,15 +406,18 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
         PaymentBody::Boleto {} => PaymentMethod::Boleto,
     };
     let hash = hex::encode(Sha256::digest(format!("{id}\n{method:?}").as_bytes()));
-    once(store, &me.sub, &key, &hash, |_| {
-        pay(&me, id, method, store, provider, sales, bus)
+    once(store, &me.sub, &key, &hash, |first_claimed| {
+        let payment_id = attempt_id(id, &me.sub, &key, first_claimed);
+        pay(&me, id, payment_id, method, store, provider, sales, bus)
     })
     .await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
     me: &Identity,
     id: ReservationId,
+    payment_id: String,
     method: PaymentMethod,
     store: &S,
     provider: &P,
@@ -432,7 +435,9 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
         .total()
         .ok_or_else(|| Invalid::new("reservation", "its prices cannot be added up"))?;
     // Unanswered, nothing was decided: 503, the hold stays, and a retry asks again.
-    let charge = provider.charge(&reservation, amount, &method).await?;
+    let charge = provider
+        .charge(&payment_id, &reservation, amount, &method)
+        .await?;
     match charge {
         Charge::Declined { reason, .. } => Err(ApiError::PaymentDeclined { reason }),
         Charge::Pending {
@@ -631,14 +636,33 @@ pub async fn payment_webhook<S: Catalog + Reservations>(
         .get("x-bilheteria-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if !webhook_signature_is_valid(&sales.webhook_secret, req.body().as_ref(), signature) {
+    if !webhook_signature_is_valid(
+        &sales.webhook_secret,
+        req.body().as_ref(),
+        signature,
+        crate::clock::now(),
+    ) {
         return Err(ApiError::Unauthorized);
     }
     let notice: PaymentNotice = json_body(&req)?;
+    let notice_status = match notice.status {
+        NoticeStatus::Paid => "paid",
+        NoticeStatus::Failed => "failed",
+    };
     let reservation = store
         .reservation(notice.reservation_id)
         .await?
         .ok_or(ApiError::NotFound("reservation"))?;
+    // A replay of a notice already handled (within the signing tolerance) changes nothing.
+    if store
+        .notice_handled(&notice.payment_id, notice_status)
+        .await?
+    {
+        return json(
+            StatusCode::OK,
+            &serde_json::json!({ "reservation_id": reservation.id, "status": reservation.status }),
+        );
+    }
     let Some(payment) = reservation
         .payment
         .clone()
@@ -665,9 +689,12 @@ pub async fn payment_webhook<S: Catalog + Reservations>(
                 Err(e) => return Err(e.into()),
             }
         }
-        // A replay, or news about a reservation that has moved on: acknowledged, nothing changes.
+        // News about a reservation that has moved on: acknowledged, nothing changes.
         _ => reservation,
     };
+    store
+        .notice_done(&notice.payment_id, notice_status, crate::clock::now())
+        .await?;
     json(
         StatusCode::OK,
         &serde_json::json!({ "reservation_id": settled.id, "status": settled.status }),

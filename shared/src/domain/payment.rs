@@ -89,9 +89,11 @@ pub struct ProviderUnavailable(#[source] pub Box<dyn std::error::Error + Send + 
 
 /// A payment provider (the port).
 pub trait PaymentProvider: Sync {
-    /// Charges `amount` for `reservation`. The same reservation and attempt give the same payment id.
+    /// Charges `amount` for `reservation` as the payment `payment_id` (an [`attempt_id`]), which
+    /// the provider takes as its idempotency key: the same id is never charged twice.
     fn charge(
         &self,
+        payment_id: &str,
         reservation: &Reservation,
         amount: Money,
         method: &PaymentMethod,
@@ -114,26 +116,76 @@ pub enum NoticeStatus {
     Failed,
 }
 
-/// The webhook signature: `sha256=` and the hex HMAC-SHA256 of the raw body under the shared secret.
-pub fn webhook_signature(secret: &[u8], body: &[u8]) -> String {
+/// How far a webhook's signed time may be from now, either way: an older notice is a replay.
+pub const WEBHOOK_TOLERANCE_SECONDS: i64 = 300;
+
+fn webhook_mac(secret: &[u8], timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
     mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    mac
 }
 
-/// Checks a webhook signature in constant time.
-pub fn webhook_signature_is_valid(secret: &[u8], body: &[u8], signature: &str) -> bool {
-    let Some(hex_sig) = signature.trim().strip_prefix("sha256=") else {
+/// The webhook signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`
+/// under the shared secret.
+pub fn webhook_signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
+    let mac = webhook_mac(secret, timestamp, body);
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+/// Checks a webhook signature header (in constant time) and that it was signed within
+/// [`WEBHOOK_TOLERANCE_SECONDS`] of `now`. Several `v1` values may be given (a secret being
+/// rotated); one must match.
+pub fn webhook_signature_is_valid(
+    secret: &[u8],
+    body: &[u8],
+    header: &str,
+    now: DateTime<Utc>,
+) -> bool {
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.trim().split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
+            Some(("v1", v)) => signatures.extend(hex::decode(v).ok()),
+            _ => {}
+        }
+    }
+    let Some(timestamp) = timestamp else {
         return false;
     };
-    let Ok(bytes) = hex::decode(hex_sig) else {
+    if (now.timestamp() - timestamp).abs() > WEBHOOK_TOLERANCE_SECONDS {
         return false;
-    };
-    let mut mac =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes keys of any length");
-    mac.update(body);
-    mac.verify_slice(&bytes).is_ok()
+    }
+    signatures.iter().any(|signature| {
+        webhook_mac(secret, timestamp, body)
+            .verify_slice(signature)
+            .is_ok()
+    })
+}
+
+/// The id of one payment attempt: the reservation's, and the attempt's idempotency key (by its
+/// customer and first claim), so that a retry of the attempt asks the provider for the same
+/// payment and a new attempt never shares an id with an old one.
+pub fn attempt_id(
+    reservation: super::ReservationId,
+    customer: &str,
+    key: &str,
+    first_claimed: DateTime<Utc>,
+) -> String {
+    let digest = <Sha256 as sha2::Digest>::digest(
+        format!(
+            "{reservation}\n{customer}\n{key}\n{}",
+            first_claimed.timestamp()
+        )
+        .as_bytes(),
+    );
+    format!("pay_{}", &hex::encode(digest)[..24])
 }
 
 #[cfg(test)]
@@ -150,20 +202,65 @@ mod tests {
     }
 
     #[test]
-    fn a_webhook_signature_verifies_only_for_its_body_and_secret() {
-        let sig = webhook_signature(b"secret", b"{\"a\":1}");
-        assert!(webhook_signature_is_valid(b"secret", b"{\"a\":1}", &sig));
-        assert!(!webhook_signature_is_valid(b"secret", b"{\"a\":2}", &sig));
-        assert!(!webhook_signature_is_valid(b"other", b"{\"a\":1}", &sig));
+    fn a_webhook_signature_verifies_only_for_its_body_secret_and_time() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let t = now.timestamp();
+        let sig = webhook_signature(b"secret", t, b"{\"a\":1}");
+        assert!(webhook_signature_is_valid(
+            b"secret",
+            b"{\"a\":1}",
+            &sig,
+            now
+        ));
+        assert!(!webhook_signature_is_valid(
+            b"secret",
+            b"{\"a\":2}",
+            &sig,
+            now
+        ));
+        assert!(!webhook_signature_is_valid(
+            b"other",
+            b"{\"a\":1}",
+            &sig,
+            now
+        ));
+        let later = now + chrono::Duration::seconds(WEBHOOK_TOLERANCE_SECONDS + 1);
+        assert!(
+            !webhook_signature_is_valid(b"secret", b"{\"a\":1}", &sig, later),
+            "an old notice is a replay"
+        );
+        let moved = sig.replace(&format!("t={t}"), &format!("t={}", t + 1));
         assert!(!webhook_signature_is_valid(
             b"secret",
             b"{\"a\":1}",
-            "sha256=zz"
+            &moved,
+            now
+        ));
+        let rotated = format!("{sig},v1={}", "00".repeat(32));
+        assert!(webhook_signature_is_valid(
+            b"secret",
+            b"{\"a\":1}",
+            &rotated,
+            now
         ));
         assert!(!webhook_signature_is_valid(
             b"secret",
             b"{\"a\":1}",
-            sig.trim_start_matches("sha256=")
+            "sha256=zz",
+            now
         ));
+    }
+
+    #[test]
+    fn each_payment_attempt_has_its_own_id() {
+        let id = "01JF000000000000000000RS01".parse().unwrap();
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let first = attempt_id(id, "ana", "k1", at);
+        assert_eq!(first, attempt_id(id, "ana", "k1", at));
+        assert_ne!(first, attempt_id(id, "ana", "k2", at));
+        assert_ne!(
+            first,
+            attempt_id(id, "ana", "k1", at + chrono::Duration::days(1))
+        );
     }
 }

@@ -121,6 +121,15 @@ pub fn request(id: RequestId) -> String {
 
 pub const REQUEST_SK: &str = "REQUEST";
 
+/// A payment's handled provider notices: one item a status.
+pub fn payment(id: &str) -> String {
+    format!("PAYMENT#{id}")
+}
+
+pub fn notice_sk(status: &str) -> String {
+    format!("NOTICE#{status}")
+}
+
 pub fn idempotency(customer: &str, key: &str) -> String {
     format!("IDEMPOTENCY#{customer}#{key}")
 }

@@ -153,6 +153,20 @@ pub trait Reservations: Sync {
         reservation: ReservationId,
     ) -> impl Future<Output = Result<Option<Invoice>, StoreError>> + Send;
 
+    /// Whether the provider's notice `status` of `payment` was handled already.
+    fn notice_handled(
+        &self,
+        payment: &str,
+        status: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Records that it was (kept 30 days, far past the notices' signing tolerance).
+    fn notice_done(
+        &self,
+        payment: &str,
+        status: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Claims `key` for the request with `hash` (kept a day).
     fn claim(
         &self,
@@ -223,6 +237,13 @@ impl IdempotencyItem {
             self.ttl - DAY
         }
     }
+}
+
+/// A provider notice that was handled.
+#[derive(Debug, Serialize, Deserialize)]
+struct NoticeItem {
+    handled_at: DateTime<Utc>,
+    ttl: i64,
 }
 
 const DAY: i64 = 86_400;
@@ -824,6 +845,33 @@ impl Reservations for DynamoStore {
     async fn invoice(&self, reservation: ReservationId) -> Result<Option<Invoice>, StoreError> {
         self.get(keys::reservation(reservation), keys::INVOICE_SK)
             .await
+    }
+
+    async fn notice_handled(&self, payment: &str, status: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .get::<NoticeItem>(keys::payment(payment), &keys::notice_sk(status))
+            .await?
+            .is_some())
+    }
+
+    async fn notice_done(
+        &self,
+        payment: &str,
+        status: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let item = Item::new(
+            keys::payment(payment),
+            keys::notice_sk(status),
+            NoticeItem {
+                handled_at: now,
+                ttl: now.timestamp() + 30 * DAY,
+            },
+        );
+        match self.create(&item).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn claim(

@@ -170,6 +170,28 @@ pub const CUSTOMER: &str = "7d2c4e1a-5b3f-4c8d-9e6a-1f2b3c4d5e6f";
 pub const TICKET_KEY: &str = "local-TicketSigningKey";
 pub const WEBHOOK_SECRET: &str = "local-PaymentWebhookSecret";
 
+/// The events/ file of a function, as its trigger would send it now: a provider notice's
+/// signature carries the time it was signed, so it is signed again.
+pub fn event_file(crate_name: &str) -> String {
+    let path = local::template::repository_root()
+        .join("events")
+        .join(format!("{crate_name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut event: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if event["headers"].get("x-bilheteria-signature").is_none() {
+        return text;
+    }
+    let body = event["body"].as_str().unwrap_or_default().to_owned();
+    event["headers"]["x-bilheteria-signature"] =
+        Value::from(bilheteria::domain::payment::webhook_signature(
+            WEBHOOK_SECRET.as_bytes(),
+            Utc::now().timestamp(),
+            body.as_bytes(),
+        ));
+    event.to_string()
+}
+
 /// The sales settings the local stack gives the functions.
 pub fn sales() -> Sales {
     Sales {
