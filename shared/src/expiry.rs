@@ -207,10 +207,7 @@ async fn expire_one<S: Expiries + Reservations>(
         }
         match store.reservation(reservation.id).await? {
             Some(fresh)
-                if matches!(
-                    fresh.status,
-                    ReservationStatus::Held | ReservationStatus::PendingPayment
-                ) && fresh.expires_at.timestamp() < now.timestamp() =>
+                if fresh.status.is_live() && fresh.expires_at.timestamp() < now.timestamp() =>
             {
                 reservation = fresh
             }

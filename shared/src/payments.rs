@@ -12,6 +12,9 @@ pub const DECLINED_CARD: &str = "4000000000000002";
 pub const INSUFFICIENT_FUNDS_CARD: &str = "4000000000009995";
 /// The acquirer does not answer: the charge fails without a decision (nothing is charged).
 pub const UNANSWERED_CARD: &str = "4000000000000119";
+/// Approved, after the acquirer takes [`SLOW_CARD_SECONDS`] to answer.
+pub const SLOW_CARD: &str = "4000000000000077";
+pub const SLOW_CARD_SECONDS: u64 = 3;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SimulatedProvider;
@@ -25,6 +28,9 @@ impl PaymentProvider for SimulatedProvider {
         method: &PaymentMethod,
     ) -> Result<Charge, ProviderUnavailable> {
         let payment_id = payment_id.to_owned();
+        if matches!(method, PaymentMethod::Card { number } if number == SLOW_CARD) {
+            tokio::time::sleep(std::time::Duration::from_secs(SLOW_CARD_SECONDS)).await;
+        }
         if matches!(method, PaymentMethod::Card { number } if number == UNANSWERED_CARD) {
             return Err(ProviderUnavailable("the acquirer did not answer".into()));
         }

@@ -47,8 +47,14 @@ async fn a_hold_an_add_on_change_and_a_checkout_cost_few_calls() {
     );
     assert_eq!(
         costs.checkout.calls,
-        ["PutItem", "GetItem", "TransactWriteItems", "UpdateItem"],
-        "claim, reservation, confirm, settle"
+        [
+            "PutItem",
+            "GetItem",
+            "UpdateItem",
+            "TransactWriteItems",
+            "UpdateItem"
+        ],
+        "claim, reservation, charging, confirm, settle"
     );
 }
 

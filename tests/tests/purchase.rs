@@ -225,6 +225,15 @@ impl Shop {
         .await
     }
 
+    async fn status(&self, id: &str) -> ReservationStatus {
+        self.store
+            .reservation(id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .status
+    }
+
     /// Moves the functions' clock past every hold made so far.
     async fn past_the_holds(&self) {
         self.stack.set_clock(chrono::Duration::seconds(700)).await;
@@ -736,10 +745,18 @@ async fn an_acquirer_that_does_not_answer_is_503_and_the_hold_waits_for_a_retry(
             "a fault is not replayed"
         );
     }
+    // The reservation went CHARGING and back to HELD: only its version moved.
+    let without_versions = |mut items: Vec<Value>| {
+        items.iter_mut().for_each(|i| {
+            i.as_object_mut().unwrap().remove("version");
+        });
+        items
+    };
     let unchanged = shop.items_but_keys().await;
     assert_eq!(
-        unchanged, before,
-        "nothing charged, nothing written but the key"
+        without_versions(unchanged),
+        without_versions(before),
+        "nothing charged, nothing written but the key and the reservation's version"
     );
     // Another card under the same key is another request; under a new key it pays.
     let card = json!({"payment": {"method": "card", "number": CARD}});
@@ -895,8 +912,8 @@ async fn a_late_payment_gets_its_seats_back_or_a_refund() {
         .await;
     assert_eq!(
         (status, problem["code"].as_str()),
-        (409, Some("WRONG_STATE")),
-        "{problem}"
+        (409, Some("PAYMENT_IN_PROGRESS")),
+        "her PIX is still waiting to be paid: {problem}"
     );
     let (status, taken) = shop.hold("dave", &["J-2"], 0).await;
     assert_eq!(
@@ -1090,6 +1107,72 @@ async fn an_old_payment_notice_replayed_changes_nothing_and_the_new_attempt_is_p
     );
 
     assert_eq!(shop.paid(&id, &second).await["status"], "CONFIRMED");
+    support::audit(&shop.stack).await;
+    shop.stack.stop().await;
+}
+
+#[tokio::test]
+async fn while_a_card_is_charged_nothing_else_changes_what_is_paid_for() {
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let (status, held) = shop.hold("ana", &["D-1", "D-2"], 0).await;
+    assert_eq!(status, 201, "{held}");
+    let id = held["id"].as_str().unwrap().to_owned();
+    let (status, body) = shop.add_ons("ana", &id, &[(&shop.popcorn, 2)]).await;
+    assert_eq!(status, 200, "{body}");
+    let slow = json!({"method": "card", "number": bilheteria::payments::SLOW_CARD});
+    let paying = shop.checkout("ana", &id, "slow", slow);
+    let meanwhile = async {
+        // Once the charge has started, everything else that would change it is refused.
+        while shop.status(&id).await != ReservationStatus::Charging {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let token = shop.token("ana");
+        let more = [(shop.popcorn.as_str(), 5)];
+        let path = format!("/reservations/{id}");
+        let (add_on, cancel, card, pix) = futures::join!(
+            shop.add_ons("ana", &id, &more),
+            shop.send(Method::DELETE, &path, Some(&token), None, &[]),
+            shop.checkout(
+                "ana",
+                &id,
+                "other",
+                json!({"method": "card", "number": CARD})
+            ),
+            shop.checkout("ana", &id, "pix", json!({"method": "pix"})),
+        );
+        let still = shop.status(&id).await;
+        (add_on, cancel, card, pix, still)
+    };
+    let ((status, paid), (add_on, cancel, card, pix, still)) = futures::join!(paying, meanwhile);
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["status"], "CONFIRMED");
+    for (what, (status, problem)) in [
+        ("add-on", add_on),
+        ("cancel", cancel),
+        ("card", card),
+        ("pix", pix),
+    ] {
+        assert_eq!(status, 409, "{what}: {problem}");
+        if still == ReservationStatus::Charging && what != "add-on" && what != "cancel" {
+            assert_eq!(problem["code"], "PAYMENT_IN_PROGRESS", "{what}");
+        }
+    }
+    let invoice = shop
+        .send(
+            Method::GET,
+            &format!("/reservations/{id}/invoice"),
+            Some(&shop.token("ana")),
+            None,
+            &[],
+        )
+        .await
+        .1;
+    assert_eq!(invoice["total"], paid["payment"]["amount"], "{invoice}");
+    assert_eq!(
+        paid["products"][0]["quantity"], 2,
+        "the add-ons that were paid for"
+    );
+    assert_eq!(shop.product_stock(&shop.popcorn).await, 98);
     support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }

@@ -430,29 +430,70 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
         .filter(|r| r.customer == me.sub)
         .ok_or(ApiError::NotFound("reservation"))?;
     let now = crate::clock::now();
-    still_held(&reservation, now)?;
-    let amount = reservation
-        .total()
-        .ok_or_else(|| Invalid::new("reservation", "its prices cannot be added up"))?;
-    // Unanswered, nothing was decided: 503, the hold stays, and a retry asks again.
-    let charge = provider
-        .charge(&payment_id, &reservation, amount, &method)
-        .await?;
-    match charge {
-        Charge::Declined { reason, .. } => Err(ApiError::PaymentDeclined { reason }),
-        Charge::Pending {
-            payment_id,
-            instructions,
-            ..
-        } => {
+    let ours = |r: &Reservation| r.payment.as_ref().is_some_and(|p| p.id == payment_id);
+    let charging = match reservation.status {
+        // This attempt, retried after it stopped while charging: the provider is asked again
+        // for the same payment, which it never charges twice.
+        ReservationStatus::Charging if ours(&reservation) => reservation,
+        ReservationStatus::Charging | ReservationStatus::PendingPayment => {
+            return Err(payment_in_progress());
+        }
+        _ => {
+            still_held(&reservation, now)?;
+            let amount = reservation
+                .total()
+                .ok_or_else(|| Invalid::new("reservation", "its prices cannot be added up"))?;
             let payment = PaymentRecord {
-                id: payment_id,
+                id: payment_id.clone(),
                 method: method.kind(),
                 amount,
+                instructions: None,
+            };
+            match store.begin_charge(&reservation, payment, now).await {
+                Ok(charging) => charging,
+                Err(WriteError::Refused(_)) => {
+                    let now_read = reread(store, id).await?;
+                    return Err(match now_read.status {
+                        ReservationStatus::Charging | ReservationStatus::PendingPayment => {
+                            payment_in_progress()
+                        }
+                        _ => ApiError::conflict(
+                            "RESERVATION_CHANGED",
+                            "the reservation changed meanwhile; read it and try again",
+                        ),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let payment = charging
+        .payment
+        .clone()
+        .ok_or_else(|| Invalid::new("reservation", "is charging without a payment"))?;
+    let charge = match provider
+        .charge(&payment.id, &charging, payment.amount, &method)
+        .await
+    {
+        Ok(charge) => charge,
+        // Unanswered, nothing was decided: 503, the hold stays, and a retry asks again.
+        Err(unavailable) => {
+            undo_charge(store, &charging).await?;
+            return Err(unavailable.into());
+        }
+    };
+    match charge {
+        Charge::Declined { reason, .. } => {
+            undo_charge(store, &charging).await?;
+            Err(ApiError::PaymentDeclined { reason })
+        }
+        Charge::Pending { instructions, .. } => {
+            let payment = PaymentRecord {
                 instructions: Some(instructions),
+                ..payment
             };
             let pending = store
-                .await_payment(&reservation, payment, now)
+                .await_payment(&charging, payment)
                 .await
                 .map_err(|e| match e {
                     WriteError::Refused(_) => {
@@ -462,14 +503,8 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
                 })?;
             json(StatusCode::ACCEPTED, &ReservationView::new(&pending))
         }
-        Charge::Approved { payment_id } => {
-            let payment = PaymentRecord {
-                id: payment_id,
-                method: method.kind(),
-                amount,
-                instructions: None,
-            };
-            let (settled, tickets) = settle_paid(store, sales, bus, reservation, payment).await?;
+        Charge::Approved { .. } => {
+            let (settled, tickets) = settle_paid(store, sales, bus, charging, payment).await?;
             let mut view = ReservationView::new(&settled);
             view.tickets = Some(&tickets);
             let status = if settled.status == ReservationStatus::Confirmed {
@@ -479,6 +514,21 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
             };
             json(status, &view)
         }
+    }
+}
+
+fn payment_in_progress() -> ApiError {
+    ApiError::conflict(
+        "PAYMENT_IN_PROGRESS",
+        "another payment of this reservation is being taken",
+    )
+}
+
+/// Nothing was charged: the reservation is held again, unless it moved on meanwhile (the sweep).
+async fn undo_charge<S: Reservations>(store: &S, charging: &Reservation) -> Result<(), ApiError> {
+    match store.charge_undone(charging).await {
+        Ok(_) | Err(WriteError::Refused(_)) => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -516,6 +566,14 @@ pub async fn settle_paid<S: Catalog + Reservations>(
             }
             ReservationStatus::Cancelled => return Ok((reservation, Vec::new())),
             _ => {}
+        }
+        if reservation.total() != Some(payment.amount) {
+            let reason = "the amount paid is not the reservation's total";
+            if let Some(refund) = refund(store, &reservation, &payment, reason).await? {
+                return Ok((refund, Vec::new()));
+            }
+            reservation = reread(store, reservation.id).await?;
+            continue;
         }
         let taken_again = match reservation.status {
             ReservationStatus::Expired => TakenAgain {
@@ -679,6 +737,8 @@ pub async fn payment_webhook<S: Catalog + Reservations>(
                 .await?
                 .0
         }
+        // The payment is still being recorded: the provider retries the notice later.
+        (_, ReservationStatus::Charging) => return Err(payment_in_progress()),
         (NoticeStatus::Failed, ReservationStatus::PendingPayment) => {
             match store.payment_failed(&reservation).await {
                 Ok(held) => held,

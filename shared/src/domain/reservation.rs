@@ -23,6 +23,9 @@ pub const MAX_PRODUCTS_PER_RESERVATION: usize = 10;
 pub enum ReservationStatus {
     /// Seats held until `expires_at`; add-ons can change; checkout can start.
     Held,
+    /// A checkout is charging its amount (frozen in `payment`): add-ons, cancels and other
+    /// checkouts wait until the provider answers.
+    Charging,
     /// A PIX or boleto payment was issued; the provider's webhook settles it.
     PendingPayment,
     Confirmed,
@@ -103,6 +106,18 @@ pub enum HoldError {
     SaleClosed,
     #[error("a customer may hold at most {limit} tickets for this session")]
     OverCustomerLimit { limit: u8 },
+}
+
+impl ReservationStatus {
+    /// Whether it still holds its seats, places, count and add-ons.
+    pub fn is_live(self) -> bool {
+        matches!(
+            self,
+            ReservationStatus::Held
+                | ReservationStatus::Charging
+                | ReservationStatus::PendingPayment
+        )
+    }
 }
 
 impl Reservation {

@@ -223,10 +223,7 @@ fn per_sector(item: &ReservationItem) -> BTreeMap<SectorCode, i64> {
 }
 
 fn live(status: ReservationStatus) -> bool {
-    matches!(
-        status,
-        ReservationStatus::Held | ReservationStatus::PendingPayment
-    )
+    status.is_live()
 }
 
 /// Tickets per (session, sector) by what the reservations holding them are.
@@ -269,11 +266,11 @@ impl Auditor<'_> {
             for (sector, count) in per_sector(item) {
                 let t = tally.entry((r.session_id, sector)).or_default();
                 match r.status {
-                    ReservationStatus::Held | ReservationStatus::PendingPayment => t.live += count,
+                    s if s.is_live() => t.live += count,
                     ReservationStatus::Confirmed => t.sold += count,
                     ReservationStatus::Expired => t.expired += count,
                     ReservationStatus::Cancelled => t.cancelled += count,
-                    ReservationStatus::RefundRequired => {}
+                    _ => {}
                 }
             }
         }
@@ -450,7 +447,7 @@ impl Auditor<'_> {
                     .and_then(|seats| seats.iter().find(|s| s.seat == seat.seat));
                 let own = stored.is_some_and(|s| s.reservation_id == Some(r.id));
                 let wrong = match r.status {
-                    ReservationStatus::Held | ReservationStatus::PendingPayment => {
+                    s if s.is_live() => {
                         // A lapsed hold's seat is anyone's until the sweep.
                         !own && !lapsed
                     }

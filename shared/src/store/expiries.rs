@@ -90,12 +90,13 @@ impl Expiries for DynamoStore {
         let head = vec![
             Change::on(&self.table, keys::reservation(reservation.id), keys::RESERVATION_SK)
                 .set("SET #status = :expired, version = version + :one REMOVE GSI2PK, GSI2SK")
-                .when("version = :v AND (#status = :held OR #status = :pending) AND hold_expires_at < :now")
+                .when("version = :v AND #status IN (:held, :charging, :pending) AND hold_expires_at < :now")
                 .name("#status", "status")
                 .value(":v", n(reservation.version))
                 .value(":one", n(1))
                 .value(":expired", serde_dynamo::to_attribute_value(ReservationStatus::Expired).map_err(StoreError::from)?)
                 .value(":held", serde_dynamo::to_attribute_value(ReservationStatus::Held).map_err(StoreError::from)?)
+                .value(":charging", serde_dynamo::to_attribute_value(ReservationStatus::Charging).map_err(StoreError::from)?)
                 .value(":pending", serde_dynamo::to_attribute_value(ReservationStatus::PendingPayment).map_err(StoreError::from)?)
                 .value(":now", n(now.timestamp())),
             self.uncount(reservation),

@@ -97,12 +97,24 @@ pub trait Reservations: Sync {
         reservation: &Reservation,
         counted: &HashSet<ProductId>,
     ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
-    /// Held → waiting for a PIX or boleto payment.
-    fn await_payment(
+    /// Held (and within its hold) → charging `payment`, whose amount is frozen until the
+    /// provider answers.
+    fn begin_charge(
         &self,
         reservation: &Reservation,
         payment: PaymentRecord,
         now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
+    /// Charging → held again: the provider declined or did not answer; nothing was charged.
+    fn charge_undone(
+        &self,
+        reservation: &Reservation,
+    ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
+    /// Charging → waiting for the PIX or boleto `payment` (with its instructions).
+    fn await_payment(
+        &self,
+        reservation: &Reservation,
+        payment: PaymentRecord,
     ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
     /// Waiting for payment → held again (the payment failed).
     fn payment_failed(
@@ -359,8 +371,13 @@ impl DynamoStore {
     }
 
     /// Runs a transaction whose conditions all guard one read: any failure means it changed.
-    async fn write_unchanged(&self, items: Vec<Change>) -> Result<(), WriteError> {
-        match self.write(items).await?.is_empty() {
+    /// A single change is a conditional update, not a transaction.
+    async fn write_unchanged(&self, mut items: Vec<Change>) -> Result<(), WriteError> {
+        let applied = match items.len() {
+            1 => items.remove(0).apply(&self.client).await?,
+            _ => self.write(items).await?.is_empty(),
+        };
+        match applied {
             true => Ok(()),
             false => Err(WriteError::Refused(Refused::Changed)),
         }
@@ -583,7 +600,7 @@ impl Reservations for DynamoStore {
         Ok(Self::updated(reservation, ReservationStatus::Cancelled))
     }
 
-    async fn await_payment(
+    async fn begin_charge(
         &self,
         reservation: &Reservation,
         payment: PaymentRecord,
@@ -591,12 +608,45 @@ impl Reservations for DynamoStore {
     ) -> Result<Reservation, WriteError> {
         let change = self
             .reservation_change(reservation)
-            .set("SET #status = :pending, payment = :payment, version = version + :one")
+            .set("SET #status = :charging, payment = :payment, version = version + :one")
             .when("version = :v AND #status = :held AND hold_expires_at >= :now")
-            .value(":pending", status(ReservationStatus::PendingPayment)?)
+            .value(":charging", status(ReservationStatus::Charging)?)
             .value(":held", status(ReservationStatus::Held)?)
             .value(":payment", attribute(&payment)?)
             .value(":now", n(now.timestamp()));
+        self.write_unchanged(vec![change]).await?;
+        Ok(Reservation {
+            payment: Some(payment),
+            ..Self::updated(reservation, ReservationStatus::Charging)
+        })
+    }
+
+    async fn charge_undone(&self, reservation: &Reservation) -> Result<Reservation, WriteError> {
+        let change = self
+            .reservation_change(reservation)
+            .set("SET #status = :held, version = version + :one REMOVE payment")
+            .when("version = :v AND #status = :charging")
+            .value(":charging", status(ReservationStatus::Charging)?)
+            .value(":held", status(ReservationStatus::Held)?);
+        self.write_unchanged(vec![change]).await?;
+        Ok(Reservation {
+            payment: None,
+            ..Self::updated(reservation, ReservationStatus::Held)
+        })
+    }
+
+    async fn await_payment(
+        &self,
+        reservation: &Reservation,
+        payment: PaymentRecord,
+    ) -> Result<Reservation, WriteError> {
+        let change = self
+            .reservation_change(reservation)
+            .set("SET #status = :pending, payment = :payment, version = version + :one")
+            .when("version = :v AND #status = :charging")
+            .value(":pending", status(ReservationStatus::PendingPayment)?)
+            .value(":charging", status(ReservationStatus::Charging)?)
+            .value(":payment", attribute(&payment)?);
         self.write_unchanged(vec![change]).await?;
         Ok(Reservation {
             payment: Some(payment),
@@ -768,7 +818,7 @@ impl Reservations for DynamoStore {
             _ => None,
         };
         match (reservation.status, given_back) {
-            (ReservationStatus::Held | ReservationStatus::PendingPayment, _) => {
+            (live, _) if live.is_live() => {
                 let head = vec![change, self.uncount(reservation)];
                 self.release(reservation, head, self.restock(reservation, counted, None))
                     .await?

@@ -179,6 +179,29 @@ impl Change {
         ])
     }
 
+    /// The same change on its own, as a conditional `UpdateItem` (half the write units of a
+    /// transaction): whether its condition held.
+    pub async fn apply(self, client: &Client) -> Result<bool, StoreError> {
+        let names = (!self.names.is_empty()).then(|| self.names.iter().cloned().collect());
+        let values = (!self.values.is_empty()).then(|| self.values.iter().cloned().collect());
+        let sent = client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(self.key()))
+            .set_update_expression(self.update.clone())
+            .set_condition_expression(self.condition.clone())
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match sent.map_err(StoreError::from) {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// An `Update` (or, without an update expression, a `ConditionCheck`).
     pub fn build(self) -> Result<TransactWriteItem, StoreError> {
         let fail = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(Box::new(e));

@@ -258,7 +258,11 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests>(store: &S
                 amount,
                 instructions: Some("000201".into()),
             };
-            store.await_payment(&held, payment, now).await.unwrap();
+            let charging = store
+                .begin_charge(&held, payment.clone(), now)
+                .await
+                .unwrap();
+            store.await_payment(&charging, payment).await.unwrap();
         }
         "get-invoice" | "list-my-tickets" => {
             let payment = PaymentRecord {
