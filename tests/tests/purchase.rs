@@ -1176,3 +1176,49 @@ async fn while_a_card_is_charged_nothing_else_changes_what_is_paid_for() {
     support::audit(&shop.stack).await;
     shop.stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_hold_retried_under_its_key_is_held_once_even_after_its_attempt_stopped() {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    let shop = shop(10, 10, 100, 6, &[]).await;
+    let path = format!("/sessions/{}/holds", shop.session);
+    let body = support::hold_body(&["E-1", "E-2"], 1);
+    let token = shop.token("ana");
+    let key = [("idempotency-key", "hold-1")];
+    let hold = || shop.send(Method::POST, &path, Some(&token), Some(body.clone()), &key);
+    let (status, first) = hold().await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(
+        hold().await,
+        (201, first.clone()),
+        "the same answer, replayed"
+    );
+
+    // The attempt stopped after the hold was written and before its answer was kept.
+    aws_sdk_dynamodb::Client::new(shop.stack.dynamodb_sdk())
+        .update_item()
+        .table_name(support::TABLE)
+        .key("PK", S("IDEMPOTENCY#ana#hold-1".into()))
+        .key("SK", S("IDEMPOTENCY".into()))
+        .update_expression("SET #state = :in_flight REMOVE #response")
+        .expression_attribute_names("#state", "state")
+        .expression_attribute_names("#response", "response")
+        .expression_attribute_values(":in_flight", S("IN_FLIGHT".into()))
+        .send()
+        .await
+        .unwrap();
+    let lease = bilheteria::store::CLAIM_LEASE_SECONDS + 1;
+    shop.stack.set_clock(chrono::Duration::seconds(lease)).await;
+    let (status, retried) = hold().await;
+    assert_eq!(
+        status, 201,
+        "the retry finds its hold, not a conflict: {retried}"
+    );
+    assert_eq!(retried["id"], first["id"]);
+    let (_, mine) = shop
+        .send(Method::GET, "/me/reservations", Some(&token), None, &[])
+        .await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1, "{mine}");
+    support::audit(&shop.stack).await;
+    shop.stack.stop().await;
+}

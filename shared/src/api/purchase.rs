@@ -143,7 +143,9 @@ fn suggestions(products: &[Product]) -> Vec<&Product> {
     available
 }
 
-/// `POST /sessions/{id}/holds`: holds seats and places in one transaction.
+/// `POST /sessions/{id}/holds`: holds seats and places in one transaction. With an
+/// `Idempotency-Key`, a retry gets the first answer, and a retry of an attempt that stopped
+/// after the hold was written finds that hold rather than a conflict.
 pub async fn hold_seats<S: Catalog + Reservations>(
     req: Request,
     store: &S,
@@ -153,39 +155,80 @@ pub async fn hold_seats<S: Catalog + Reservations>(
     let me = customer(&req)?;
     let session_id: SessionId = path_id(&req, "id", "session")?;
     let body: HoldBody = json_body(&req)?;
-    let session = store
-        .session(session_id)
-        .await?
-        .ok_or(ApiError::NotFound("session"))?;
-    let now = crate::clock::now();
-    let seats = body.seats.into_iter().map(|s| (s.sector, s.seat)).collect();
-    let places = body
+    let key = idempotency_key(&req)?;
+    let seats: Vec<(String, String)> = body.seats.into_iter().map(|s| (s.sector, s.seat)).collect();
+    let places: Vec<(String, i64)> = body
         .places
         .into_iter()
         .map(|p| (p.sector, p.quantity))
         .collect();
-    let reservation = Reservation::plan_hold(&session, &me.sub, seats, places, now, sales.hold)?;
-    store
-        .hold(&reservation, session.max_tickets_per_customer, now)
-        .await?;
-    bus.publish(vec![DomainEvent::reservation_held(&reservation)])
-        .await;
-    let session_dim = reservation.session_id.to_string();
-    telemetry::metric(
-        "HoldsCreated",
-        1.0,
-        Unit::Count,
-        &[("session", &session_dim)],
-    );
-    // The seats are held: a failed read of the suggestions leaves them out, never fails the hold.
-    let products = store
-        .suggestable_products(session.event_id)
-        .await
-        .inspect_err(|e| tracing::warn!(error = %e, "no add-on suggestions for this hold"))
-        .unwrap_or_default();
-    let mut view = ReservationView::new(&reservation);
-    view.suggested_products = Some(suggestions(&products));
-    created(&format!("/reservations/{}", reservation.id), &view)
+    let hold = |id: Option<ReservationId>| {
+        let (me, seats, places) = (&me, seats.clone(), places.clone());
+        async move {
+            let session = store
+                .session(session_id)
+                .await?
+                .ok_or(ApiError::NotFound("session"))?;
+            let now = crate::clock::now();
+            let mut reservation =
+                Reservation::plan_hold(&session, &me.sub, seats, places, now, sales.hold)?;
+            if let Some(id) = id {
+                reservation.id = id;
+            }
+            match store
+                .hold(&reservation, session.max_tickets_per_customer, now)
+                .await
+            {
+                Ok(()) => {
+                    bus.publish(vec![DomainEvent::reservation_held(&reservation)])
+                        .await;
+                    let session_dim = reservation.session_id.to_string();
+                    telemetry::metric(
+                        "HoldsCreated",
+                        1.0,
+                        Unit::Count,
+                        &[("session", &session_dim)],
+                    );
+                }
+                // Written by an earlier attempt of this request: that is the hold.
+                Err(WriteError::Refused(Refused::Changed)) if id.is_some() => {
+                    reservation = store
+                        .reservation(reservation.id)
+                        .await?
+                        .filter(|r| r.customer == me.sub)
+                        .ok_or_else(|| {
+                            ApiError::conflict(
+                                "RESERVATION_CHANGED",
+                                "the reservation changed meanwhile; read it and try again",
+                            )
+                        })?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            // The seats are held: a failed read of the suggestions leaves them out, never
+            // fails the hold.
+            let products = store
+                .suggestable_products(session.event_id)
+                .await
+                .inspect_err(|e| tracing::warn!(error = %e, "no add-on suggestions for this hold"))
+                .unwrap_or_default();
+            let mut view = ReservationView::new(&reservation);
+            view.suggested_products = Some(suggestions(&products));
+            created(&format!("/reservations/{}", reservation.id), &view)
+        }
+    };
+    match key {
+        None => hold(None).await,
+        Some(key) => {
+            let hash = hex::encode(Sha256::digest(
+                format!("{session_id}\n{seats:?}\n{places:?}").as_bytes(),
+            ));
+            once(store, &me.sub, &key, &hash, |first_claimed| {
+                hold(Some(ReservationId::for_key(&me.sub, &key, first_claimed)))
+            })
+            .await
+        }
+    }
 }
 
 /// The caller's reservation: 404 for anyone else's (an admin may read any).

@@ -32,6 +32,18 @@ macro_rules! ulid_id {
             pub fn spread(&self) -> u128 {
                 self.0.random()
             }
+
+            /// The id of what is created under an idempotency key: its time is when the key
+            /// was first claimed, its random part comes from the customer and the key. A retry
+            /// that takes over a stopped attempt therefore names the same thing, and it is
+            /// created once.
+            pub fn for_key(customer: &str, key: &str, first_claimed: DateTime<Utc>) -> Self {
+                let digest = Sha256::digest(format!("{customer}\n{key}").as_bytes());
+                let mut random = [0; 16];
+                random.copy_from_slice(&digest[..16]);
+                let millis = u64::try_from(first_claimed.timestamp_millis()).unwrap_or_default();
+                Self(Ulid::from_parts(millis, u128::from_be_bytes(random)))
+            }
         }
 
         impl fmt::Display for $name {
@@ -73,19 +85,6 @@ ulid_id!(
     /// A queued ticket request of a flash sale.
     RequestId
 );
-
-impl RequestId {
-    /// The id of a request asked under an idempotency key: its time is when the key was first
-    /// claimed, its random part comes from the customer and the key. A retry that takes over a
-    /// stopped attempt therefore names the same request, and SQS and the store see it once.
-    pub fn for_key(customer: &str, key: &str, first_claimed: DateTime<Utc>) -> Self {
-        let digest = Sha256::digest(format!("{customer}\n{key}").as_bytes());
-        let mut random = [0; 16];
-        random.copy_from_slice(&digest[..16]);
-        let millis = u64::try_from(first_claimed.timestamp_millis()).unwrap_or_default();
-        Self(Ulid::from_parts(millis, u128::from_be_bytes(random)))
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -49,11 +49,15 @@ pub enum TransactError {
 }
 
 /// Writes `items` all or nothing; retries transaction conflicts, then gives up as unavailable.
+/// Every attempt carries the same `ClientRequestToken`: one that committed but whose answer was
+/// lost is answered as committed when retried, not refused by its own writes.
 pub async fn transact(client: &Client, items: Vec<TransactWriteItem>) -> Result<(), TransactError> {
+    let token = ulid::Ulid::generate().to_string();
     for round in 0..CONFLICT_ATTEMPTS {
         let sent = client
             .transact_write_items()
             .set_transact_items(Some(items.clone()))
+            .client_request_token(&token)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
@@ -300,6 +304,36 @@ mod tests {
         let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]);
         assert!(transact(&client, one_item()).await.is_ok());
         assert_eq!(rule.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn every_attempt_of_one_write_carries_the_same_request_token() {
+        let tokens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = tokens.clone();
+        let rule = mock!(Client::transact_write_items)
+            .match_requests(move |input| {
+                seen.lock()
+                    .unwrap()
+                    .push(input.client_request_token().unwrap_or_default().to_owned());
+                true
+            })
+            .sequence()
+            .error(cancelled("TransactionConflict"))
+            .times(2)
+            .output(|| TransactWriteItemsOutput::builder().build())
+            .repeatedly()
+            .build();
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]);
+        transact(&client, one_item()).await.unwrap();
+        transact(&client, one_item()).await.unwrap();
+        let tokens = tokens.lock().unwrap().clone();
+        assert_eq!(tokens.len(), 4, "{tokens:?}");
+        assert!(!tokens[0].is_empty());
+        assert!(
+            tokens[..3].iter().all(|t| *t == tokens[0]),
+            "one write, one token: {tokens:?}"
+        );
+        assert_ne!(tokens[3], tokens[0], "another write, another token");
     }
 
     #[tokio::test]
