@@ -520,6 +520,12 @@ impl Stack {
             .await;
     }
 
+    /// Moves the functions' clock `by` further (see [`Stack::set_clock`]).
+    pub async fn advance_clock(&self, by: chrono::Duration) {
+        let offset = *self.clock.lock().unwrap_or_else(|e| e.into_inner()) + by;
+        self.set_clock(offset).await;
+    }
+
     /// Now, on the functions' clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         chrono::Utc::now() + *self.clock.lock().unwrap_or_else(|e| e.into_inner())

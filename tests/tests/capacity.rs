@@ -117,13 +117,12 @@ async fn one_sweep_releases_lapsed_holds_at_a_measured_rate() {
             .unwrap();
             stack.store.hold(&reservation, 6, now).await.unwrap();
         }
-        tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
         meter.take();
         let started = std::time::Instant::now();
         let swept = sweep(
             &store,
             &LogBus,
-            chrono::Utc::now(),
+            now + chrono::Duration::seconds(2),
             std::time::Duration::from_secs(50),
         )
         .await

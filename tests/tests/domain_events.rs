@@ -148,7 +148,7 @@ async fn every_state_change_publishes_one_event_of_its_type() {
     );
     let (_, lapsed) = hold("carol", "A-3").await;
     let lapsed = lapsed["id"].as_str().unwrap().to_owned();
-    tokio::time::sleep(Duration::from_millis(3_200)).await;
+    stack.advance_clock(chrono::Duration::seconds(3)).await;
     stack.tick("ExpireHoldsFunction").await.unwrap();
     stack.tick("ExpireHoldsFunction").await.unwrap();
     // The queue: dave takes the last free seats; erin finds the sector sold out.

@@ -124,6 +124,12 @@ impl Venue {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Moves the functions' clock past every hold made so far.
+    async fn past_the_hold(&self) {
+        let hold = chrono::Duration::seconds(HOLD_SECONDS as i64 + 1);
+        self.stack.advance_clock(hold).await;
+    }
+
     async fn tick(&self) -> Value {
         match self.stack.tick("ExpireHoldsFunction").await.unwrap() {
             Invoked::Response(body) => serde_json::from_slice(&body).unwrap(),
@@ -171,10 +177,6 @@ impl Venue {
     }
 }
 
-async fn past_the_hold() {
-    tokio::time::sleep(Duration::from_millis(HOLD_SECONDS * 1000 + 1_200)).await;
-}
-
 #[tokio::test]
 async fn the_sweep_expires_a_lapsed_hold_and_gives_everything_back() {
     let venue = venue().await;
@@ -202,7 +204,7 @@ async fn the_sweep_expires_a_lapsed_hold_and_gives_everything_back() {
         ((98, 197), Some(96))
     );
 
-    past_the_hold().await;
+    venue.past_the_hold().await;
     let swept = venue.tick().await;
     assert_eq!(swept["expired"], 1, "{swept}");
     assert_eq!(venue.status(&id).await, ReservationStatus::Expired);
@@ -225,7 +227,7 @@ async fn an_expired_hold_frees_its_seats_before_any_sweep_and_cannot_be_paid() {
     let venue = venue().await;
     let (_, held) = venue.hold("alice", &["C-5"], 0).await;
     let id = held["id"].as_str().unwrap().to_owned();
-    past_the_hold().await;
+    venue.past_the_hold().await;
     let (status, taken) = venue.hold("bob", &["C-5"], 0).await;
     assert_eq!(status, 201, "held by someone else at once: {taken}");
     let (status, problem) = venue.checkout("alice", &id).await;
@@ -367,7 +369,7 @@ async fn two_sweeps_at_once_end_as_one_would() {
         );
     }
     assert_eq!(venue.available().await, (80, 160));
-    past_the_hold().await;
+    venue.past_the_hold().await;
     let (a, b) = futures::join!(venue.tick(), venue.tick());
     let expired = a["expired"].as_u64().unwrap() + b["expired"].as_u64().unwrap();
     assert_eq!(
