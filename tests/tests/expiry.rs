@@ -160,12 +160,7 @@ impl Venue {
     }
 
     async fn status(&self, id: &str) -> ReservationStatus {
-        self.store
-            .reservation(id.parse().unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .status
+        support::status(&self.store, id).await
     }
 
     async fn popcorn_stock(&self, event: bilheteria::domain::EventId) -> Option<u32> {

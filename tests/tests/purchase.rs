@@ -226,12 +226,7 @@ impl Shop {
     }
 
     async fn status(&self, id: &str) -> ReservationStatus {
-        self.store
-            .reservation(id.parse().unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .status
+        support::status(&self.store, id).await
     }
 
     /// Moves the functions' clock past every hold made so far.

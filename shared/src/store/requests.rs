@@ -11,7 +11,7 @@ use super::{
     DynamoStore, StoreError, WriteError,
     item::{Item, SectorStock},
     keys,
-    transact::{n, s},
+    transact::{Change, n},
 };
 use crate::domain::{RequestId, RequestRecord, RequestStatus, Reservation, SectorCode, SessionId};
 
@@ -178,22 +178,12 @@ impl Requests for DynamoStore {
         session: SessionId,
         sector: &SectorCode,
     ) -> Result<bool, StoreError> {
-        let marked = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::sector(session, sector)))
-            .key(keys::SK, s(keys::STOCK_SK))
-            .update_expression("SET sold_out = :yes")
-            .condition_expression("available <= :none")
-            .expression_attribute_values(":yes", AttributeValue::Bool(true))
-            .expression_attribute_values(":none", n(0))
-            .send()
-            .await;
-        match marked.map_err(StoreError::from) {
-            Ok(_) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
-            Err(e) => Err(e),
-        }
+        Change::on(&self.table, keys::sector(session, sector), keys::STOCK_SK)
+            .set("SET sold_out = :yes")
+            .when("available <= :none")
+            .value(":yes", AttributeValue::Bool(true))
+            .value(":none", n(0))
+            .apply(&self.client)
+            .await
     }
 }

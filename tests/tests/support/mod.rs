@@ -125,6 +125,16 @@ pub fn hold_body(seats: &[&str], places: u32) -> Value {
     json!({"seats": seats, "places": places})
 }
 
+/// Where reservation `id` stands.
+pub async fn status(store: &DynamoStore, id: &str) -> bilheteria::domain::ReservationStatus {
+    store
+        .reservation(id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+}
+
 /// The seats of `sector` in `session` and their states, by label.
 pub async fn seats_of(
     store: &DynamoStore,
