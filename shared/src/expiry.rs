@@ -65,7 +65,8 @@ const CONCURRENT_EXPIRIES: usize = 16;
 const EXPIRY_ATTEMPTS: u32 = 3;
 
 /// What became of one due reservation.
-enum Outcome {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
     Expired,
     /// Confirmed, cancelled or expired by someone else, or given more time: not the sweep's.
     PassedOver,
@@ -181,10 +182,10 @@ pub async fn sweep<S: Expiries + Catalog + Reservations>(
     Ok(swept)
 }
 
-/// Expires one due reservation. A refusal is checked against a consistent read: the index may
-/// lag the table, and a reservation changed since it was indexed (an add-on, a PIX checkout) is
-/// still due and is expired at its new version.
-async fn expire_one<S: Expiries + Reservations>(
+/// Expires one due reservation, as the expiry index showed it. A refusal is checked against a
+/// consistent read: the index may lag the table, and a reservation changed since it was indexed
+/// (a PIX that failed, a late add-on) is still due and is expired at its new version.
+pub async fn expire_one<S: Expiries + Reservations>(
     store: &S,
     bus: &impl EventBus,
     mut reservation: Reservation,

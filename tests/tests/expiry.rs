@@ -528,3 +528,57 @@ async fn holds_that_change_while_the_sweep_runs_are_still_expired_by_it() {
     support::audit(&venue.stack).await;
     venue.stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_hold_read_stale_from_the_index_is_still_expired_at_its_new_version() {
+    use bilheteria::{
+        bus::LogBus,
+        expiry::{Outcome, expire_one},
+        store::Catalog,
+    };
+    let stack = support::Stack::start().await;
+    let seeder = support::Seeder(&stack.store);
+    let event = seeder.event(support::EVENT_ID).await;
+    let session = seeder.session(event.id, support::SESSION_ID, 2, 5).await;
+    let popcorn = seeder
+        .product(event.id, support::PRODUCT_ID, Some(10))
+        .await;
+    let indexed = seeder
+        .held(
+            &session,
+            support::RESERVATION_ID,
+            "ana",
+            &[("plateia", "A-1")],
+            &[],
+        )
+        .await;
+    // Changed after the index was read: an add-on (one more version).
+    let lines = indexed
+        .with_products(vec![(popcorn.id, 2)], std::slice::from_ref(&popcorn))
+        .unwrap();
+    let counted = [popcorn.id].into_iter().collect();
+    stack
+        .store
+        .set_products(&indexed, lines, &counted, chrono::Utc::now())
+        .await
+        .unwrap();
+    let later = indexed.expires_at + chrono::Duration::seconds(1);
+    let outcome = expire_one(&stack.store, &LogBus, indexed.clone(), &counted, later)
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::Expired);
+    assert_eq!(
+        stack
+            .store
+            .reservation(indexed.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ReservationStatus::Expired
+    );
+    let products = stack.store.products(event.id).await.unwrap();
+    assert_eq!(products[0].stock, Some(10), "its add-ons went back too");
+    let audit = stack.store.audit(later).await.unwrap();
+    assert!(audit.violations.is_empty(), "{audit}");
+}

@@ -495,8 +495,8 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
             match store.begin_charge(&reservation, payment, now).await {
                 Ok(charging) => charging,
                 Err(WriteError::Refused(_)) => {
-                    let now_read = reread(store, id).await?;
-                    return Err(match now_read.status {
+                    let current = reread(store, id).await?;
+                    return Err(match current.status {
                         ReservationStatus::Charging | ReservationStatus::PendingPayment => {
                             payment_in_progress()
                         }
