@@ -91,7 +91,8 @@ where
                 source: StoreError::Unavailable("the fault switch is on".into()),
             });
         }
-        process(record, store, announcer, settings, &mut free).await
+        // Boxed: the record's future is deep, and the batch's would otherwise nest it whole.
+        Box::pin(process(record, store, announcer, settings, &mut free)).await
     })
     .await
 }
