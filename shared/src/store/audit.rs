@@ -532,21 +532,23 @@ impl Auditor<'_> {
         let session = Some(r.session_id);
         let tickets = self.table.tickets.get(&r.id).map_or(&[][..], Vec::as_slice);
         let invoice = self.table.invoices.get(&r.id);
-        let ticket_keys = || {
-            tickets
-                .iter()
-                .map(|t| key(&keys::reservation(r.id), &keys::ticket_sk(t.id)))
+        // The reservation's item and its tickets'.
+        let with_tickets = || {
+            std::iter::once(here.to_owned())
+                .chain(
+                    tickets
+                        .iter()
+                        .map(|t| key(&keys::reservation(r.id), &keys::ticket_sk(t.id))),
+                )
                 .collect::<Vec<_>>()
         };
         if r.status != ReservationStatus::Confirmed {
             if !tickets.is_empty() || invoice.is_some() {
-                let mut items = vec![here.to_owned()];
-                items.extend(ticket_keys());
                 self.violation(
                     "tickets",
                     session,
                     None,
-                    items,
+                    with_tickets(),
                     format!(
                         "reservation {} is {:?} but has {} tickets{}",
                         r.id,
@@ -589,13 +591,11 @@ impl Auditor<'_> {
         seats.sort();
         expected.sort();
         if seats != expected {
-            let mut items = vec![here.to_owned()];
-            items.extend(ticket_keys());
             self.violation(
                 "tickets",
                 session,
                 None,
-                items,
+                with_tickets(),
                 format!(
                     "confirmed reservation {} has {} tickets for {} places, or for other places",
                     r.id,
