@@ -229,6 +229,12 @@ impl Shop {
         support::status(&self.store, id).await
     }
 
+    /// `GET path` as `who`.
+    async fn get(&self, who: &str, path: &str) -> (u16, Value) {
+        self.send(Method::GET, path, Some(&self.token(who)), None, &[])
+            .await
+    }
+
     /// Moves the functions' clock past every hold made so far.
     async fn past_the_holds(&self) {
         self.stack.set_clock(chrono::Duration::seconds(700)).await;
@@ -349,13 +355,7 @@ async fn a_customer_holds_adds_popcorn_pays_by_card_and_gets_tickets() {
     );
 
     let (status, invoice) = shop
-        .send(
-            Method::GET,
-            &format!("/reservations/{id}/invoice"),
-            Some(&shop.token("alice")),
-            None,
-            &[],
-        )
+        .get("alice", &format!("/reservations/{id}/invoice"))
         .await;
     assert_eq!(status, 200);
     let expected = 2 * 25_000 + 3 * 18_000 + 2 * 2_800 + 900;
@@ -368,35 +368,11 @@ async fn a_customer_holds_adds_popcorn_pays_by_card_and_gets_tickets() {
         .sum();
     assert_eq!(sum, expected, "lines add up to the total");
 
-    let (_, mine) = shop
-        .send(
-            Method::GET,
-            "/me/tickets",
-            Some(&shop.token("alice")),
-            None,
-            &[],
-        )
-        .await;
+    let (_, mine) = shop.get("alice", "/me/tickets").await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 5);
-    let (_, mine) = shop
-        .send(
-            Method::GET,
-            "/me/reservations",
-            Some(&shop.token("alice")),
-            None,
-            &[],
-        )
-        .await;
+    let (_, mine) = shop.get("alice", "/me/reservations").await;
     assert_eq!(mine["items"][0]["id"], id.as_str());
-    let (_, again) = shop
-        .send(
-            Method::GET,
-            &format!("/reservations/{id}"),
-            Some(&shop.token("alice")),
-            None,
-            &[],
-        )
-        .await;
+    let (_, again) = shop.get("alice", &format!("/reservations/{id}")).await;
     assert_eq!(again["tickets"].as_array().unwrap().len(), 5);
     support::audit(&shop.stack).await;
     shop.stack.stop().await;
@@ -632,15 +608,7 @@ async fn pix_waits_for_the_signed_webhook_and_replays_change_nothing() {
         2,
         "one confirmation"
     );
-    let (_, read) = shop
-        .send(
-            Method::GET,
-            &format!("/reservations/{id}"),
-            Some(&shop.token("alice")),
-            None,
-            &[],
-        )
-        .await;
+    let (_, read) = shop.get("alice", &format!("/reservations/{id}")).await;
     assert_eq!(read["status"], "CONFIRMED");
     support::audit(&shop.stack).await;
     shop.stack.stop().await;
@@ -675,15 +643,7 @@ async fn a_declined_card_keeps_the_hold_and_cancelling_gives_everything_back() {
         (402, problem.clone()),
         "a refusal replays as it was"
     );
-    let (_, read) = shop
-        .send(
-            Method::GET,
-            &format!("/reservations/{id}"),
-            Some(&shop.token("alice")),
-            None,
-            &[],
-        )
-        .await;
+    let (_, read) = shop.get("alice", &format!("/reservations/{id}")).await;
     assert_eq!(read["status"], "HELD");
 
     let (status, cancelled) = shop
@@ -926,15 +886,7 @@ async fn a_late_payment_gets_its_seats_back_or_a_refund() {
         "REFUND_REQUIRED",
         "dave has J-2 now"
     );
-    let (_, read) = shop
-        .send(
-            Method::GET,
-            &format!("/reservations/{lost}"),
-            Some(&shop.token("carol")),
-            None,
-            &[],
-        )
-        .await;
+    let (_, read) = shop.get("carol", &format!("/reservations/{lost}")).await;
     assert!(read["refund_reason"].as_str().is_some(), "{read}");
     let states = shop.seat_states().await;
     assert!(matches!(states["J-1"], SeatState::Sold { .. }));
@@ -1044,15 +996,7 @@ async fn late_payments_after_the_sweep_take_back_stock_and_count_within_the_limi
         "CONFIRMED",
         "nothing bob had was taken"
     );
-    let (_, tickets) = shop
-        .send(
-            Method::GET,
-            "/me/tickets",
-            Some(&shop.token("alice")),
-            None,
-            &[],
-        )
-        .await;
+    let (_, tickets) = shop.get("alice", "/me/tickets").await;
     assert_eq!(tickets["items"].as_array().unwrap().len(), 2, "{tickets}");
     assert_eq!(shop.product_stock(&chocolate).await, 0);
     let sales = shop.sales().await;
@@ -1153,13 +1097,7 @@ async fn while_a_card_is_charged_nothing_else_changes_what_is_paid_for() {
         }
     }
     let invoice = shop
-        .send(
-            Method::GET,
-            &format!("/reservations/{id}/invoice"),
-            Some(&shop.token("ana")),
-            None,
-            &[],
-        )
+        .get("ana", &format!("/reservations/{id}/invoice"))
         .await
         .1;
     assert_eq!(invoice["total"], paid["payment"]["amount"], "{invoice}");

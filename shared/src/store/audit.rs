@@ -242,11 +242,11 @@ struct Auditor<'a> {
 }
 
 impl Auditor<'_> {
+    /// A violation within a session.
     fn violation(
         &mut self,
         rule: &'static str,
         session: Option<SessionId>,
-        event: Option<EventId>,
         items: Vec<String>,
         detail: String,
     ) {
@@ -255,6 +255,23 @@ impl Auditor<'_> {
             detail,
             items,
             session,
+            event: None,
+        });
+    }
+
+    /// A violation of an event's add-on, which its sessions share.
+    fn product_violation(
+        &mut self,
+        rule: &'static str,
+        event: Option<EventId>,
+        items: Vec<String>,
+        detail: String,
+    ) {
+        self.violations.push(Violation {
+            rule,
+            detail,
+            items,
+            session: None,
             event,
         });
     }
@@ -282,7 +299,6 @@ impl Auditor<'_> {
                     self.violation(
                         "places",
                         Some(session.id),
-                        None,
                         vec![stock_key],
                         format!("sector {} has no stock item", sector.code),
                     );
@@ -295,7 +311,6 @@ impl Auditor<'_> {
                     self.violation(
                         "places",
                         Some(session.id),
-                        None,
                         vec![stock_key.clone()],
                         format!(
                             "sector {}: capacity {capacity} (stock item says {}) != available {} + held by live reservations {} + sold {}",
@@ -312,7 +327,6 @@ impl Auditor<'_> {
                         self.violation(
                             "sales view",
                             Some(session.id),
-                            None,
                             vec![stock_key.clone()],
                             format!(
                                 "sector {}: `{name}` counts {counted} tickets, its reservations have {expected}",
@@ -325,7 +339,6 @@ impl Auditor<'_> {
                     self.violation(
                         "places",
                         Some(session.id),
-                        None,
                         vec![stock_key.clone()],
                         format!(
                             "sector {} is marked sold out with {} places available",
@@ -354,7 +367,6 @@ impl Auditor<'_> {
             self.violation(
                 "seat",
                 Some(session.id),
-                None,
                 vec![pk.clone()],
                 format!(
                     "sector {code}: {} seat items for a capacity of {}; missing {:?}",
@@ -422,7 +434,6 @@ impl Auditor<'_> {
                 self.violation(
                     "seat",
                     Some(session.id),
-                    None,
                     items,
                     format!("seat {code}/{} {problem}", seat.seat),
                 );
@@ -460,7 +471,6 @@ impl Auditor<'_> {
                     self.violation(
                         "seat",
                         session,
-                        None,
                         vec![
                             here.clone(),
                             key(
@@ -491,7 +501,6 @@ impl Auditor<'_> {
                 self.violation(
                     "expiry index",
                     session,
-                    None,
                     vec![here.clone()],
                     format!(
                         "reservation {} is {:?} but not in the expiry index at its hold's end",
@@ -503,7 +512,6 @@ impl Auditor<'_> {
                 self.violation(
                     "expiry index",
                     session,
-                    None,
                     vec![here.clone()],
                     format!(
                         "reservation {} is {:?} and still in the expiry index",
@@ -515,7 +523,6 @@ impl Auditor<'_> {
                 self.violation(
                     "expiry index",
                     session,
-                    None,
                     vec![here.clone()],
                     format!(
                         "reservation {}: hold_expires_at {} is not expires_at {}",
@@ -547,7 +554,6 @@ impl Auditor<'_> {
                 self.violation(
                     "tickets",
                     session,
-                    None,
                     with_tickets(),
                     format!(
                         "reservation {} is {:?} but has {} tickets{}",
@@ -568,7 +574,6 @@ impl Auditor<'_> {
                 self.violation(
                     "invoice",
                     session,
-                    None,
                     vec![here.to_owned()],
                     format!(
                         "reservation {} needs a refund but names no payment or reason",
@@ -594,7 +599,6 @@ impl Auditor<'_> {
             self.violation(
                 "tickets",
                 session,
-                None,
                 with_tickets(),
                 format!(
                     "confirmed reservation {} has {} tickets for {} places, or for other places",
@@ -610,14 +614,12 @@ impl Auditor<'_> {
             None => self.violation(
                 "invoice",
                 session,
-                None,
                 vec![here.to_owned()],
                 format!("confirmed reservation {} has no invoice", r.id),
             ),
             Some(invoice) if Some(invoice.total) != paid || paid != total => self.violation(
                 "invoice",
                 session,
-                None,
                 vec![
                     here.to_owned(),
                     key(&keys::reservation(r.id), keys::INVOICE_SK),
@@ -659,7 +661,6 @@ impl Auditor<'_> {
                 self.violation(
                     "customer count",
                     Some(*session),
-                    None,
                     items,
                     format!(
                         "customer {customer} is counted {counted} tickets, their live and confirmed reservations hold {held}"
@@ -676,7 +677,6 @@ impl Auditor<'_> {
                 self.violation(
                     "customer count",
                     Some(*session),
-                    None,
                     items,
                     format!("customer {customer} holds {held} tickets, over the limit of {limit}"),
                 );
@@ -704,9 +704,8 @@ impl Auditor<'_> {
             let here = vec![key(&keys::product(product.id), keys::PRODUCT_SK)];
             let event = Some(product.event_id);
             if i64::from(product.sold) != sold {
-                self.violation(
+                self.product_violation(
                     "stock",
-                    None,
                     event,
                     here.clone(),
                     format!(
@@ -719,10 +718,7 @@ impl Auditor<'_> {
                 (Some(stock), Some(stocked))
                     if i64::from(stocked) != i64::from(stock) + held + sold =>
                 {
-                    self.violation(
-                        "stock",
-                        None,
-                        event,
+                    self.product_violation("stock", event,
                         here,
                         format!(
                             "product {} ({}): stocked {stocked} != in stock {stock} + in live holds {held} + sold {sold}",
@@ -730,10 +726,7 @@ impl Auditor<'_> {
                         ),
                     )
                 }
-                (Some(_), None) => self.violation(
-                    "stock",
-                    None,
-                    event,
+                (Some(_), None) => self.product_violation("stock", event,
                     here,
                     format!(
                         "product {} ({}) is counted but its initial stock is not recorded",
