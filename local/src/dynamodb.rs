@@ -8,7 +8,8 @@ use aws_sdk_dynamodb::{
     config::Credentials,
     types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-        Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+        Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+        TimeToLiveSpecification,
     },
 };
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -121,7 +122,8 @@ fn key_schema(keys: &[KeyElement]) -> Vec<KeySchemaElement> {
         .collect()
 }
 
-/// Creates `name` as the template's `spec` describes it: keys, GSIs, TTL; on-demand billing.
+/// Creates `name` as the template's `spec` describes it: keys, GSIs, TTL, stream; on-demand
+/// billing.
 pub async fn create_table(
     client: &Client,
     name: &str,
@@ -168,6 +170,18 @@ pub async fn create_table(
         .set_attribute_definitions(Some(attributes))
         .set_key_schema(Some(key_schema(&spec.key_schema)))
         .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
+        .set_stream_specification(
+            spec.stream_specification
+                .as_ref()
+                .map(|s| {
+                    StreamSpecification::builder()
+                        .stream_enabled(true)
+                        .stream_view_type(StreamViewType::from(s.stream_view_type.as_str()))
+                        .build()
+                })
+                .transpose()
+                .map_err(|e| fail(e.to_string()))?,
+        )
         .send()
         .await
         .map_err(|e| fail(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
@@ -186,4 +200,49 @@ pub async fn create_table(
             .map_err(|e| fail(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
     }
     Ok(())
+}
+
+/// The ARN of `name`'s stream, if `spec` gives it one; a table made before the template asked for
+/// a stream (a persistent local stack) gets it now, as an `UpdateTable` would.
+pub async fn stream_arn(
+    client: &Client,
+    name: &str,
+    spec: &TableSpec,
+) -> Result<Option<String>, DynamoDbError> {
+    let fail = |reason: String| DynamoDbError::CreateTable {
+        table: name.to_owned(),
+        reason,
+    };
+    let Some(wanted) = &spec.stream_specification else {
+        return Ok(None);
+    };
+    let described = client
+        .describe_table()
+        .table_name(name)
+        .send()
+        .await
+        .map_err(|e| fail(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
+    let table = described.table();
+    let enabled = table
+        .and_then(|t| t.stream_specification())
+        .is_some_and(|s| s.stream_enabled());
+    if enabled && let Some(arn) = table.and_then(|t| t.latest_stream_arn()) {
+        return Ok(Some(arn.to_owned()));
+    }
+    let stream = StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::from(wanted.stream_view_type.as_str()))
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let updated = client
+        .update_table()
+        .table_name(name)
+        .stream_specification(stream)
+        .send()
+        .await
+        .map_err(|e| fail(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;
+    Ok(updated
+        .table_description()
+        .and_then(|t| t.latest_stream_arn())
+        .map(str::to_owned))
 }

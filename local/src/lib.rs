@@ -12,4 +12,5 @@ pub mod queue_source;
 pub mod schedule;
 pub mod seed;
 pub mod stack;
+pub mod stream_source;
 pub mod template;

@@ -1,6 +1,6 @@
 //! The whole local stack on loopback: DynamoDB (dynoxide, in this process), SQS and EventBridge
 //! (ministack, a child process), the template's resources provisioned, the API Gateway and
-//! Lambda emulators running the real function binaries, queue mappings and schedules.
+//! Lambda emulators running the real function binaries, queue and stream mappings and schedules.
 
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
@@ -20,7 +20,7 @@ use axum::{
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{
-    dynamodb::{DynamoDb, DynamoDbError, Storage, sdk_config},
+    dynamodb::{DynamoDb, DynamoDbError, Storage, sdk_config, stream_arn},
     gateway::{self, Gateway, RouteError},
     issuer::{ISSUER, Issuer, IssuerError},
     lambda::{FunctionConfig, InvokeError, Invoked, Lambda, Logs},
@@ -29,6 +29,7 @@ use crate::{
     provision::{ProvisionError, Provisioned, provision},
     queue_source::{self, QueueMapping},
     schedule,
+    stream_source::{self, Checkpoints, Mappings, StreamMapping},
     template::{Function, Template, TemplateError, repository_root},
 };
 
@@ -80,6 +81,8 @@ pub struct Options {
     pub queues: bool,
     /// Fire schedules at their rate (a tick always works).
     pub schedules: bool,
+    /// Run the stream mappings (with `queues`: their consumer publishes to the bus).
+    pub streams: bool,
     pub max_instances: usize,
     pub pollers: usize,
     pub logs: Logs,
@@ -104,6 +107,7 @@ impl Default for Options {
             release: false,
             queues: true,
             schedules: false,
+            streams: true,
             max_instances: 8,
             pollers: 2,
             logs: Logs::Discard,
@@ -119,6 +123,8 @@ pub struct Stack {
     dynamodb: DynamoDb,
     ministack: Option<Ministack>,
     queue_restart: QueueRestart,
+    /// Taken while the bus is set up again (see [`Mappings::bus`]).
+    bus_setup: Arc<tokio::sync::RwLock<()>>,
     lambda: Arc<Lambda>,
     issuer: Arc<Issuer>,
     provisioned: Provisioned,
@@ -276,7 +282,10 @@ impl Stack {
             }
         };
         let mut provisioned = provisioned;
-        for (id, _) in template.tables()? {
+        for (id, spec) in template.tables()? {
+            if let Some(arn) = stream_arn(&dynamodb_client, &id, &spec).await? {
+                provisioned.values.insert(format!("{id}.StreamArn"), arn);
+            }
             provisioned.values.entry(id.clone()).or_insert(id);
         }
         // Parameters with no default (secrets asked for at deploy) get a local value.
@@ -410,6 +419,40 @@ impl Stack {
                 }
             }
         }
+        let bus_setup = Arc::new(tokio::sync::RwLock::new(()));
+        // Stream consumers publish to the bus: they run when ministack does.
+        if sqs.is_some() && options.streams {
+            let with = Mappings {
+                streams: aws_sdk_dynamodbstreams::Client::new(&sdk),
+                lambda: lambda.clone(),
+                checkpoints: Arc::new(std::sync::Mutex::new(Checkpoints::load(stream_positions(
+                    &options.storage,
+                )))),
+                bus: bus_setup.clone(),
+            };
+            for function in &functions {
+                for source in &function.streams {
+                    let Some(stream_arn) =
+                        provisioned.lookup(&format!("{}.StreamArn", source.table))
+                    else {
+                        eprintln!(
+                            "[stream] {}: table {} has no stream (StreamSpecification)",
+                            function.logical_id, source.table
+                        );
+                        continue;
+                    };
+                    let mapping = StreamMapping {
+                        function: function.logical_id.clone(),
+                        stream_arn,
+                        starting_position: source.starting_position.clone(),
+                        batch_size: source.batch_size,
+                        report_batch_item_failures: source.report_batch_item_failures,
+                        maximum_retry_attempts: source.maximum_retry_attempts,
+                    };
+                    tasks.push(stream_source::spawn(mapping, with.clone(), stopped.clone()));
+                }
+            }
+        }
         if options.schedules {
             for function in &functions {
                 for s in function.schedules.iter().filter(|s| s.enabled) {
@@ -443,6 +486,7 @@ impl Stack {
             api_url,
             dynamodb,
             ministack,
+            bus_setup,
             queue_restart: QueueRestart {
                 venv: options.root.join(".venv"),
                 host: options.host,
@@ -549,6 +593,7 @@ impl Stack {
     /// (a persistent stack gets its messages back).
     pub async fn start_queues(&mut self, port: u16) -> Result<(), StackError> {
         let restart = &self.queue_restart;
+        let _setting_up = self.bus_setup.write().await;
         let ministack =
             Ministack::start(&restart.venv, restart.host, port, restart.state.as_deref()).await?;
         let sdk = sdk_config(ministack.endpoint()).await;
@@ -576,6 +621,14 @@ impl Stack {
             m.stop().await;
         }
         self.dynamodb.stop().await;
+    }
+}
+
+/// Where the stream mappings keep their positions: beside a persistent DynamoDB file.
+fn stream_positions(storage: &Storage) -> Option<PathBuf> {
+    match storage {
+        Storage::File(path) => Some(path.with_extension("stream-positions")),
+        Storage::Memory => None,
     }
 }
 

@@ -52,6 +52,14 @@ pub struct TableSpec {
     #[serde(default)]
     pub global_secondary_indexes: Vec<GlobalSecondaryIndex>,
     pub time_to_live_specification: Option<TimeToLive>,
+    pub stream_specification: Option<StreamSpecification>,
+}
+
+/// A table's stream: which images its records carry.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamSpecification {
+    pub stream_view_type: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -103,6 +111,7 @@ pub struct Function {
     pub environment: BTreeMap<String, Value>,
     pub log_format: Option<String>,
     pub queues: Vec<QueueSource>,
+    pub streams: Vec<StreamSource>,
     pub schedules: Vec<Schedule>,
 }
 
@@ -123,6 +132,18 @@ pub struct QueueSource {
     pub queue: String,
     pub batch_size: u32,
     pub report_batch_item_failures: bool,
+}
+
+/// A `DynamoDB` event: the table whose stream it reads (its logical id) and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamSource {
+    pub table: String,
+    /// `TRIM_HORIZON` (every record kept) or `LATEST` (records written from now on).
+    pub starting_position: String,
+    pub batch_size: u32,
+    pub report_batch_item_failures: bool,
+    /// Retries of a failing batch; `None` (`-1`, the default): until it goes through.
+    pub maximum_retry_attempts: Option<u32>,
 }
 
 /// A `Schedule` or `ScheduleV2` event: `rate(...)` or `cron(...)`.
@@ -248,6 +269,7 @@ impl Template {
                         .and_then(Value::as_str)
                         .map(str::to_owned),
                     queues: Vec::new(),
+                    streams: Vec::new(),
                     schedules: Vec::new(),
                 };
                 if let Some(Value::Mapping(events)) = props.get("Events") {
@@ -257,6 +279,14 @@ impl Template {
                         let p = event.get("Properties").unwrap_or(&empty);
                         let text =
                             |key: &str| p.get(key).and_then(Value::as_str).map(str::to_owned);
+                        let report = p
+                            .get("FunctionResponseTypes")
+                            .and_then(Value::as_sequence)
+                            .is_some_and(|types| {
+                                types
+                                    .iter()
+                                    .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
+                            });
                         match event.get("Type").and_then(Value::as_str) {
                             Some("HttpApi") => {
                                 let authorizer = p
@@ -277,14 +307,6 @@ impl Template {
                                     .get("Queue")
                                     .and_then(referenced)
                                     .ok_or_else(|| bad("SQS event without a Queue reference"))?;
-                                let report = p
-                                    .get("FunctionResponseTypes")
-                                    .and_then(Value::as_sequence)
-                                    .is_some_and(|types| {
-                                        types
-                                            .iter()
-                                            .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
-                                    });
                                 function.queues.push(QueueSource {
                                     queue,
                                     batch_size: p
@@ -293,6 +315,27 @@ impl Template {
                                         .unwrap_or(10)
                                         as u32,
                                     report_batch_item_failures: report,
+                                });
+                            }
+                            Some("DynamoDB") => {
+                                let table =
+                                    p.get("Stream").and_then(referenced).ok_or_else(|| {
+                                        bad("DynamoDB event without a Stream reference")
+                                    })?;
+                                function.streams.push(StreamSource {
+                                    table,
+                                    starting_position: text("StartingPosition")
+                                        .unwrap_or_else(|| "LATEST".into()),
+                                    batch_size: p
+                                        .get("BatchSize")
+                                        .and_then(Value::as_u64)
+                                        .unwrap_or(100)
+                                        as u32,
+                                    report_batch_item_failures: report,
+                                    maximum_retry_attempts: p
+                                        .get("MaximumRetryAttempts")
+                                        .and_then(Value::as_i64)
+                                        .and_then(|n| u32::try_from(n).ok()),
                                 });
                             }
                             Some("Schedule") | Some("ScheduleV2") => {
@@ -568,6 +611,8 @@ Resources:
       TableName: !Sub "${AWS::StackName}-table"
       AttributeDefinitions: [{AttributeName: PK, AttributeType: S}]
       KeySchema: [{AttributeName: PK, KeyType: HASH}]
+      StreamSpecification:
+        StreamViewType: NEW_AND_OLD_IMAGES
   Hello:
     Type: AWS::Serverless::Function
     Properties:
@@ -588,6 +633,12 @@ Resources:
         Post:
           Type: HttpApi
           Properties: {ApiId: !Ref Api, Path: /hello, Method: POST}
+        Changes:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Table.StreamArn
+            StartingPosition: TRIM_HORIZON
+            FunctionResponseTypes: [ReportBatchItemFailures]
 "#;
 
     #[test]
@@ -595,6 +646,13 @@ Resources:
         let template = Template::parse(TEMPLATE).unwrap();
         let tables = template.tables().unwrap();
         assert_eq!(tables["Table"].key_schema[0].attribute_name, "PK");
+        assert_eq!(
+            tables["Table"]
+                .stream_specification
+                .as_ref()
+                .map(|s| s.stream_view_type.as_str()),
+            Some("NEW_AND_OLD_IMAGES")
+        );
         let functions = template.functions().unwrap();
         assert_eq!(functions.len(), 2);
         let hello = functions.iter().find(|f| f.logical_id == "Hello").unwrap();
@@ -610,6 +668,16 @@ Resources:
             path: "/hello".into(),
             authorized: true
         }));
+        assert_eq!(
+            hello.streams,
+            [StreamSource {
+                table: "Table".into(),
+                starting_position: "TRIM_HORIZON".into(),
+                batch_size: 100,
+                report_batch_item_failures: true,
+                maximum_retry_attempts: None
+            }]
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Domain events other systems hear about (notifications, analytics, a sales dashboard),
-//! published on the EventBridge bus after the state change has committed. A publish that fails
-//! is retried, then logged and counted; it never undoes or fails the sale. `docs/events.md`
-//! documents each event's `detail`.
+//! Domain events other systems hear about (notifications, analytics, a sales dashboard). They are
+//! derived from the table's stream by `announce`, never published by the request that made the
+//! change: a change that committed is announced at least once, whatever happens to that request.
+//! Each detail carries an `id` that the same change always has, for consumers to dedupe on.
+//! `docs/events.md` documents each event's `detail`.
 
 use std::future::Future;
 
@@ -26,9 +27,10 @@ pub struct DomainEvent {
     pub detail: Value,
 }
 
-fn reservation_detail(r: &Reservation) -> Value {
-    json!({
+fn reservation_detail(kind: &str, r: &Reservation) -> Value {
+    let mut detail = json!({
         "version": DETAIL_VERSION,
+        "id": format!("{kind}/{}", r.id),
         "reservation_id": r.id,
         "customer": r.customer,
         "event_id": r.event_id,
@@ -39,42 +41,46 @@ fn reservation_detail(r: &Reservation) -> Value {
         "tickets": r.tickets(),
         "total": r.total(),
         "expires_at": r.expires_at,
-    })
+    });
+    if let Some(reason) = &r.refund_reason {
+        detail["refund_reason"] = json!(reason);
+    }
+    detail
 }
 
 impl DomainEvent {
-    pub fn reservation_held(r: &Reservation) -> Self {
+    fn of_reservation(kind: &'static str, r: &Reservation) -> Self {
         Self {
-            kind: "ReservationHeld",
-            detail: reservation_detail(r),
+            kind,
+            detail: reservation_detail(kind, r),
         }
+    }
+
+    pub fn reservation_held(r: &Reservation) -> Self {
+        Self::of_reservation("ReservationHeld", r)
     }
 
     pub fn reservation_confirmed(r: &Reservation) -> Self {
-        Self {
-            kind: "ReservationConfirmed",
-            detail: reservation_detail(r),
-        }
+        Self::of_reservation("ReservationConfirmed", r)
     }
 
     pub fn reservation_cancelled(r: &Reservation) -> Self {
-        Self {
-            kind: "ReservationCancelled",
-            detail: reservation_detail(r),
-        }
+        Self::of_reservation("ReservationCancelled", r)
     }
 
     pub fn reservation_expired(r: &Reservation) -> Self {
-        Self {
-            kind: "ReservationExpired",
-            detail: reservation_detail(r),
-        }
+        Self::of_reservation("ReservationExpired", r)
+    }
+
+    pub fn reservation_refund_required(r: &Reservation) -> Self {
+        Self::of_reservation("ReservationRefundRequired", r)
     }
 
     pub fn request_rejected(record: &RequestRecord) -> Self {
         let r = &record.request;
         let detail = json!({
             "version": DETAIL_VERSION,
+            "id": format!("RequestRejected/{}", r.request_id),
             "request_id": r.request_id,
             "customer": r.customer,
             "session_id": r.session_id,
@@ -88,18 +94,40 @@ impl DomainEvent {
         }
     }
 
-    pub fn sector_sold_out(session: SessionId, sector: &SectorCode) -> Self {
+    /// A sector may be marked sold out again after places came back: `mark` (the change's
+    /// position in the table's stream) tells one marking from another.
+    pub fn sector_sold_out(session: SessionId, sector: &SectorCode, mark: &str) -> Self {
         Self {
             kind: "SectorSoldOut",
-            detail: json!({"version": DETAIL_VERSION, "session_id": session, "sector": sector}),
+            detail: json!({
+                "version": DETAIL_VERSION,
+                "id": format!("SectorSoldOut/{session}/{sector}/{mark}"),
+                "session_id": session,
+                "sector": sector,
+            }),
         }
     }
+
+    /// The id that the same change always carries.
+    pub fn id(&self) -> &str {
+        self.detail["id"].as_str().unwrap_or_default()
+    }
+}
+
+/// Events a publish could not deliver: from `first` (their index in what was given) on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("events from #{first} on were not published")]
+pub struct Unpublished {
+    pub first: usize,
 }
 
 /// Where domain events go (the port).
 pub trait EventBus: Sync {
-    /// Publishes after the fact; never fails the caller.
-    fn publish(&self, events: Vec<DomainEvent>) -> impl Future<Output = ()> + Send;
+    /// Publishes `events` in order; on failure, says from which one on they may not have gone.
+    fn publish(
+        &self,
+        events: &[DomainEvent],
+    ) -> impl Future<Output = Result<(), Unpublished>> + Send;
 }
 
 /// The EventBridge custom bus (`EVENT_BUS_NAME`).
@@ -119,24 +147,27 @@ impl EventBridgeBus {
 }
 
 impl EventBus for EventBridgeBus {
-    async fn publish(&self, events: Vec<DomainEvent>) {
-        for chunk in events.chunks(ENTRIES_PER_CALL) {
-            let mut pending: Vec<PutEventsRequestEntry> = chunk
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), Unpublished> {
+        for (n, chunk) in events.chunks(ENTRIES_PER_CALL).enumerate() {
+            // Each entry with its index in `events`.
+            let mut pending: Vec<(usize, PutEventsRequestEntry)> = chunk
                 .iter()
-                .map(|e| {
-                    PutEventsRequestEntry::builder()
+                .enumerate()
+                .map(|(i, e)| {
+                    let entry = PutEventsRequestEntry::builder()
                         .event_bus_name(&self.bus)
                         .source(SOURCE)
                         .detail_type(e.kind)
                         .detail(e.detail.to_string())
-                        .build()
+                        .build();
+                    (n * ENTRIES_PER_CALL + i, entry)
                 })
                 .collect();
             for attempt in 1..=PUBLISH_ATTEMPTS {
                 let sent = self
                     .client
                     .put_events()
-                    .set_entries(Some(pending.clone()))
+                    .set_entries(Some(pending.iter().map(|(_, e)| e.clone()).collect()))
                     .send()
                     .await;
                 pending = match sent {
@@ -158,28 +189,21 @@ impl EventBus for EventBridgeBus {
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
             }
-            if !pending.is_empty() {
-                let kinds: Vec<&str> = pending.iter().filter_map(|e| e.detail_type()).collect();
-                tracing::error!(lost = pending.len(), ?kinds, "events not published");
+            if let Some((first, _)) = pending.first() {
+                let kinds: Vec<&str> = pending
+                    .iter()
+                    .filter_map(|(_, e)| e.detail_type())
+                    .collect();
+                tracing::error!(failed = pending.len(), ?kinds, "events not published");
                 crate::telemetry::metric(
                     "EventsNotPublished",
                     pending.len() as f64,
                     crate::telemetry::Unit::Count,
                     &[],
                 );
+                return Err(Unpublished { first: *first });
             }
         }
-    }
-}
-
-/// Writes events to the log (for runs without a bus).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LogBus;
-
-impl EventBus for LogBus {
-    async fn publish(&self, events: Vec<DomainEvent>) {
-        for e in events {
-            tracing::info!(kind = e.kind, detail = %e.detail, "event");
-        }
+        Ok(())
     }
 }

@@ -10,7 +10,6 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use chrono::{DateTime, Duration, Utc};
 
 use crate::{
-    bus::{DomainEvent, EventBus},
     domain::{
         HoldError, RejectReason, RequestRecord, Reservation, SeatLabel, SectorCode, SectorLayout,
         SessionId, TicketRequest, allocation::best_available, seat::SeatStatus,
@@ -70,15 +69,9 @@ impl FreeSeats {
 }
 
 /// Handles a batch in order; returns the records to hand back.
-pub async fn process_batch<S, A>(
-    event: SqsEvent,
-    store: &S,
-    announcer: &A,
-    settings: Settings,
-) -> SqsBatchResponse
+pub async fn process_batch<S>(event: SqsEvent, store: &S, settings: Settings) -> SqsBatchResponse
 where
     S: Catalog + Requests + Reservations,
-    A: EventBus,
 {
     let mut free = FreeSeats::default();
     let mut handled = 0;
@@ -92,7 +85,7 @@ where
             });
         }
         // Boxed: the record's future is deep, and the batch's would otherwise nest it whole.
-        Box::pin(process(record, store, announcer, settings, &mut free)).await
+        Box::pin(process(record, store, settings, &mut free)).await
     })
     .await
 }
@@ -131,11 +124,7 @@ async fn in_group_order(
 
 /// The dead-letter queue's consumer: a request the queue gave up on is decided REJECTED
 /// `FAILED` (unless it was decided meanwhile), so that nobody waits on it forever.
-pub async fn reject_dead_letters<S: Requests, A: EventBus>(
-    event: SqsEvent,
-    store: &S,
-    announcer: &A,
-) -> SqsBatchResponse {
+pub async fn reject_dead_letters<S: Requests>(event: SqsEvent, store: &S) -> SqsBatchResponse {
     in_group_order(&event, async |record| {
         let Some(request) = record
             .body
@@ -149,26 +138,22 @@ pub async fn reject_dead_letters<S: Requests, A: EventBus>(
         let id = request.request_id.to_string();
         let rejected =
             RequestRecord::rejected(request, RejectReason::Failed, None, crate::clock::now());
-        declined(store, announcer, rejected)
-            .await
-            .map_err(|source| Transient {
-                request: id,
-                source,
-            })
+        declined(store, rejected).await.map_err(|source| Transient {
+            request: id,
+            source,
+        })
     })
     .await
 }
 
-async fn process<S, A>(
+async fn process<S>(
     message: &SqsMessage,
     store: &S,
-    announcer: &A,
     settings: Settings,
     free: &mut FreeSeats,
 ) -> Result<(), Transient>
 where
     S: Catalog + Requests + Reservations,
-    A: EventBus,
 {
     let Some(request) = message
         .body
@@ -198,17 +183,17 @@ where
     let reject = |reason| RequestRecord::rejected(request.clone(), reason, sequence.clone(), now);
     // Sessions never change once created: the store keeps them for a warm process.
     let Some(session) = store.session(request.session_id).await.map_err(transient)? else {
-        return declined(store, announcer, reject(RejectReason::Invalid))
+        return declined(store, reject(RejectReason::Invalid))
             .await
             .map_err(transient);
     };
     let Some(sector) = session.sector(request.sector.as_str()).cloned() else {
-        return declined(store, announcer, reject(RejectReason::Invalid))
+        return declined(store, reject(RejectReason::Invalid))
             .await
             .map_err(transient);
     };
     if !session.sale.is_open(now) {
-        return declined(store, announcer, reject(RejectReason::SaleClosed))
+        return declined(store, reject(RejectReason::SaleClosed))
             .await
             .map_err(transient);
     }
@@ -217,21 +202,13 @@ where
         .await
         .map_err(transient)?;
     if state.is_some_and(|s| s.sold_out) {
-        return declined(store, announcer, reject(RejectReason::SoldOut))
+        return declined(store, reject(RejectReason::SoldOut))
             .await
             .map_err(transient);
     }
     // Whether nothing is left: then the sector is marked (only if nothing came back meanwhile)
     // and announced.
-    let sold_out = || async {
-        let marked = store.mark_sold_out(session.id, &sector.code).await?;
-        if marked {
-            announcer
-                .publish(vec![DomainEvent::sector_sold_out(session.id, &sector.code)])
-                .await;
-        }
-        Ok::<_, StoreError>(marked)
-    };
+    let sold_out = || store.mark_sold_out(session.id, &sector.code);
     for _ in 0..ALLOCATION_ATTEMPTS {
         let (seats, places) = match &sector.layout {
             SectorLayout::Numbered { .. } => {
@@ -242,12 +219,12 @@ where
                 let Some(chosen) = best_available(&sector.layout, available, request.quantity)
                 else {
                     if !available.is_empty() {
-                        return declined(store, announcer, reject(RejectReason::NotEnoughLeft))
+                        return declined(store, reject(RejectReason::NotEnoughLeft))
                             .await
                             .map_err(transient);
                     }
                     if sold_out().await.map_err(transient)? {
-                        return declined(store, announcer, reject(RejectReason::SoldOut))
+                        return declined(store, reject(RejectReason::SoldOut))
                             .await
                             .map_err(transient);
                     }
@@ -278,17 +255,17 @@ where
         ) {
             Ok(r) => r,
             Err(HoldError::OverCustomerLimit { .. }) => {
-                return declined(store, announcer, reject(RejectReason::LimitExceeded))
+                return declined(store, reject(RejectReason::LimitExceeded))
                     .await
                     .map_err(transient);
             }
             Err(HoldError::SaleClosed) => {
-                return declined(store, announcer, reject(RejectReason::SaleClosed))
+                return declined(store, reject(RejectReason::SaleClosed))
                     .await
                     .map_err(transient);
             }
             Err(HoldError::Invalid(_)) => {
-                return declined(store, announcer, reject(RejectReason::Invalid))
+                return declined(store, reject(RejectReason::Invalid))
                     .await
                     .map_err(transient);
             }
@@ -305,9 +282,6 @@ where
             .await
         {
             Ok(()) => {
-                announcer
-                    .publish(vec![DomainEvent::reservation_held(&reservation)])
-                    .await;
                 telemetry::metric(
                     "HoldsCreated",
                     1.0,
@@ -338,12 +312,10 @@ where
                 } else {
                     continue;
                 };
-                return declined(store, announcer, reject(reason))
-                    .await
-                    .map_err(transient);
+                return declined(store, reject(reason)).await.map_err(transient);
             }
             Err(WriteError::Refused(Refused::LimitExceeded)) => {
-                return declined(store, announcer, reject(RejectReason::LimitExceeded))
+                return declined(store, reject(RejectReason::LimitExceeded))
                     .await
                     .map_err(transient);
             }
@@ -357,17 +329,11 @@ where
     )))
 }
 
-/// Records a rejection and announces it, unless the request was decided already.
-async fn declined<S: Requests, A: EventBus>(
-    store: &S,
-    bus: &A,
-    record: RequestRecord,
-) -> Result<(), StoreError> {
+/// Records a rejection, unless the request was decided already.
+async fn declined<S: Requests>(store: &S, record: RequestRecord) -> Result<(), StoreError> {
     if !store.reject(&record).await? {
         return Ok(());
     }
-    bus.publish(vec![DomainEvent::request_rejected(&record)])
-        .await;
     let reason = serde_json::to_value(record.reason)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))

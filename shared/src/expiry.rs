@@ -15,8 +15,7 @@ use futures::{StreamExt, future::join_all, stream};
 use serde::Serialize;
 
 use crate::{
-    bus::{DomainEvent, EventBus},
-    domain::{EventId, ProductId, Reservation, ReservationStatus},
+    domain::{EventId, ProductId, Reservation},
     store::{Catalog, Expiries, Reservations, StoreError, WriteError, keys::EXPIRY_SHARDS},
     telemetry::{self, Unit},
 };
@@ -80,7 +79,6 @@ pub enum Outcome {
 /// due in it is settled, and items that cannot be read are logged, counted and skipped.
 pub async fn sweep<S: Expiries + Catalog + Reservations>(
     store: &S,
-    bus: &impl EventBus,
     now: DateTime<Utc>,
     budget: Duration,
 ) -> Result<Swept, StoreError> {
@@ -134,7 +132,7 @@ pub async fn sweep<S: Expiries + Catalog + Reservations>(
                     .get(&reservation.event_id)
                     .cloned()
                     .unwrap_or_default();
-                expire_one(store, bus, reservation, &stocked, now).await
+                expire_one(store, reservation, &stocked, now).await
             })
             .buffer_unordered(CONCURRENT_EXPIRIES)
             .collect()
@@ -187,22 +185,13 @@ pub async fn sweep<S: Expiries + Catalog + Reservations>(
 /// (a PIX that failed, a late add-on) is still due and is expired at its new version.
 pub async fn expire_one<S: Expiries + Reservations>(
     store: &S,
-    bus: &impl EventBus,
     mut reservation: Reservation,
     counted: &HashSet<ProductId>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, StoreError> {
     for _ in 0..EXPIRY_ATTEMPTS {
         match store.expire(&reservation, counted, now).await {
-            Ok(()) => {
-                let expired = Reservation {
-                    status: ReservationStatus::Expired,
-                    ..reservation
-                };
-                bus.publish(vec![DomainEvent::reservation_expired(&expired)])
-                    .await;
-                return Ok(Outcome::Expired);
-            }
+            Ok(()) => return Ok(Outcome::Expired),
             Err(WriteError::Refused(_)) => {}
             Err(WriteError::Store(e)) => return Err(e),
         }

@@ -1,6 +1,7 @@
 //! bilheteria: the box office's rules (`domain`), its DynamoDB adapter (`store`) and the glue
 //! between API Gateway and both (`api`). Function binaries under `functions/` only wire these.
 
+pub mod announce;
 pub mod api;
 pub mod bus;
 pub mod clock;

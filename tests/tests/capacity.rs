@@ -4,7 +4,7 @@
 
 mod support;
 
-use bilheteria::{bus::LogBus, store::Catalog};
+use bilheteria::store::Catalog;
 use support::{
     Stack,
     costs::{self, Cost, Meter},
@@ -121,7 +121,6 @@ async fn one_sweep_releases_lapsed_holds_at_a_measured_rate() {
         let started = std::time::Instant::now();
         let swept = sweep(
             &store,
-            &LogBus,
             now + chrono::Duration::seconds(2),
             std::time::Duration::from_secs(50),
         )

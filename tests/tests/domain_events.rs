@@ -1,9 +1,14 @@
-//! Every state change of the journey publishes exactly one domain event on the EventBridge bus;
-//! the template's rule routes the bus to the events queue, where this test reads them.
+//! Every state change of the journey is announced as one domain event on the EventBridge bus,
+//! derived from the table's stream; the template's rule routes the bus to the events queue, where
+//! these tests read them. A change committed while the bus is down is announced once it is back,
+//! and a batch the bus refuses is delivered again from its first unpublished change.
 
 mod support;
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    time::Duration,
+};
 
 use local::{
     dynamodb::sdk_config,
@@ -30,6 +35,33 @@ async fn call(
     let resp = request.send().await.unwrap();
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// A new event's session on sale now, with one sector; its id.
+async fn session_of(stack: &Stack, sector: Value) -> String {
+    let (_, event) = call(
+        stack,
+        Method::POST,
+        "/events",
+        "organiser",
+        json!({"name": "Show", "venue": "Arena", "category": "show"}),
+        None,
+    )
+    .await;
+    let body = json!({
+        "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z",
+        "sale_ends_at": "2030-09-10T18:00:00Z", "sectors": [sector]
+    });
+    let (_, session) = call(
+        stack,
+        Method::POST,
+        &format!("/events/{}/sessions", event["id"].as_str().unwrap()),
+        "organiser",
+        body,
+        None,
+    )
+    .await;
+    session["id"].as_str().unwrap().to_owned()
 }
 
 /// Every event on the events queue so far, by detail-type, with their details.
@@ -60,7 +92,7 @@ async fn drain(sqs: &aws_sdk_sqs::Client, queue: &str, seen: &mut Vec<Value>) {
 }
 
 #[tokio::test]
-async fn every_state_change_publishes_one_event_of_its_type() {
+async fn every_state_change_is_announced_once_as_an_event_of_its_type() {
     let stack = Stack::start(Options {
         env: vec![("HOLD_SECONDS".into(), "2".into())],
         ..Options::default()
@@ -72,29 +104,11 @@ async fn every_state_change_publishes_one_event_of_its_type() {
         .resource("EventsQueue")
         .expect("the events queue is provisioned");
 
-    let (_, event) = call(
+    let session = session_of(
         &stack,
-        Method::POST,
-        "/events",
-        "organiser",
-        json!({"name": "Show", "venue": "Arena", "category": "show"}),
-        None,
+        json!({"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": 1, "seats_per_row": 4, "price": {"cents": 10000}}),
     )
     .await;
-    let body = json!({
-        "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": "2030-09-10T18:00:00Z",
-        "sectors": [{"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": 1, "seats_per_row": 4, "price": {"cents": 10000}}]
-    });
-    let (_, session) = call(
-        &stack,
-        Method::POST,
-        &format!("/events/{}/sessions", event["id"].as_str().unwrap()),
-        "organiser",
-        body,
-        None,
-    )
-    .await;
-    let session = session["id"].as_str().unwrap().to_owned();
     let hold = |who: &'static str, seat: &'static str| {
         let (stack, session) = (&stack, session.clone());
         async move {
@@ -213,7 +227,7 @@ async fn every_state_change_publishes_one_event_of_its_type() {
     );
     assert_eq!(
         ids("ReservationConfirmed"),
-        [paid],
+        std::slice::from_ref(&paid),
         "one confirmation, the replayed checkout adds none"
     );
     assert_eq!(ids("ReservationCancelled"), [cancelled]);
@@ -228,6 +242,142 @@ async fn every_state_change_publishes_one_event_of_its_type() {
     );
     assert_eq!(ids("SectorSoldOut"), ["plateia"]);
     assert_eq!(seen.len(), 9, "nothing else: {seen:#?}");
+    let ids: HashSet<&str> = seen
+        .iter()
+        .filter_map(|e| e["detail"]["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 9, "each change its own id: {seen:#?}");
+    let order: Vec<&str> = seen
+        .iter()
+        .filter(|e| e["detail"]["reservation_id"] == paid.as_str())
+        .map(|e| e["detail-type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        ["ReservationHeld", "ReservationConfirmed"],
+        "in the order they were written"
+    );
     support::audit(&stack).await;
     stack.stop().await;
+}
+
+/// Waits until the events queue has given `n` events (or a minute has passed), then takes what
+/// else arrived.
+async fn wait_for(sqs: &aws_sdk_sqs::Client, queue: &str, n: usize) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while seen.len() < n && std::time::Instant::now() < deadline {
+        drain(sqs, queue, &mut seen).await;
+    }
+    drain(sqs, queue, &mut seen).await;
+    seen
+}
+
+#[tokio::test]
+async fn changes_committed_while_the_bus_is_down_are_announced_when_it_is_back() {
+    let mut stack = Stack::start(Options::default()).await.unwrap();
+    let session = session_of(
+        &stack,
+        json!({"code": "pista", "name": "Pista", "kind": "general_admission", "capacity": 10, "price": {"cents": 5000}}),
+    )
+    .await;
+
+    // EventBridge and SQS are gone: the sale goes on, and nothing can be published.
+    let port = stack.stop_queues().await.unwrap();
+    let (status, held) = call(
+        &stack,
+        Method::POST,
+        &format!("/sessions/{session}/holds"),
+        "alice",
+        json!({"places": [{"sector": "pista", "quantity": 2}]}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 201, "{held}");
+    let held = held["id"].as_str().unwrap().to_owned();
+    let (status, _) = call(
+        &stack,
+        Method::DELETE,
+        &format!("/reservations/{held}"),
+        "alice",
+        Value::Null,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    stack.start_queues(port).await.unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config(stack.queues_endpoint().unwrap()).await);
+    let queue = stack.resource("EventsQueue").unwrap();
+    let seen = wait_for(&sqs, &queue, 2).await;
+    let announced: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|e| {
+            (
+                e["detail-type"].as_str().unwrap(),
+                e["detail"]["reservation_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        announced,
+        [
+            ("ReservationHeld", held.as_str()),
+            ("ReservationCancelled", held.as_str())
+        ],
+        "both changes, in order, once each: {seen:#?}"
+    );
+    support::audit(&stack).await;
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_batch_the_bus_refuses_is_delivered_again_from_its_first_unpublished_change() {
+    let records: Value = serde_json::from_str(&support::event_file("announce-changes")).unwrap();
+    let batch = |from: usize| {
+        let mut event = records.clone();
+        let rest = event["Records"].as_array().unwrap()[from..].to_vec();
+        event["Records"] = Value::from(rest);
+        serde_json::from_value(event).unwrap()
+    };
+    // The bus takes two events, then refuses.
+    let bus = support::KeptEvents::refusing_from(2);
+    let response = bilheteria::announce::announce_batch(batch(0), &bus).await;
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone().unwrap_or_default())
+        .collect();
+    let sequence = |i: usize| {
+        records["Records"][i]["dynamodb"]["SequenceNumber"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        failed,
+        [sequence(4)],
+        "the record of the third event: the request's rejection"
+    );
+
+    // Delivered again from that record, to a bus that takes everything, and then once more.
+    let again = support::KeptEvents::default();
+    for _ in 0..2 {
+        let response = bilheteria::announce::announce_batch(batch(4), &again).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let first: Vec<String> = bus.events().iter().map(|e| e.id().to_owned()).collect();
+    let second: Vec<String> = again.events().iter().map(|e| e.id().to_owned()).collect();
+    assert_eq!(first.len(), 2);
+    assert_eq!(
+        second[..2],
+        second[2..],
+        "the same change announced again carries the same id"
+    );
+    let all: HashSet<&String> = first.iter().chain(&second).collect();
+    assert_eq!(
+        all.len(),
+        4,
+        "held, confirmed, rejected, sold out: nothing lost, duplicates by id"
+    );
 }

@@ -6,8 +6,8 @@ mod support;
 use std::{collections::BTreeSet, path::Path};
 
 use bilheteria::{
+    announce::announce_batch,
     api::{catalog, purchase, requests, sales},
-    bus::LogBus,
     consumer::{Settings, process_batch, reject_dead_letters},
     expiry::sweep,
     payments::SimulatedProvider,
@@ -30,15 +30,11 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "get-seat-map" => catalog::get_seat_map(req, store).await,
         "list-products" => catalog::list_products(req, store).await,
         "get-product" => catalog::get_product(req, store).await,
-        "hold-seats" => purchase::hold_seats(req, store, &support::sales(), &LogBus).await,
+        "hold-seats" => purchase::hold_seats(req, store, &support::sales()).await,
         "set-products" => purchase::set_products(req, store).await,
-        "checkout" => {
-            purchase::checkout(req, store, &SimulatedProvider, &support::sales(), &LogBus).await
-        }
-        "payment-webhook" => {
-            purchase::payment_webhook(req, store, &support::sales(), &LogBus).await
-        }
-        "cancel-reservation" => purchase::cancel_reservation(req, store, &LogBus).await,
+        "checkout" => purchase::checkout(req, store, &SimulatedProvider, &support::sales()).await,
+        "payment-webhook" => purchase::payment_webhook(req, store, &support::sales()).await,
+        "cancel-reservation" => purchase::cancel_reservation(req, store).await,
         "get-reservation" => purchase::get_reservation(req, store).await,
         "list-my-reservations" => purchase::list_my_reservations(req, store).await,
         "list-my-tickets" => purchase::list_my_tickets(req, store).await,
@@ -83,12 +79,33 @@ async fn every_event_file_gets_its_status_from_its_function() {
         if !function.schedules.is_empty() {
             let swept = sweep(
                 &stack.store,
-                &LogBus,
                 chrono::Utc::now(),
                 std::time::Duration::from_secs(5),
             )
             .await;
             assert!(swept.is_ok_and(|s| s.finished), "events/{name}.json");
+            continue;
+        }
+        if !function.streams.is_empty() {
+            let event =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let bus = support::KeptEvents::default();
+            let response = announce_batch(event, &bus).await;
+            assert!(
+                response.batch_item_failures.is_empty(),
+                "events/{name}.json: {response:?}"
+            );
+            let kinds: Vec<&str> = bus.events().iter().map(|e| e.kind).collect();
+            assert_eq!(
+                kinds,
+                [
+                    "ReservationHeld",
+                    "ReservationConfirmed",
+                    "RequestRejected",
+                    "SectorSoldOut"
+                ],
+                "events/{name}.json: a hold, a seat, a charge, a confirmation, a rejection, a sold-out mark"
+            );
             continue;
         }
         if !function.queues.is_empty() {
@@ -99,8 +116,8 @@ async fn every_event_file_gets_its_status_from_its_function() {
                 fail_after_first_record: false,
             };
             let response = match name {
-                "reject-dead-requests" => reject_dead_letters(event, &stack.store, &LogBus).await,
-                _ => process_batch(event, &stack.store, &LogBus, settings).await,
+                "reject-dead-requests" => reject_dead_letters(event, &stack.store).await,
+                _ => process_batch(event, &stack.store, settings).await,
             };
             assert!(
                 response.batch_item_failures.is_empty(),
@@ -139,6 +156,7 @@ fn every_function_has_a_crate_an_event_and_a_route_and_nothing_else_does() {
         assert!(
             !function.routes.is_empty()
                 || !function.queues.is_empty()
+                || !function.streams.is_empty()
                 || !function.schedules.is_empty(),
             "{} has no trigger",
             function.logical_id

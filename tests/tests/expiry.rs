@@ -384,7 +384,6 @@ async fn two_sweeps_at_once_end_as_one_would() {
 async fn an_unreadable_item_in_the_expiry_index_is_counted_and_skipped_and_its_minute_passed() {
     use aws_sdk_dynamodb::types::AttributeValue::S;
     use bilheteria::{
-        bus::LogBus,
         expiry::sweep,
         store::{Expiries, keys},
     };
@@ -423,7 +422,7 @@ async fn an_unreadable_item_in_the_expiry_index_is_counted_and_skipped_and_its_m
         .unwrap();
 
     let later = held.expires_at + chrono::Duration::seconds(90);
-    let swept = sweep(&stack.store, &LogBus, later, Duration::from_secs(30))
+    let swept = sweep(&stack.store, later, Duration::from_secs(30))
         .await
         .unwrap();
     assert_eq!(
@@ -532,7 +531,6 @@ async fn holds_that_change_while_the_sweep_runs_are_still_expired_by_it() {
 #[tokio::test]
 async fn a_hold_read_stale_from_the_index_is_still_expired_at_its_new_version() {
     use bilheteria::{
-        bus::LogBus,
         expiry::{Outcome, expire_one},
         store::Catalog,
     };
@@ -563,7 +561,7 @@ async fn a_hold_read_stale_from_the_index_is_still_expired_at_its_new_version() 
         .await
         .unwrap();
     let later = indexed.expires_at + chrono::Duration::seconds(1);
-    let outcome = expire_one(&stack.store, &LogBus, indexed.clone(), &counted, later)
+    let outcome = expire_one(&stack.store, indexed.clone(), &counted, later)
         .await
         .unwrap();
     assert_eq!(outcome, Outcome::Expired);

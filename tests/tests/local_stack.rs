@@ -212,7 +212,7 @@ async fn every_event_file_runs_through_its_real_binary() {
             stack.stop().await;
             continue;
         }
-        if !function.queues.is_empty() {
+        if !function.queues.is_empty() || !function.streams.is_empty() {
             assert_eq!(
                 response,
                 json!({"batchItemFailures": []}),

@@ -6,6 +6,5 @@ use lambda_http::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
-    let bus = w.bus()?;
-    api::serve(|r| cancel_reservation(r, &w.store, &bus)).await
+    api::serve(|r| cancel_reservation(r, &w.store)).await
 }

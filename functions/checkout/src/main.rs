@@ -9,6 +9,5 @@ use lambda_http::Error;
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
     let sales = Sales::from_env()?;
-    let bus = w.bus()?;
-    api::serve(|r| checkout(r, &w.store, &SimulatedProvider, &sales, &bus)).await
+    api::serve(|r| checkout(r, &w.store, &SimulatedProvider, &sales)).await
 }

@@ -18,22 +18,15 @@ const MARGIN: Duration = Duration::from_secs(5);
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
-    let bus = w.bus()?;
     run(service_fn(|event: LambdaEvent<CloudWatchEvent>| {
-        let (store, bus) = (&w.store, &bus);
+        let store = &w.store;
         async move {
             scheduled(&event.payload)?;
             let now_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as u64);
             let left = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
-            let swept = sweep(
-                store,
-                bus,
-                bilheteria::clock::now(),
-                left.saturating_sub(MARGIN),
-            )
-            .await?;
+            let swept = sweep(store, bilheteria::clock::now(), left.saturating_sub(MARGIN)).await?;
             Ok::<_, Error>(swept)
         }
     }))

@@ -7,6 +7,5 @@ use lambda_http::Error;
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
     let sales = Sales::from_env()?;
-    let bus = w.bus()?;
-    api::serve(|r| payment_webhook(r, &w.store, &sales, &bus)).await
+    api::serve(|r| payment_webhook(r, &w.store, &sales)).await
 }

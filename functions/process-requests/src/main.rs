@@ -14,13 +14,12 @@ use lambda_http::{
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
-    let bus = w.bus()?;
     let settings = Settings {
         hold: Sales::from_env()?.hold,
         fail_after_first_record: config::fail_after_first_record(),
     };
     run(service_fn(|event: LambdaEvent<SqsEvent>| async {
-        Ok::<SqsBatchResponse, Error>(process_batch(event.payload, &w.store, &bus, settings).await)
+        Ok::<SqsBatchResponse, Error>(process_batch(event.payload, &w.store, settings).await)
     }))
     .await
 }

@@ -11,9 +11,8 @@ use lambda_http::{
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
-    let bus = w.bus()?;
     run(service_fn(|event: LambdaEvent<SqsEvent>| async {
-        Ok::<SqsBatchResponse, Error>(reject_dead_letters(event.payload, &w.store, &bus).await)
+        Ok::<SqsBatchResponse, Error>(reject_dead_letters(event.payload, &w.store).await)
     }))
     .await
 }

@@ -13,7 +13,6 @@ use super::{
     json, json_body, page_limit, path_id, query_param,
 };
 use crate::{
-    bus::{DomainEvent, EventBus},
     config::Sales,
     domain::{
         Charge, HoldError, Invalid, Invoice, PaymentMethod, PaymentProvider, Product, ProductId,
@@ -150,7 +149,6 @@ pub async fn hold_seats<S: Catalog + Reservations>(
     req: Request,
     store: &S,
     sales: &Sales,
-    bus: &impl EventBus,
 ) -> Result<Response<Body>, ApiError> {
     let me = customer(&req)?;
     let session_id: SessionId = path_id(&req, "id", "session")?;
@@ -180,8 +178,6 @@ pub async fn hold_seats<S: Catalog + Reservations>(
                 .await
             {
                 Ok(()) => {
-                    bus.publish(vec![DomainEvent::reservation_held(&reservation)])
-                        .await;
                     let session_dim = reservation.session_id.to_string();
                     telemetry::metric(
                         "HoldsCreated",
@@ -323,7 +319,6 @@ pub async fn set_products<S: Catalog + Reservations>(
 pub async fn cancel_reservation<S: Catalog + Reservations>(
     req: Request,
     store: &S,
-    bus: &impl EventBus,
 ) -> Result<Response<Body>, ApiError> {
     let (_, reservation) = own_reservation(&req, store, false).await?;
     still_held(&reservation, crate::clock::now())?;
@@ -337,8 +332,6 @@ pub async fn cancel_reservation<S: Catalog + Reservations>(
             }
             other => other.into(),
         })?;
-    bus.publish(vec![DomainEvent::reservation_cancelled(&cancelled)])
-        .await;
     json(StatusCode::OK, &ReservationView::new(&cancelled))
 }
 
@@ -433,7 +426,6 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
     store: &S,
     provider: &P,
     sales: &Sales,
-    bus: &impl EventBus,
 ) -> Result<Response<Body>, ApiError> {
     let me = customer(&req)?;
     let key = idempotency_key(&req)?.ok_or_else(|| {
@@ -451,7 +443,7 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
     let hash = hex::encode(Sha256::digest(format!("{id}\n{method:?}").as_bytes()));
     once(store, &me.sub, &key, &hash, |first_claimed| {
         let payment_id = attempt_id(id, &me.sub, &key, first_claimed);
-        pay(&me, id, payment_id, method, store, provider, sales, bus)
+        pay(&me, id, payment_id, method, store, provider, sales)
     })
     .await
 }
@@ -465,7 +457,6 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
     store: &S,
     provider: &P,
     sales: &Sales,
-    bus: &impl EventBus,
 ) -> Result<Response<Body>, ApiError> {
     let reservation = store
         .reservation(id)
@@ -547,7 +538,7 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
             json(StatusCode::ACCEPTED, &ReservationView::new(&pending))
         }
         Charge::Approved { .. } => {
-            let (settled, tickets) = settle_paid(store, sales, bus, charging, payment).await?;
+            let (settled, tickets) = settle_paid(store, sales, charging, payment).await?;
             let mut view = ReservationView::new(&settled);
             view.tickets = Some(&tickets);
             let status = if settled.status == ReservationStatus::Confirmed {
@@ -582,7 +573,6 @@ async fn undo_charge<S: Reservations>(store: &S, charging: &Reservation) -> Resu
 pub async fn settle_paid<S: Catalog + Reservations>(
     store: &S,
     sales: &Sales,
-    bus: &impl EventBus,
     mut reservation: Reservation,
     payment: PaymentRecord,
 ) -> Result<(Reservation, Vec<Ticket>), ApiError> {
@@ -650,8 +640,6 @@ pub async fn settle_paid<S: Catalog + Reservations>(
             .await
         {
             Ok(confirmed) => {
-                bus.publish(vec![DomainEvent::reservation_confirmed(&confirmed)])
-                    .await;
                 let session = confirmed.session_id.to_string();
                 telemetry::metric(
                     "ReservationsConfirmed",
@@ -730,7 +718,6 @@ pub async fn payment_webhook<S: Catalog + Reservations>(
     req: Request,
     store: &S,
     sales: &Sales,
-    bus: &impl EventBus,
 ) -> Result<Response<Body>, ApiError> {
     let signature = req
         .headers()
@@ -776,9 +763,7 @@ pub async fn payment_webhook<S: Catalog + Reservations>(
     };
     let settled = match (notice.status, reservation.status) {
         (NoticeStatus::Paid, ReservationStatus::PendingPayment | ReservationStatus::Expired) => {
-            settle_paid(store, sales, bus, reservation, payment)
-                .await?
-                .0
+            settle_paid(store, sales, reservation, payment).await?.0
         }
         // The payment is still being recorded: the provider retries the notice later.
         (_, ReservationStatus::Charging) => return Err(payment_in_progress()),

@@ -121,14 +121,6 @@ struct Table {
     invoices: HashMap<ReservationId, Invoice>,
 }
 
-/// `SESSION#<session>#SECTOR#<code>` or `SESSION#<session>#CUSTOMER#<sub>`: the session and
-/// the rest.
-fn session_part<'a>(pk: &'a str, marker: &str) -> Option<(SessionId, &'a str)> {
-    let rest = pk.strip_prefix("SESSION#")?;
-    let (session, tail) = rest.split_once(marker)?;
-    Some((session.parse().ok()?, tail))
-}
-
 impl Table {
     fn read(&mut self, item: Attributes, violations: &mut Vec<Violation>) {
         let text = |name: &str| match item.get(name) {
@@ -155,7 +147,10 @@ impl Table {
                 }
                 Err(e) => unreadable("session", e),
             },
-            keys::STOCK_SK => match (session_part(&pk, "#SECTOR#"), parse::<StockItem>(item)) {
+            keys::STOCK_SK => match (
+                keys::session_part(&pk, "#SECTOR#"),
+                parse::<StockItem>(item),
+            ) {
                 (Some((session, _)), Ok(stock)) => {
                     self.stock
                         .insert((session, stock.stock.code.clone()), stock);
@@ -163,7 +158,10 @@ impl Table {
                 (_, Err(e)) => unreadable("sector stock", e),
                 (None, _) => unreadable("sector stock", "its key names no session".into()),
             },
-            keys::LIMIT_SK => match (session_part(&pk, "#CUSTOMER#"), parse::<LimitItem>(item)) {
+            keys::LIMIT_SK => match (
+                keys::session_part(&pk, "#CUSTOMER#"),
+                parse::<LimitItem>(item),
+            ) {
                 (Some((session, customer)), Ok(limit)) => {
                     self.limits
                         .insert((session, customer.to_owned()), limit.tickets);
@@ -190,7 +188,7 @@ impl Table {
                 Err(e) => unreadable("invoice", e),
             },
             sk if sk.starts_with(keys::SEAT_PREFIX) => {
-                match (session_part(&pk, "#SECTOR#"), parse::<SeatItem>(item)) {
+                match (keys::session_part(&pk, "#SECTOR#"), parse::<SeatItem>(item)) {
                     (Some((session, code)), Ok(seat)) => {
                         match SectorCode::try_from(code.to_owned()) {
                             Ok(code) => self.seats.entry((session, code)).or_default().push(seat),

@@ -90,6 +90,14 @@ pub fn tickets_of(customer: &str) -> String {
     format!("CUSTOMER#{customer}#TICKETS")
 }
 
+/// `SESSION#<session>#SECTOR#<code>` or `SESSION#<session>#CUSTOMER#<sub>`: the session and
+/// the rest after `marker`.
+pub fn session_part<'a>(pk: &'a str, marker: &str) -> Option<(SessionId, &'a str)> {
+    let rest = pk.strip_prefix("SESSION#")?;
+    let (session, tail) = rest.split_once(marker)?;
+    Some((session.parse().ok()?, tail))
+}
+
 /// The per-customer ticket counter of a session (its own partition: no hot key).
 pub fn customer_limit(session: SessionId, customer: &str) -> String {
     format!("SESSION#{session}#CUSTOMER#{customer}")

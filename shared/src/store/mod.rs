@@ -3,6 +3,7 @@
 //! The key design is written down in `docs/data-model.md`.
 
 mod audit;
+mod changes;
 mod cursor;
 mod dynamo;
 mod error;
@@ -16,6 +17,7 @@ pub mod transact;
 use std::{collections::BTreeMap, future::Future};
 
 pub use audit::{Audit, Violation};
+pub use changes::{Stored, stored};
 pub use dynamo::DynamoStore;
 pub use error::StoreError;
 pub use expiries::{Due, Expiries};

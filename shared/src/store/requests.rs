@@ -66,9 +66,9 @@ pub trait Requests: Sync {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct RequestItem {
+pub(super) struct RequestItem {
     #[serde(flatten)]
-    record: RequestRecord,
+    pub(super) record: RequestRecord,
     ttl: i64,
 }
 

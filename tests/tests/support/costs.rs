@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::{
         update_item::UpdateItemOutput,
     },
 };
-use bilheteria::{api::purchase, bus::LogBus, payments::SimulatedProvider, store::DynamoStore};
+use bilheteria::{api::purchase, payments::SimulatedProvider, store::DynamoStore};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -139,7 +139,7 @@ pub async fn purchase() -> PurchaseCosts {
         &[],
         Some(&body),
     );
-    let (status, held, _) = outcome(purchase::hold_seats(req, &store, &sales, &LogBus).await);
+    let (status, held, _) = outcome(purchase::hold_seats(req, &store, &sales).await);
     assert_eq!(status, 201, "{held}");
     let id = held["id"].as_str().unwrap().to_owned();
     let hold = Cost::of(&meter.take());
@@ -153,7 +153,7 @@ pub async fn purchase() -> PurchaseCosts {
         Some(&body),
     );
     assert_eq!(
-        outcome(purchase::hold_seats(req, &store, &sales, &LogBus).await).0,
+        outcome(purchase::hold_seats(req, &store, &sales).await).0,
         201
     );
     let warm_hold = Cost::of(&meter.take());
@@ -180,7 +180,7 @@ pub async fn purchase() -> PurchaseCosts {
     req.headers_mut()
         .insert("idempotency-key", "capacity-1".parse().unwrap());
     let (status, paid, _): (u16, Value, _) =
-        outcome(purchase::checkout(req, &store, &SimulatedProvider, &sales, &LogBus).await);
+        outcome(purchase::checkout(req, &store, &SimulatedProvider, &sales).await);
     assert_eq!(status, 200, "{paid}");
     let checkout = Cost::of(&meter.take());
 
@@ -249,7 +249,7 @@ pub async fn queued() -> QueuedCosts {
         hold: chrono::Duration::seconds(600),
         fail_after_first_record: false,
     };
-    let response = process_batch(event, &store, &LogBus, settings).await;
+    let response = process_batch(event, &store, settings).await;
     assert!(response.batch_item_failures.is_empty());
     let serve = Cost::of(&meter.take());
     QueuedCosts {

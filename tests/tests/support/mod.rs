@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
 use bilheteria::{
     api::ApiError,
+    bus::{DomainEvent, EventBus, Unpublished},
     config::Sales,
     domain::{
         Currency, Event, EventCategory, EventId, Invoice, MethodKind, Money, NewEvent, NewSession,
@@ -200,6 +201,40 @@ pub fn event_file(crate_name: &str) -> String {
             body.as_bytes(),
         ));
     event.to_string()
+}
+
+/// A bus that keeps what it is given, and refuses everything from the `refuse_from`th event on
+/// (counting every event it was ever given).
+#[derive(Debug, Default)]
+pub struct KeptEvents {
+    kept: std::sync::Mutex<Vec<DomainEvent>>,
+    refuse_from: Option<usize>,
+}
+
+impl KeptEvents {
+    pub fn refusing_from(n: usize) -> Self {
+        Self {
+            refuse_from: Some(n),
+            ..Self::default()
+        }
+    }
+
+    pub fn events(&self) -> Vec<DomainEvent> {
+        self.kept.lock().unwrap().clone()
+    }
+}
+
+impl EventBus for KeptEvents {
+    async fn publish(&self, events: &[DomainEvent]) -> Result<(), Unpublished> {
+        let mut kept = self.kept.lock().unwrap();
+        for (i, e) in events.iter().enumerate() {
+            if self.refuse_from.is_some_and(|n| kept.len() >= n) {
+                return Err(Unpublished { first: i });
+            }
+            kept.push(e.clone());
+        }
+        Ok(())
+    }
 }
 
 /// The sales settings the local stack gives the functions.
