@@ -4,12 +4,14 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 VENV := .venv
+WEB_DEPS := web/node_modules/.installed
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test fmt lint-template tools python dev cold-starts build bench clean
+.PHONY: test fmt lint-template tools python dev cold-starts build bench clean web web-test node
 
-## dev: the whole system on loopback (API on http://127.0.0.1:3000), seeded; Ctrl-C stops it
-dev: tools
+## dev: the whole system on loopback (storefront on http://127.0.0.1:8080, API on
+## http://127.0.0.1:3000), seeded; Ctrl-C stops it
+dev: tools web
 	cargo build --workspace --bins
 	target/debug/local dev $(ARGS)
 
@@ -18,6 +20,7 @@ test: tools
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(MAKE) --no-print-directory lint-template
+	$(MAKE) --no-print-directory web-test
 	cargo build --workspace --bins
 	cargo nextest run --workspace --no-fail-fast
 
@@ -37,6 +40,27 @@ build: tools
 bench: tools
 	cargo build --workspace --bins --release
 	cargo bench -p bilheteria-tests --bench box-office
+
+## web: the web app's static build in web/dist (types generated from api/openapi.yaml first)
+web: $(WEB_DEPS)
+	cd web && npm run build
+
+## web-test: the web app's type check, lint and unit tests, then its build
+web-test: $(WEB_DEPS)
+	cd web && npm run check
+	cd web && npm test
+	cd web && npm run build
+
+# npm packages exactly as the lock has them, installed again only when the lock changes.
+$(WEB_DEPS): web/package-lock.json | node
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+node:
+	@if ! command -v npm >/dev/null; then \
+		echo "installing nodejs and npm (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	fi
 
 ## lint-template: cfn-lint and sam validate --lint on template.yaml
 lint-template: tools
@@ -65,4 +89,4 @@ $(VENV)/.installed: requirements.txt | python
 
 clean:
 	cargo clean
-	rm -rf $(VENV) .local .aws-sam
+	rm -rf $(VENV) .local .aws-sam web/node_modules web/dist

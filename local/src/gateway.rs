@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     issuer::Issuer,
     lambda::{InvokeError, Invoked, Lambda},
-    template::{Function, LOCAL_ACCOUNT},
+    template::{Cors, Function, LOCAL_ACCOUNT},
 };
 
 /// API Gateway refuses request bodies over 10 MB.
@@ -29,6 +29,7 @@ struct Target {
 
 pub struct Gateway {
     routes: HashMap<String, matchit::Router<Target>>,
+    cors: Option<Cors>,
     lambda: Arc<Lambda>,
     issuer: Arc<Issuer>,
 }
@@ -43,6 +44,7 @@ pub struct RouteError {
 impl Gateway {
     pub fn new(
         functions: &[Function],
+        cors: Option<Cors>,
         lambda: Arc<Lambda>,
         issuer: Arc<Issuer>,
     ) -> Result<Self, RouteError> {
@@ -74,6 +76,7 @@ impl Gateway {
         }
         Ok(Self {
             routes,
+            cors,
             lambda,
             issuer,
         })
@@ -96,12 +99,68 @@ fn message(status: StatusCode, text: &str) -> Response {
         .into_response()
 }
 
-/// Every request the emulator serves that is not one of the stack's own `/_local` routes.
+/// Every request the emulator serves that is not one of the stack's own `/_local` routes. With a
+/// `CorsConfiguration`, preflights are answered by the gateway itself, whatever the routes, and
+/// an allowed origin's responses carry the CORS headers, as API Gateway does.
 pub async fn handle(
     State(gateway): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
+    let allowed = gateway.cors.as_ref().and_then(|cors| {
+        let origin = request.headers().get("origin")?.to_str().ok()?;
+        Some((cors, cors.allowed_origin(origin)?))
+    });
+    let preflight = request.method() == axum::http::Method::OPTIONS
+        && request
+            .headers()
+            .contains_key("access-control-request-method");
+    if preflight && gateway.cors.is_some() {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        if let Some((cors, origin)) = allowed {
+            let headers = response.headers_mut();
+            let mut set = |name: &'static str, value: String| {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    headers.insert(name, value);
+                }
+            };
+            set("access-control-allow-origin", origin);
+            set("access-control-allow-methods", cors.allow_methods.join(","));
+            set(
+                "access-control-allow-headers",
+                cors.allow_headers.join(",").to_ascii_lowercase(),
+            );
+            if let Some(age) = cors.max_age {
+                set("access-control-max-age", age.to_string());
+            }
+            if cors.allow_credentials {
+                set("access-control-allow-credentials", "true".into());
+            }
+        }
+        return response;
+    }
+    let mut response = route(gateway.clone(), peer, request).await;
+    if let Some((cors, origin)) = allowed {
+        let headers = response.headers_mut();
+        if let Ok(origin) = HeaderValue::from_str(&origin) {
+            headers.insert("access-control-allow-origin", origin);
+        }
+        if !cors.expose_headers.is_empty()
+            && let Ok(expose) = HeaderValue::from_str(&cors.expose_headers.join(","))
+        {
+            headers.insert("access-control-expose-headers", expose);
+        }
+        if cors.allow_credentials {
+            headers.insert(
+                "access-control-allow-credentials",
+                HeaderValue::from_static("true"),
+            );
+        }
+    }
+    response
+}
+
+async fn route(gateway: Arc<Gateway>, peer: SocketAddr, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await else {
         return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");

@@ -14,3 +14,4 @@ pub mod seed;
 pub mod stack;
 pub mod stream_source;
 pub mod template;
+pub mod web;

@@ -39,6 +39,9 @@ struct DevArgs {
     /// ministack's (SQS, EventBridge) port.
     #[arg(long, default_value_t = 4566)]
     queues_port: u16,
+    /// The web app's port (its own origin, as CloudFront gives it in AWS).
+    #[arg(long, default_value_t = 8080)]
+    web_port: u16,
     /// Keep DynamoDB in memory instead of `.local/dynamodb.sqlite`.
     #[arg(long)]
     memory: bool,
@@ -199,11 +202,15 @@ async fn dev(args: DevArgs) -> Fallible {
         max_instances: args.max_instances,
         logs: Logs::Print,
         issuer_key: Some(state_dir().join("issuer.key")),
+        web_port: Some(args.web_port),
         ..Options::default()
     };
     let stack = Stack::start(options).await?;
     let api = stack.api_url().to_owned();
     println!("bilheteria is running on loopback");
+    if let Some(web) = stack.web_url() {
+        println!("  storefront   {web}   ← open this");
+    }
     println!("  API          {api}");
     println!("  API docs     {api}/docs  ({api}/openapi.yaml)");
     println!(

@@ -31,6 +31,7 @@ use crate::{
     schedule,
     stream_source::{self, Checkpoints, Mappings, StreamMapping},
     template::{Function, Template, TemplateError, repository_root},
+    web,
 };
 
 /// The API's OpenAPI document, relative to the repository.
@@ -57,6 +58,8 @@ pub enum StackError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("the web app is not built: no {0}/index.html (run `make web`)")]
+    WebNotBuilt(String),
     #[error("function binaries not built: {0} (run `cargo build --workspace{1}`)")]
     NotBuilt(String, &'static str),
 }
@@ -90,6 +93,8 @@ pub struct Options {
     pub env: Vec<(String, String)>,
     /// Visibility timeout for messages the queue mappings receive, instead of the queue's.
     pub visibility_timeout: Option<i32>,
+    /// Serve the web app (`web/dist`) on this port (0 picks a free one); not at all when `None`.
+    pub web_port: Option<u16>,
     /// Where the persistent issuer key lives; a random key when `None`.
     pub issuer_key: Option<PathBuf>,
 }
@@ -113,6 +118,7 @@ impl Default for Options {
             logs: Logs::Discard,
             env: Vec::new(),
             visibility_timeout: None,
+            web_port: None,
             issuer_key: None,
         }
     }
@@ -120,6 +126,7 @@ impl Default for Options {
 
 pub struct Stack {
     api_url: String,
+    web_url: Option<String>,
     dynamodb: DynamoDb,
     ministack: Option<Ministack>,
     queue_restart: QueueRestart,
@@ -359,7 +366,12 @@ impl Stack {
             Some(path) => Issuer::load_or_create(path, ISSUER)?,
             None => Issuer::random(ISSUER),
         });
-        let gateway = Arc::new(Gateway::new(&functions, lambda.clone(), issuer.clone())?);
+        let gateway = Arc::new(Gateway::new(
+            &functions,
+            template.cors(),
+            lambda.clone(),
+            issuer.clone(),
+        )?);
         let control = Arc::new(Control {
             lambda: lambda.clone(),
             functions: functions.clone(),
@@ -392,6 +404,33 @@ impl Stack {
             }
         })];
 
+        let web_url = match options.web_port {
+            Some(port) => {
+                let listen = SocketAddr::new(options.host, port);
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .map_err(|source| StackError::Listen {
+                        addr: listen,
+                        source,
+                    })?;
+                let bound = listener.local_addr().map_err(|source| StackError::Listen {
+                    addr: listen,
+                    source,
+                })?;
+                let dist = options.root.join("web").join("dist");
+                if !dist.join("index.html").is_file() {
+                    return Err(StackError::WebNotBuilt(dist.display().to_string()));
+                }
+                tasks.push(web::serve(
+                    listener,
+                    &dist,
+                    web::config(&api_url),
+                    stopped.clone(),
+                ));
+                Some(format!("http://{bound}"))
+            }
+            None => None,
+        };
         if let Some(sqs) = &sqs {
             for function in &functions {
                 for source in &function.queues {
@@ -484,6 +523,7 @@ impl Stack {
 
         Ok(Self {
             api_url,
+            web_url,
             dynamodb,
             ministack,
             bus_setup,
@@ -507,6 +547,11 @@ impl Stack {
 
     pub fn api_url(&self) -> &str {
         &self.api_url
+    }
+
+    /// Where the web app is served, if it is.
+    pub fn web_url(&self) -> Option<&str> {
+        self.web_url.as_deref()
     }
 
     pub fn dynamodb_endpoint(&self) -> &str {

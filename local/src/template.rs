@@ -182,6 +182,31 @@ pub struct Rule {
     pub queue_targets: Vec<(String, Option<String>)>,
 }
 
+/// An HTTP API's `CorsConfiguration`: the browsers' cross-origin requests it lets through.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct Cors {
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub max_age: Option<u64>,
+    pub allow_credentials: bool,
+}
+
+impl Cors {
+    /// The `Access-Control-Allow-Origin` to answer `origin` with, if it may call.
+    pub fn allowed_origin(&self, origin: &str) -> Option<String> {
+        if self.allow_origins.iter().any(|o| o == "*") && !self.allow_credentials {
+            return Some("*".into());
+        }
+        self.allow_origins
+            .iter()
+            .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+            .then(|| origin.to_owned())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
     pub method: String,
@@ -360,6 +385,13 @@ impl Template {
                 Ok(function)
             })
             .collect()
+    }
+
+    /// The HTTP API's CORS configuration, if it has one.
+    pub fn cors(&self) -> Option<Cors> {
+        self.of_type("AWS::Serverless::HttpApi")
+            .find_map(|(_, r)| r.properties.get("CorsConfiguration"))
+            .and_then(|c| serde_norway::from_value(c.clone()).ok())
     }
 
     /// Every SQS queue; names without a `QueueName` are their logical id (`.fifo` added for FIFO).

@@ -274,3 +274,89 @@ async fn a_taken_port_is_reported_by_number() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_web_app_is_served_on_its_own_origin_and_the_api_lets_it_call() {
+    let stack = Stack::start(Options {
+        queues: false,
+        web_port: Some(0),
+        ..Options::default()
+    })
+    .await
+    .expect("the local stack starts (run `make web` first)");
+    let web = stack.web_url().unwrap().to_owned();
+    let http = reqwest::Client::new();
+
+    let config: Value = http
+        .get(format!("{web}/config.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["api_url"], stack.api_url());
+    // Any path the app routes in the browser is its page.
+    for path in ["/", "/events/01JF000000000000000000EV01", "/sessions/x"] {
+        let page = http.get(format!("{web}{path}")).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains("<div id=\"app\">"), "{path}: {html}");
+    }
+    let html = http.get(&web).send().await.unwrap().text().await.unwrap();
+    let asset = html
+        .split('"')
+        .find(|s| s.starts_with("/assets/") && s.ends_with(".js"))
+        .expect("the page loads a hashed script");
+    let script = http.get(format!("{web}{asset}")).send().await.unwrap();
+    assert_eq!(script.status(), 200);
+    assert_eq!(
+        script.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+
+    // A preflight from the app's origin is answered by the gateway from the template's
+    // CorsConfiguration, and the answers carry the origin's permission.
+    let preflight = http
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/events", stack.api_url()),
+        )
+        .header("origin", &web)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,idempotency-key",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    let headers = preflight.headers();
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert_eq!(
+        headers["access-control-allow-methods"],
+        "GET,POST,PUT,DELETE"
+    );
+    let allowed = headers["access-control-allow-headers"].to_str().unwrap();
+    assert!(allowed.contains("idempotency-key") && allowed.contains("authorization"));
+    let listed = http
+        .get(format!("{}/events", stack.api_url()))
+        .header("origin", &web)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    assert_eq!(listed.headers()["access-control-allow-origin"], "*");
+    let no_origin = http
+        .get(format!("{}/events", stack.api_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !no_origin
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+    stack.stop().await;
+}

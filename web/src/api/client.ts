@@ -1,0 +1,33 @@
+import createClient from "openapi-fetch";
+import type { ProblemCode } from "../i18n/messages";
+import type { components, paths } from "./schema";
+
+export type Schemas = components["schemas"];
+export type Api = ReturnType<typeof createClient<paths>>;
+
+export function apiClient(baseUrl: string): Api {
+  return createClient<paths>({ baseUrl: baseUrl.replace(/\/$/, "") });
+}
+
+/** What went wrong with a call, in terms the pages turn into sentences. */
+export type Failure = { kind: "problem"; problem: Schemas["Problem"] } | { kind: "network" };
+
+export function failure(error: unknown): Failure {
+  if (error && typeof error === "object" && "code" in error && "status" in error) {
+    return { kind: "problem", problem: error as Schemas["Problem"] };
+  }
+  if (error && typeof error === "object" && "message" in error) {
+    // API Gateway's own answers (401, 404, 413) carry only a message.
+    return {
+      kind: "problem",
+      problem: {
+        type: "about:blank",
+        title: "",
+        status: 0,
+        detail: String((error as { message: unknown }).message),
+        code: "INTERNAL" satisfies ProblemCode,
+      },
+    };
+  }
+  return { kind: "network" };
+}

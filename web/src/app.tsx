@@ -1,0 +1,56 @@
+import { LocationProvider, Route, Router } from "preact-iso";
+import { LOCALES, type Locale, useI18n } from "./i18n";
+import { EventPage } from "./storefront/Event";
+import { EventsPage } from "./storefront/Events";
+import { SessionPage } from "./storefront/Session";
+
+function NotFound() {
+  const { t } = useI18n();
+  return (
+    <section>
+      <h1>{t.notFound}</h1>
+      <a href="/">{t.backToEvents}</a>
+    </section>
+  );
+}
+
+function Header() {
+  const { t, locale, setLocale } = useI18n();
+  return (
+    <header class="top">
+      <a class="brand" href="/">
+        {t.brand}
+      </a>
+      <label class="language">
+        <span>{t.language}</span>
+        <select
+          value={locale}
+          onChange={(e) => setLocale((e.currentTarget as HTMLSelectElement).value as Locale)}
+        >
+          {(Object.keys(LOCALES) as Locale[]).map((l) => (
+            <option key={l} value={l}>
+              {LOCALES[l].label}
+            </option>
+          ))}
+        </select>
+      </label>
+    </header>
+  );
+}
+
+/** Routes and the page frame only; each page is its own file. */
+export function App() {
+  return (
+    <LocationProvider>
+      <Header />
+      <main>
+        <Router>
+          <Route path="/" component={EventsPage} />
+          <Route path="/events/:id" component={EventPage} />
+          <Route path="/sessions/:id" component={SessionPage} />
+          <Route default component={NotFound} />
+        </Router>
+      </main>
+    </LocationProvider>
+  );
+}

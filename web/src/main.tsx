@@ -1,0 +1,25 @@
+import { render } from "preact";
+import { apiClient } from "./api/client";
+import { ServicesProvider } from "./api/context";
+import { App } from "./app";
+import { loadConfig } from "./config";
+import { I18nProvider } from "./i18n";
+import "./style.css";
+
+const root = document.getElementById("app");
+if (root) {
+  loadConfig()
+    .then((config) =>
+      render(
+        <ServicesProvider value={{ config, api: apiClient(config.api_url) }}>
+          <I18nProvider>
+            <App />
+          </I18nProvider>
+        </ServicesProvider>,
+        root,
+      ),
+    )
+    .catch(() => {
+      root.textContent = "A bilheteria não pôde ser carregada. / The box office could not load.";
+    });
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { clock, dateTime, money, secondsLeft } from "./format";
+
+describe("money", () => {
+  it("is BRL in each language, from cents", () => {
+    expect(money(12_345, "BRL", "pt-BR")).toBe("R$\u00a0123,45");
+    expect(money(12_345, "BRL", "en")).toBe("R$123.45");
+    expect(money(5, "BRL", "pt-BR")).toBe("R$\u00a00,05");
+  });
+});
+
+describe("dates", () => {
+  it("are shown in the session's time zone", () => {
+    const iso = "2030-09-10T23:30:00Z";
+    expect(dateTime(iso, "pt-BR")).toContain("20:30");
+    expect(dateTime(iso, "pt-BR")).toContain("terça-feira");
+    expect(dateTime(iso, "en", "UTC")).toContain("11:30");
+  });
+});
+
+describe("countdown", () => {
+  it("counts whole seconds down to zero and shows minutes and seconds", () => {
+    const end = new Date("2026-12-03T20:10:00Z");
+    expect(secondsLeft(end, new Date("2026-12-03T20:00:00Z"))).toBe(600);
+    expect(secondsLeft(end, new Date("2026-12-03T20:09:59.200Z"))).toBe(1);
+    expect(secondsLeft(end, new Date("2026-12-03T20:11:00Z"))).toBe(0);
+    expect(clock(600)).toBe("10:00");
+    expect(clock(61)).toBe("1:01");
+    expect(clock(-3)).toBe("0:00");
+  });
+});
