@@ -7,7 +7,7 @@ VENV := .venv
 WEB_DEPS := web/node_modules/.installed
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test fmt lint-template tools python dev cold-starts build bench clean web web-test node
+.PHONY: test fmt lint-template tools python dev cold-starts build bench clean web web-test node chromium
 
 ## dev: the whole system on loopback (storefront on http://127.0.0.1:8080, API on
 ## http://127.0.0.1:3000), seeded; Ctrl-C stops it
@@ -15,8 +15,9 @@ dev: tools web
 	cargo build --workspace --bins
 	target/debug/local dev $(ARGS)
 
-## test: formatting, clippy, the template lint, then every test (what CI runs)
-test: tools
+## test: formatting, clippy, the template lint, the web app's checks, then every test, the
+## browser journeys among them (what CI runs)
+test: tools chromium
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(MAKE) --no-print-directory lint-template
@@ -55,6 +56,13 @@ web-test: $(WEB_DEPS)
 $(WEB_DEPS): web/package-lock.json | node
 	cd web && npm ci --no-audit --no-fund
 	@touch $@
+
+# The browser the web app's journeys drive (playwright-core downloads none).
+chromium:
+	@if ! command -v chromium >/dev/null; then \
+		echo "installing chromium (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 
 node:
 	@if ! command -v npm >/dev/null; then \

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useI18n } from "../i18n";
 import { draw, key, readPalette } from "./draw";
 import {
@@ -32,7 +32,14 @@ export function SeatMap({ layout, chosen, onToggle, price }: Props) {
   const fitted = useRef(false);
   const frame = useRef(0);
   const drag = useRef<{ x: number; y: number; moved: boolean } | null>(null);
-  const [focus, setFocus] = useState<Hit | undefined>();
+  const [focused, setFocus] = useState<Hit | undefined>();
+  // The focused seat as the latest availability shows it.
+  const focus = useMemo(() => {
+    if (!focused) return undefined;
+    const block = layout.blocks.find((b) => b.code === focused.block.code);
+    const seat = block?.cells[focused.seat.r * block.cols + focused.seat.c];
+    return block && seat ? { block, seat } : undefined;
+  }, [layout, focused]);
   const [tip, setTip] = useState<{ x: number; y: number; text: string } | null>(null);
   const latest = useRef({ layout, chosen, focus });
   latest.current = { layout, chosen, focus };

@@ -1,0 +1,186 @@
+// The storefront in a real browser (Debian's Chromium through playwright-core) against the real
+// local stack, as a fan uses it: by role and label, real clicks and keys. The stack is started by
+// `tests/tests/web.rs`, which passes WEB_URL, API_URL and a customer's token.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { chromium, devices } from "playwright-core";
+
+const WEB = process.env.WEB_URL;
+const API = process.env.API_URL;
+const TOKEN = process.env.CUSTOMER_TOKEN;
+const SHOTS = process.env.SCREENSHOTS;
+const AXE = readFileSync(new URL("../node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+
+let browser;
+before(async () => {
+  assert.ok(WEB && API && TOKEN, "WEB_URL, API_URL and CUSTOMER_TOKEN are set");
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox"],
+  });
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** No serious or critical accessibility violation on the page as it stands. */
+async function accessible(page, name) {
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(() => globalThis.axe.run());
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(
+    bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`),
+    [],
+    `${name}: accessibility`,
+  );
+}
+
+async function shoot(page, name) {
+  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+async function api(method, path, body) {
+  const response = await fetch(`${API}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** The demo event's first session, as the API lists it. */
+async function demoSession() {
+  const events = await (await fetch(`${API}/events`)).json();
+  const event = events.items[0];
+  const detail = await (await fetch(`${API}/events/${event.id}`)).json();
+  return { event, session: detail.sessions[0] };
+}
+
+/** From the events list to the first session's seat map, by what a fan sees and clicks. */
+async function openSession(page, event) {
+  await page.goto(WEB);
+  await page.getByRole("heading", { name: "Eventos" }).waitFor();
+  await page.getByRole("link", { name: new RegExp(event.name) }).click();
+  await page.getByRole("heading", { name: "Sessões" }).waitFor();
+  await page.getByRole("link", { name: "Escolher lugares" }).first().click();
+  await page.getByRole("application", { name: "Mapa de lugares" }).waitFor();
+}
+
+const chosenSeats = (page) =>
+  page.getByRole("complementary", { name: "Sua escolha" }).getByRole("listitem");
+
+for (const [name, options] of [
+  ["desktop", { viewport: { width: 1280, height: 900 } }],
+  ["mobile", devices["Pixel 7"]],
+]) {
+  describe(`browsing and picking seats (${name})`, () => {
+    it("goes from the events to a session, picks two seats on the canvas and is told the total", async () => {
+      const { event } = await demoSession();
+      const context = await browser.newContext(options);
+      const page = await context.newPage();
+      await page.goto(WEB);
+      await page.getByRole("heading", { name: "Eventos" }).waitFor();
+      await accessible(page, "events");
+      await shoot(page, `events-${name}`);
+      // The category filter hides what is not of its category.
+      await page.getByText("Jogos").click();
+      await page.getByText("Nenhum evento por aqui ainda.").waitFor();
+      await page.getByText("Todas").click();
+      await page.getByRole("link", { name: new RegExp(event.name) }).click();
+      await page.getByRole("heading", { name: "Sessões" }).waitFor();
+      await accessible(page, "event");
+      await shoot(page, `event-${name}`);
+      await page.getByRole("link", { name: "Escolher lugares" }).first().click();
+      const map = page.getByRole("application", { name: "Mapa de lugares" });
+      await map.waitFor();
+      const box = await page.locator(".seatmap canvas").boundingBox();
+      const points = [
+        [box.x + box.width / 2, box.y + box.height / 2],
+        [box.x + box.width / 2 + 60, box.y + box.height / 2],
+      ];
+      for (const [x, y] of points) {
+        if (options.hasTouch) await page.touchscreen.tap(x, y);
+        else await page.mouse.click(x, y);
+      }
+      await assert.doesNotReject(() => chosenSeats(page).nth(1).waitFor({ timeout: 5_000 }));
+      const lines = await chosenSeats(page).allTextContents();
+      assert.equal(lines.length, 2, lines.join("\n"));
+      for (const line of lines) assert.match(line, /^Plateia, fileira [A-T], lugar \d+ · R\$/);
+      const total = await page.locator(".total").textContent();
+      const each = Number(
+        lines[0]
+          .match(/R\$\s*([\d.]+),(\d\d)/)
+          .slice(1)
+          .join("."),
+      );
+      assert.ok(total.includes(`${(2 * each).toFixed(2).replace(".", ",")}`), total);
+      await accessible(page, "session");
+      await shoot(page, `session-${name}`);
+      // Clicking a chosen seat again gives it back.
+      await chosenSeats(page)
+        .first()
+        .getByRole("button", { name: /^Remover/ })
+        .click();
+      assert.equal(await chosenSeats(page).count(), 1);
+      await context.close();
+    });
+  });
+}
+
+describe("the keyboard and live availability", () => {
+  it("picks a seat with the arrow keys and Enter alone, and never a seat someone holds", async () => {
+    const { event, session } = await demoSession();
+    const held = await api("POST", `/sessions/${session.id}/holds`, {
+      seats: [{ sector: "plateia", seat: "A-1" }],
+    });
+    assert.equal(held.status, 201, JSON.stringify(held.body));
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await openSession(page, event);
+    const map = page.getByRole("application", { name: "Mapa de lugares" });
+    await map.focus();
+    const live = page.locator(".seatmap [aria-live]");
+    await page.keyboard.press("ArrowRight");
+    await page.waitForFunction(() => document.querySelector(".seatmap [aria-live]")?.textContent);
+    assert.equal(
+      await live.textContent(),
+      "Plateia, fileira A, lugar 1 · R$\u00a0120,00 · Reservado",
+    );
+    await page.keyboard.press("Enter");
+    assert.equal(await chosenSeats(page).count(), 0, "a held seat cannot be picked");
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await chosenSeats(page).first().waitFor();
+    assert.match(await chosenSeats(page).first().textContent(), /^Plateia, fileira B, lugar 2 /);
+    assert.match(await live.textContent(), /Escolhido$/);
+
+    // Someone holds the seat beside it while the page is open: the map shows it on its own.
+    await page.keyboard.press("ArrowRight");
+    assert.match(await live.textContent(), /fileira B, lugar 3 .* Livre$/);
+    const other = await api("POST", `/sessions/${session.id}/holds`, {
+      seats: [{ sector: "plateia", seat: "B-3" }],
+    });
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    await page.waitForFunction(
+      () => document.querySelector(".seatmap [aria-live]")?.textContent?.endsWith("Reservado"),
+      undefined,
+      { timeout: 30_000 },
+    );
+    await context.close();
+  });
+
+  it("speaks English when asked, and keeps it", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(WEB);
+    await page.getByLabel("Idioma").selectOption("en");
+    await page.getByRole("heading", { name: "Events" }).waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: "Events" }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "en");
+    await context.close();
+  });
+});
