@@ -4,7 +4,14 @@
 
 use std::{path::Path, time::Duration};
 
-use base64::{Engine, engine::general_purpose::STANDARD};
+use aws_lc_rs::{
+    rand::SystemRandom,
+    signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair},
+};
+use base64::{
+    Engine,
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Map, Value, json};
 
@@ -21,46 +28,85 @@ pub enum IssuerError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot make a signing key: {0}")]
+    Generate(String),
     #[error("cannot sign a token: {0}")]
     Sign(#[from] jsonwebtoken::errors::Error),
 }
 
+/// An ES256 (P-256) key, as Cognito signs with an asymmetric key whose public half anyone can
+/// fetch (`jwks.json`).
 #[derive(Clone)]
 pub struct Issuer {
-    secret: Vec<u8>,
+    /// The private key, PKCS#8 DER.
+    pkcs8: Vec<u8>,
+    /// The public point's coordinates, base64url.
+    x: String,
+    y: String,
+    kid: String,
     issuer: String,
 }
 
 impl Issuer {
-    pub fn new(secret: Vec<u8>, issuer: &str) -> Self {
-        Self {
-            secret,
-            issuer: issuer.to_owned(),
+    /// The issuer of the PKCS#8 key `pkcs8`; `None` if it is not a P-256 key.
+    pub fn new(pkcs8: Vec<u8>, issuer: &str) -> Option<Self> {
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8).ok()?;
+        // The uncompressed point: 0x04, then x and y, 32 bytes each.
+        let point = pair.public_key().as_ref();
+        if point.len() != 65 {
+            return None;
         }
+        let kid = URL_SAFE_NO_PAD.encode(sha2_prefix(point));
+        Some(Self {
+            x: URL_SAFE_NO_PAD.encode(&point[1..33]),
+            y: URL_SAFE_NO_PAD.encode(&point[33..65]),
+            pkcs8,
+            kid,
+            issuer: issuer.to_owned(),
+        })
     }
 
     /// A fresh random key, for a stack that lives only in memory.
-    pub fn random(issuer: &str) -> Self {
-        Self::new((0..32).map(|_| fastrand::u8(..)).collect(), issuer)
+    pub fn generate(issuer: &str) -> Result<Self, IssuerError> {
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+                .map_err(|e| IssuerError::Generate(e.to_string()))?;
+        Self::new(pkcs8.as_ref().to_vec(), issuer)
+            .ok_or_else(|| IssuerError::Generate("a generated key does not read back".into()))
     }
 
-    /// The key kept in `path` (created on first use), so tokens outlive a restart.
+    /// A fresh random key (see [`Issuer::generate`]).
+    pub fn random(issuer: &str) -> Self {
+        Self::generate(issuer).expect("the system's random source works")
+    }
+
+    /// The key kept in `path` (created on first use, or when what is there is not a P-256
+    /// key), so tokens outlive a restart.
     pub fn load_or_create(path: &Path, issuer: &str) -> Result<Self, IssuerError> {
         let fail = |source| IssuerError::Key {
             path: path.display().to_string(),
             source,
         };
         if let Ok(text) = std::fs::read_to_string(path)
-            && let Ok(secret) = STANDARD.decode(text.trim())
+            && let Ok(pkcs8) = STANDARD.decode(text.trim())
+            && let Some(kept) = Self::new(pkcs8, issuer)
         {
-            return Ok(Self::new(secret, issuer));
+            return Ok(kept);
         }
-        let fresh = Self::random(issuer);
+        let fresh = Self::generate(issuer)?;
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(fail)?;
         }
-        std::fs::write(path, STANDARD.encode(&fresh.secret)).map_err(fail)?;
+        std::fs::write(path, STANDARD.encode(&fresh.pkcs8)).map_err(fail)?;
         Ok(fresh)
+    }
+
+    /// The public key as a JSON Web Key Set.
+    pub fn jwks(&self) -> Value {
+        json!({"keys": [{
+            "kty": "EC", "crv": "P-256", "x": self.x, "y": self.y,
+            "kid": self.kid, "use": "sig", "alg": "ES256",
+        }]})
     }
 
     pub fn issuer(&self) -> &str {
@@ -94,27 +140,25 @@ impl Issuer {
     }
 
     pub fn sign(&self, claims: &Value) -> Result<String, IssuerError> {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(self.kid.clone());
         Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
+            &header,
             claims,
-            &EncodingKey::from_secret(&self.secret),
+            &EncodingKey::from_ec_der(&self.pkcs8),
         )?)
     }
 
     /// The claims of a valid token, as API Gateway passes them to a function: every value a
     /// string, arrays as `[a b]`. `None` for a token API Gateway would refuse with 401.
     pub fn verify(&self, token: &str) -> Option<Map<String, Value>> {
-        let mut validation = Validation::new(Algorithm::HS256);
+        let mut validation = Validation::new(Algorithm::ES256);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = 0;
-        let data = jsonwebtoken::decode::<Map<String, Value>>(
-            token,
-            &DecodingKey::from_secret(&self.secret),
-            &validation,
-        )
-        .ok()?;
+        let key = DecodingKey::from_ec_components(&self.x, &self.y).ok()?;
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).ok()?;
         Some(
             data.claims
                 .into_iter()
@@ -122,6 +166,11 @@ impl Issuer {
                 .collect(),
         )
     }
+}
+
+/// The first 12 bytes of the key's SHA-256: its `kid`.
+fn sha2_prefix(point: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, point).as_ref()[..12].to_vec()
 }
 
 fn claim_text(value: &Value) -> String {

@@ -6,6 +6,7 @@ pub mod gateway;
 pub mod issuer;
 pub mod lambda;
 pub mod ministack;
+pub mod oidc;
 pub mod openapi;
 pub mod provision;
 pub mod queue_source;

@@ -25,6 +25,7 @@ use crate::{
     issuer::{ISSUER, Issuer, IssuerError},
     lambda::{FunctionConfig, InvokeError, Invoked, Lambda, Logs},
     ministack::{Ministack, MinistackError},
+    oidc,
     openapi::{Spec, SpecError},
     provision::{ProvisionError, Provisioned, provision},
     queue_source::{self, QueueMapping},
@@ -387,6 +388,7 @@ impl Stack {
                 get(move || async move { ([("content-type", "application/yaml")], yaml) }),
             )
             .route("/docs", get(move || async move { Html(html) }))
+            .nest(oidc::PATH, oidc::router(issuer.clone(), &api_url))
             .merge(Router::new().fallback(gateway::handle).with_state(gateway));
         let (stop, stopped) = watch::channel(false);
         let mut server_stop = stopped.clone();
@@ -424,7 +426,7 @@ impl Stack {
                 tasks.push(web::serve(
                     listener,
                     &dist,
-                    web::config(&api_url),
+                    web::config(&api_url, &oidc::authority(&api_url)),
                     stopped.clone(),
                 ));
                 Some(format!("http://{bound}"))

@@ -16,10 +16,13 @@ use tower_http::{
     set_header::SetResponseHeaderLayer,
 };
 
-/// The app's runtime configuration for a stack whose API is at `api_url`.
-pub fn config(api_url: &str) -> Value {
+/// The app's runtime configuration for a stack whose API is at `api_url` and whose OpenID
+/// provider is `issuer`.
+pub fn config(api_url: &str, issuer: &str) -> Value {
     serde_json::json!({
         "api_url": api_url,
+        "issuer": issuer,
+        "client_id": crate::issuer::AUDIENCE,
         // The simulated acquirer's test cards are shown on the checkout page.
         "test_cards": true,
     })

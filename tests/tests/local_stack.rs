@@ -360,3 +360,168 @@ async fn the_web_app_is_served_on_its_own_origin_and_the_api_lets_it_call() {
     );
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_browser_signs_in_with_pkce_and_its_id_token_is_accepted_by_the_api() {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    use sha2::{Digest, Sha256};
+
+    let stack = stack().await;
+    let api = stack.api_url().to_owned();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let authority = format!("{api}/_local/issuer");
+    let discovery: Value = http
+        .get(format!("{authority}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["token_endpoint"], format!("{authority}/token"));
+    assert_eq!(
+        discovery["code_challenge_methods_supported"],
+        json!(["S256"])
+    );
+    let jwks: Value = http
+        .get(discovery["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["alg"], "ES256");
+
+    let verifier = "a-verifier-of-at-least-forty-three-characters-0123456789";
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let redirect = "http://127.0.0.1:8080/callback";
+    let query = [
+        ("response_type", "code"),
+        ("client_id", "bilheteria-local"),
+        ("redirect_uri", redirect),
+        ("scope", "openid email"),
+        ("state", "s 1"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+        ("nonce", "n-1"),
+    ];
+    let page = http
+        .get(discovery["authorization_endpoint"].as_str().unwrap())
+        .query(&query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("name=\"username\""));
+    let plain = http
+        .get(discovery["authorization_endpoint"].as_str().unwrap())
+        .query(&query.map(|(k, v)| {
+            (
+                k,
+                if k == "code_challenge_method" {
+                    "plain"
+                } else {
+                    v
+                },
+            )
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 400, "PKCE with S256 only");
+
+    let mut form: Vec<(&str, &str)> = query.to_vec();
+    form.extend([("username", "maria"), ("organiser", "yes")]);
+    let signed_in = http
+        .post(discovery["authorization_endpoint"].as_str().unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let location = signed_in.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("{redirect}?code=")),
+        "{location}"
+    );
+    assert!(location.ends_with("&state=s%201"), "{location}");
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let trade = |verifier: &'static str, code: String| {
+        let http = http.clone();
+        let endpoint = discovery["token_endpoint"].as_str().unwrap().to_owned();
+        async move {
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect),
+                ("client_id", "bilheteria-local"),
+                ("code_verifier", verifier),
+            ];
+            let resp = http.post(endpoint).form(&form).send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, wrong) = trade(
+        "another-verifier-of-forty-three-characters-0123456789",
+        code.clone(),
+    )
+    .await;
+    assert_eq!(
+        (status, wrong["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // The failed trade spent the code: a code is good once.
+    let (status, _) = trade(verifier, code).await;
+    assert_eq!(status, 400);
+
+    // Again, traded right this time.
+    let signed_in = http
+        .post(discovery["authorization_endpoint"].as_str().unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let location = signed_in.headers()["location"].to_str().unwrap().to_owned();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, tokens) = trade(verifier, code.clone()).await;
+    assert_eq!(status, 200, "{tokens}");
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let (status, _) = trade(verifier, code).await;
+    assert_eq!(status, 400, "replayed code");
+
+    let (status, page) = call(
+        reqwest::Method::GET,
+        format!("{api}/me/reservations"),
+        Some(id_token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let (status, _) = call(
+        reqwest::Method::POST,
+        format!("{api}/events"),
+        Some(id_token),
+        Some(json!({"name": "Show", "venue": "Arena", "category": "show"})),
+    )
+    .await;
+    assert_eq!(status, 201, "the organiser box gives the admin group");
+    stack.stop().await;
+}
