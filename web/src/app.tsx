@@ -1,7 +1,11 @@
 import { LocationProvider, Route, Router } from "preact-iso";
+import { useAuth } from "./auth";
+import { Callback } from "./auth/Callback";
 import { LOCALES, type Locale, useI18n } from "./i18n";
 import { EventPage } from "./storefront/Event";
 import { EventsPage } from "./storefront/Events";
+import { MyReservationsPage } from "./storefront/MyReservations";
+import { ReservationPage } from "./storefront/Reservation";
 import { SessionPage } from "./storefront/Session";
 
 function NotFound() {
@@ -16,11 +20,27 @@ function NotFound() {
 
 function Header() {
   const { t, locale, setLocale } = useI18n();
+  const { sub, signIn, signOut } = useAuth();
   return (
     <header class="top">
       <a class="brand" href="/">
         {t.brand}
       </a>
+      <nav class="account" aria-label={t.myReservations}>
+        {sub ? (
+          <>
+            <span>{t.signedInAs(sub)}</span>
+            <a href="/me">{t.myReservations}</a>
+            <button type="button" class="link" onClick={() => void signOut()}>
+              {t.signOut}
+            </button>
+          </>
+        ) : (
+          <button type="button" onClick={() => void signIn()}>
+            {t.signIn}
+          </button>
+        )}
+      </nav>
       <label class="language">
         <span>{t.language}</span>
         <select
@@ -48,6 +68,9 @@ export function App() {
           <Route path="/" component={EventsPage} />
           <Route path="/events/:id" component={EventPage} />
           <Route path="/sessions/:id" component={SessionPage} />
+          <Route path="/reservations/:id" component={ReservationPage} />
+          <Route path="/me" component={MyReservationsPage} />
+          <Route path="/callback" component={Callback} />
           <Route default component={NotFound} />
         </Router>
       </main>

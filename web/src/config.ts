@@ -3,8 +3,9 @@
 export interface Config {
   /** The HTTP API's base URL. */
   api_url: string;
-  /** The OpenID issuer fans sign in with. */
+  /** The OpenID provider fans sign in with (its discovery document is under it). */
   issuer: string;
+  /** The public app client's id (the API's token audience). */
   client_id: string;
   /** The simulated payment provider's test cards are shown (never in production). */
   test_cards?: boolean;

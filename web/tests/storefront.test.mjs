@@ -68,6 +68,24 @@ async function openSession(page, event) {
   await page.getByRole("application", { name: "Mapa de lugares" }).waitFor();
 }
 
+/** Signs in on the provider's page (Cognito's hosted UI in AWS, the local issuer here). */
+async function signInAs(page, name) {
+  await page.getByLabel("Nome / Name").fill(name);
+  await page.getByRole("button", { name: "Entrar / Sign in" }).click();
+}
+
+/** Clicks seats at these canvas points (from its centre, in pixels). */
+async function clickSeats(page, offsets, touch = false) {
+  const box = await page.locator(".seatmap canvas").boundingBox();
+  for (const dx of offsets) {
+    const x = box.x + box.width / 2 + dx;
+    const y = box.y + box.height / 2;
+    if (touch) await page.touchscreen.tap(x, y);
+    else await page.mouse.click(x, y);
+  }
+  return box;
+}
+
 const chosenSeats = (page) =>
   page.getByRole("complementary", { name: "Sua escolha" }).getByRole("listitem");
 
@@ -181,6 +199,86 @@ describe("the keyboard and live availability", () => {
     await page.reload();
     await page.getByRole("heading", { name: "Events" }).waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.lang), "en");
+    await context.close();
+  });
+});
+
+describe("buying", () => {
+  it("signs in, holds two seats, adds two popcorn, pays by card and gets tickets with QR codes", async () => {
+    const { event } = await demoSession();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await openSession(page, event);
+    // Two rows below the keyboard test's seats, so that the journeys never meet.
+    const box = await clickSeats(page, [-150, -90]);
+    await chosenSeats(page).nth(1).waitFor();
+    await page.getByRole("button", { name: "Entre para reservar" }).click();
+    await signInAs(page, "ana");
+    // Back on the session, with the choice kept.
+    await page.getByRole("application", { name: "Mapa de lugares" }).waitFor();
+    assert.equal(await chosenSeats(page).count(), 2);
+    await page.getByRole("button", { name: "Reservar" }).click();
+    await page.getByRole("heading", { name: "Sua reserva" }).waitFor();
+    assert.match(await page.getByRole("timer").textContent(), /guardados por mais \d+:\d\d/);
+    await accessible(page, "reservation");
+    await page.getByLabel(/^Pipoca/).fill("2");
+    await page.getByRole("button", { name: "Atualizar pedido" }).click();
+    await page.getByText("Pedido atualizado.").waitFor();
+    assert.match(await page.locator(".lines").textContent(), /2 × Pipoca/);
+    await shoot(page, "reservation-desktop");
+    await page.getByLabel("Número do cartão").fill("4111 1111 1111 1111");
+    await page.getByRole("button", { name: /^Pagar R\$/ }).click();
+    await page.getByText("Pagamento confirmado! Seus ingressos estão abaixo.").waitFor();
+    const qr = page.getByRole("img", { name: /^Código do ingresso: Plateia, [A-T]-\d+$/ });
+    await qr.nth(1).waitFor();
+    assert.equal(await qr.count(), 2);
+    await page.getByRole("heading", { name: /^Nota fiscal nº/ }).waitFor();
+    await accessible(page, "tickets");
+    await shoot(page, "tickets-desktop");
+
+    // Another fan's browser shows those seats sold.
+    const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const second = await other.newPage();
+    await openSession(second, event);
+    await second.mouse.move(box.x + box.width / 2 - 150, box.y + box.height / 2);
+    await second.locator(".seat-tip").waitFor();
+    assert.match(await second.locator(".seat-tip").textContent(), /Vendido$/);
+    await other.close();
+
+    // My reservations lists it, confirmed.
+    await page.getByRole("link", { name: "Minhas reservas" }).click();
+    await page.getByRole("heading", { name: "Minhas reservas" }).waitFor();
+    await page.getByText("Confirmada").first().waitFor();
+    await accessible(page, "my reservations");
+    await context.close();
+  });
+
+  it("keeps the hold and says why when a card is declined, then pays by PIX", async () => {
+    const { event } = await demoSession();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await openSession(page, event);
+    await clickSeats(page, [150]);
+    await chosenSeats(page).first().waitFor();
+    await page.getByRole("button", { name: "Entre para reservar" }).click();
+    await signInAs(page, "bia");
+    await page.getByRole("button", { name: "Reservar" }).click();
+    await page.getByRole("heading", { name: "Sua reserva" }).waitFor();
+    await page.getByLabel("Número do cartão").fill("4000000000000002");
+    await page.getByRole("button", { name: /^Pagar R\$/ }).click();
+    await page
+      .getByText(
+        "O pagamento foi recusado (cartão recusado). Seus lugares continuam reservados: tente outro cartão.",
+      )
+      .waitFor();
+    assert.equal(await page.locator("p strong").first().textContent(), "Reservada");
+    await page.getByText("PIX", { exact: true }).click();
+    await page.getByRole("button", { name: /^Pagar R\$/ }).click();
+    await page.getByRole("img", { name: "QR code do PIX" }).waitFor();
+    const code = await page.getByLabel("PIX copia e cola").inputValue();
+    assert.ok(code.length > 20, code);
+    await accessible(page, "pix");
+    await shoot(page, "pix-desktop");
     await context.close();
   });
 });

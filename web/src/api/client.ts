@@ -5,8 +5,22 @@ import type { components, paths } from "./schema";
 export type Schemas = components["schemas"];
 export type Api = ReturnType<typeof createClient<paths>>;
 
-export function apiClient(baseUrl: string): Api {
-  return createClient<paths>({ baseUrl: baseUrl.replace(/\/$/, "") });
+/** The API, with the signed-in user's ID token on every call once there is one. */
+export function apiClient(baseUrl: string, token: () => Promise<string | null>): Api {
+  const client = createClient<paths>({ baseUrl: baseUrl.replace(/\/$/, "") });
+  client.use({
+    async onRequest({ request }) {
+      const bearer = await token();
+      if (bearer) request.headers.set("Authorization", `Bearer ${bearer}`);
+      return request;
+    },
+  });
+  return client;
+}
+
+/** A fresh key for one attempt at a write, kept by the caller across its retries. */
+export function idempotencyKey(): string {
+  return crypto.randomUUID();
 }
 
 /** What went wrong with a call, in terms the pages turn into sentences. */

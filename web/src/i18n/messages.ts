@@ -2,6 +2,7 @@ import type { components } from "../api/schema";
 
 export type ProblemCode = components["schemas"]["Problem"]["code"];
 export type Category = components["schemas"]["EventCategory"];
+export type ReservationStatus = components["schemas"]["ReservationStatus"];
 
 /** Every sentence of the app, in one language. A problem `code` the API adds breaks the build
  *  until each language has its sentence. */
@@ -45,6 +46,52 @@ export interface Messages {
   backToEvents: string;
   notFound: string;
   tryAgain: string;
+  signIn: string;
+  signOut: string;
+  signingIn: string;
+  signInFailed: string;
+  signedInAs: (name: string) => string;
+  myReservations: string;
+  hold: string;
+  holding: string;
+  signInToHold: string;
+  reservation: string;
+  status: Record<ReservationStatus, string>;
+  heldFor: (clock: string) => string;
+  holdExpired: string;
+  startAgain: string;
+  addOns: string;
+  inStock: (n: number) => string;
+  saveAddOns: string;
+  addOnsSaved: string;
+  payment: string;
+  card: string;
+  pix: string;
+  boleto: string;
+  cardNumber: string;
+  pay: (amount: string) => string;
+  paying: string;
+  testCards: string;
+  testCardList: string[];
+  pixCode: string;
+  pixQr: string;
+  boletoLine: string;
+  copy: string;
+  copied: string;
+  waitingPayment: string;
+  confirmed: string;
+  tickets: string;
+  ticketFor: (what: string) => string;
+  ticketCode: string;
+  invoice: string;
+  invoiceNumber: (n: string) => string;
+  cancel: string;
+  cancelled: string;
+  noReservations: string;
+  open: string;
+  place: (sector: string) => string;
+  declined: (reason: string) => string;
+  signInRequired: string;
   problems: Record<ProblemCode, string>;
   network: string;
 }

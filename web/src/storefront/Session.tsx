@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { type Failure, failure, type Schemas } from "../api/client";
+import { useLocation } from "preact-iso";
+import { type Failure, failure, idempotencyKey, type Schemas } from "../api/client";
 import { useServices } from "../api/context";
+import { useAuth } from "../auth";
 import { useI18n } from "../i18n";
 import { key } from "../seatmap/draw";
 import { type Hit, layoutSectors } from "../seatmap/geometry";
@@ -21,8 +23,21 @@ export function SessionPage({ id }: { id: string }) {
   const [updated, setUpdated] = useState<Date | null>(null);
   const [error, setError] = useState<Failure | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set());
-  const [places, setPlaces] = useState<Record<string, number>>({});
+  const { sub, signIn } = useAuth();
+  const { route } = useLocation();
+  // The choice survives the trip to the sign-in page and back.
+  const kept = `choice:${id}`;
+  const [chosen, setChosen] = useState<ReadonlySet<string>>(
+    () => new Set(JSON.parse(sessionStorage.getItem(kept) ?? "{}").seats ?? []),
+  );
+  const [places, setPlaces] = useState<Record<string, number>>(
+    () => JSON.parse(sessionStorage.getItem(kept) ?? "{}").places ?? {},
+  );
+  const [holding, setHolding] = useState(false);
+  const [holdError, setHoldError] = useState<Failure | null>(null);
+  useEffect(() => {
+    sessionStorage.setItem(kept, JSON.stringify({ seats: [...chosen], places }));
+  }, [kept, chosen, places]);
   const loading = useRef(false);
 
   const load = async () => {
@@ -87,7 +102,7 @@ export function SessionPage({ id }: { id: string }) {
     const gone = [...chosen].filter((k) => {
       const [code, label] = k.split("/");
       const seat = maps.find((m) => m.code === code)?.seats.find((s) => s.seat === label);
-      return seat?.status !== "free";
+      return seat !== undefined && seat.status !== "free";
     });
     if (gone.length > 0) {
       setChosen(new Set([...chosen].filter((k) => !gone.includes(k))));
@@ -120,6 +135,47 @@ export function SessionPage({ id }: { id: string }) {
     }
     setNotice(null);
     setChosen(new Set([...chosen, k]));
+  };
+
+  /** One hold for the whole choice; its key is kept while this attempt is retried. */
+  const hold = async () => {
+    if (!sub) {
+      await signIn();
+      return;
+    }
+    setHolding(true);
+    setHoldError(null);
+    const attempt = `hold:${id}`;
+    const key = sessionStorage.getItem(attempt) ?? idempotencyKey();
+    sessionStorage.setItem(attempt, key);
+    try {
+      const { data, error, response } = await api.POST("/sessions/{id}/holds", {
+        params: { path: { id }, header: { "Idempotency-Key": key } },
+        body: {
+          seats: [...chosen].map((k) => {
+            const [sector = "", seat = ""] = k.split("/");
+            return { sector, seat };
+          }),
+          places: Object.entries(places)
+            .filter(([, n]) => n > 0)
+            .map(([sector, quantity]) => ({ sector, quantity })),
+        },
+      });
+      if (data) {
+        sessionStorage.removeItem(attempt);
+        sessionStorage.removeItem(kept);
+        route(`/reservations/${data.id}`);
+        return;
+      }
+      // A definite refusal ends the attempt; a fault keeps its key for the retry.
+      if (response.status < 500) sessionStorage.removeItem(attempt);
+      setHoldError(failure(error));
+      if (response.status === 409) void load();
+    } catch {
+      setHoldError({ kind: "network" });
+    } finally {
+      setHolding(false);
+    }
   };
 
   const seatLines = [...chosen].flatMap((k) => {
@@ -219,6 +275,10 @@ export function SessionPage({ id }: { id: string }) {
         <p class="total">
           {t.total}: <strong>{price(total)}</strong>
         </p>
+        {holdError && <ProblemMessage failure={holdError} />}
+        <button type="button" onClick={() => void hold()} disabled={count === 0 || holding}>
+          {holding ? t.holding : sub ? t.hold : t.signInToHold}
+        </button>
         {updated && <p class="hint">{t.updatedAt(time(updated, locale))}</p>}
       </aside>
     </section>
