@@ -7,7 +7,7 @@ VENV := .venv
 WEB_DEPS := web/node_modules/.installed
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: test fmt lint-template tools python dev cold-starts build bench clean web web-test node chromium
+.PHONY: test fmt lint-template tools python dev cold-starts build bench clean web web-test node chromium deploy-web
 
 ## dev: the whole system on loopback (storefront on http://127.0.0.1:8080, API on
 ## http://127.0.0.1:3000), seeded; Ctrl-C stops it
@@ -51,6 +51,12 @@ web-test: $(WEB_DEPS)
 	cd web && npm run check
 	cd web && npm test
 	cd web && npm run build
+
+## deploy-web: publishes the web app to a deployed stack's storefront (S3 + CloudFront), with its
+## config.json from the stack's outputs: make deploy-web STACK=bilheteria [REGION=sa-east-1]
+deploy-web: tools web
+	@test -n "$(STACK)" || { echo "usage: make deploy-web STACK=<stack name> [REGION=<region>]"; exit 2; }
+	$(VENV)/bin/python web/scripts/deploy.py --stack $(STACK) $(if $(REGION),--region $(REGION))
 
 # npm packages exactly as the lock has them, installed again only when the lock changes.
 $(WEB_DEPS): web/package-lock.json | node

@@ -363,13 +363,35 @@ impl Stack {
             source,
         })?;
         let api_url = format!("http://{bound}");
+        // The web app's origin: CloudFront's in AWS, this listener's here.
+        let (web, web_url) = match options.web_port {
+            Some(port) => {
+                let listen = SocketAddr::new(options.host, port);
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .map_err(|source| StackError::Listen {
+                        addr: listen,
+                        source,
+                    })?;
+                let bound = listener.local_addr().map_err(|source| StackError::Listen {
+                    addr: listen,
+                    source,
+                })?;
+                let dist = options.root.join("web").join("dist");
+                if !dist.join("index.html").is_file() {
+                    return Err(StackError::WebNotBuilt(dist.display().to_string()));
+                }
+                (Some((listener, dist)), Some(format!("http://{bound}")))
+            }
+            None => (None, None),
+        };
         let issuer = Arc::new(match &options.issuer_key {
             Some(path) => Issuer::load_or_create(path, ISSUER)?,
             None => Issuer::random(ISSUER),
         });
         let gateway = Arc::new(Gateway::new(
             &functions,
-            template.cors(),
+            local_cors(&template, &provisioned, web_url.as_deref()),
             lambda.clone(),
             issuer.clone(),
         )?);
@@ -406,33 +428,14 @@ impl Stack {
             }
         })];
 
-        let web_url = match options.web_port {
-            Some(port) => {
-                let listen = SocketAddr::new(options.host, port);
-                let listener = tokio::net::TcpListener::bind(listen)
-                    .await
-                    .map_err(|source| StackError::Listen {
-                        addr: listen,
-                        source,
-                    })?;
-                let bound = listener.local_addr().map_err(|source| StackError::Listen {
-                    addr: listen,
-                    source,
-                })?;
-                let dist = options.root.join("web").join("dist");
-                if !dist.join("index.html").is_file() {
-                    return Err(StackError::WebNotBuilt(dist.display().to_string()));
-                }
-                tasks.push(web::serve(
-                    listener,
-                    &dist,
-                    web::config(&api_url, &oidc::authority(&api_url)),
-                    stopped.clone(),
-                ));
-                Some(format!("http://{bound}"))
-            }
-            None => None,
-        };
+        if let Some((listener, dist)) = web {
+            tasks.push(web::serve(
+                listener,
+                &dist,
+                web::config(&api_url, &oidc::authority(&api_url)),
+                stopped.clone(),
+            ));
+        }
         if let Some(sqs) = &sqs {
             for function in &functions {
                 for source in &function.queues {
@@ -669,6 +672,28 @@ impl Stack {
         }
         self.dynamodb.stop().await;
     }
+}
+
+/// The template's CORS configuration on this machine: the storefront distribution's origin is
+/// the local web server's (plain http, as it serves without TLS).
+fn local_cors(
+    template: &Template,
+    provisioned: &Provisioned,
+    web_url: Option<&str>,
+) -> Option<crate::template::Cors> {
+    let web_host = web_url.map(|u| u.trim_start_matches("http://").to_owned());
+    let mut cors = template.cors(&|name| match name {
+        "StorefrontDistribution.DomainName" => web_host.clone(),
+        other => provisioned.lookup(other),
+    })?;
+    if let Some(host) = &web_host {
+        for origin in &mut cors.allow_origins {
+            if *origin == format!("https://{host}") {
+                *origin = format!("http://{host}");
+            }
+        }
+    }
+    Some(cors)
 }
 
 /// Where the stream mappings keep their positions: beside a persistent DynamoDB file.

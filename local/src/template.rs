@@ -183,8 +183,7 @@ pub struct Rule {
 }
 
 /// An HTTP API's `CorsConfiguration`: the browsers' cross-origin requests it lets through.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cors {
     pub allow_origins: Vec<String>,
     pub allow_methods: Vec<String>,
@@ -387,11 +386,34 @@ impl Template {
             .collect()
     }
 
-    /// The HTTP API's CORS configuration, if it has one.
-    pub fn cors(&self) -> Option<Cors> {
-        self.of_type("AWS::Serverless::HttpApi")
-            .find_map(|(_, r)| r.properties.get("CorsConfiguration"))
-            .and_then(|c| serde_norway::from_value(c.clone()).ok())
+    /// The HTTP API's CORS configuration, if it has one, with `!Ref`/`!Sub` resolved by `names`
+    /// (an entry that does not resolve is left out).
+    pub fn cors(&self, names: &dyn Fn(&str) -> Option<String>) -> Option<Cors> {
+        let c = self
+            .of_type("AWS::Serverless::HttpApi")
+            .find_map(|(_, r)| r.properties.get("CorsConfiguration"))?;
+        let list = |key: &str| -> Vec<String> {
+            c.get(key)
+                .and_then(Value::as_sequence)
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|v| self.resolve(v, names))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Some(Cors {
+            allow_origins: list("AllowOrigins"),
+            allow_methods: list("AllowMethods"),
+            allow_headers: list("AllowHeaders"),
+            expose_headers: list("ExposeHeaders"),
+            max_age: c.get("MaxAge").and_then(Value::as_u64),
+            allow_credentials: c
+                .get("AllowCredentials")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        })
     }
 
     /// Every SQS queue; names without a `QueueName` are their logical id (`.fifo` added for FIFO).

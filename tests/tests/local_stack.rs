@@ -333,7 +333,10 @@ async fn the_web_app_is_served_on_its_own_origin_and_the_api_lets_it_call() {
         .unwrap();
     assert_eq!(preflight.status(), 204);
     let headers = preflight.headers();
-    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert_eq!(
+        headers["access-control-allow-origin"], web,
+        "the template allows the storefront distribution's origin, here the local web server's"
+    );
     assert_eq!(
         headers["access-control-allow-methods"],
         "GET,POST,PUT,DELETE"
@@ -347,7 +350,34 @@ async fn the_web_app_is_served_on_its_own_origin_and_the_api_lets_it_call() {
         .await
         .unwrap();
     assert_eq!(listed.status(), 200);
-    assert_eq!(listed.headers()["access-control-allow-origin"], "*");
+    assert_eq!(listed.headers()["access-control-allow-origin"], web);
+    let dev = http
+        .get(format!("{}/events", stack.api_url()))
+        .header("origin", "http://localhost:5173")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        dev.headers()["access-control-allow-origin"],
+        "http://localhost:5173",
+        "StorefrontDevOrigin's default"
+    );
+    let elsewhere = http
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/events", stack.api_url()),
+        )
+        .header("origin", "https://elsewhere.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !elsewhere
+            .headers()
+            .contains_key("access-control-allow-origin"),
+        "another origin is not let through"
+    );
     let no_origin = http
         .get(format!("{}/events", stack.api_url()))
         .send()

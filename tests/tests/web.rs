@@ -38,6 +38,11 @@ async fn the_storefront_works_in_a_browser() {
         .env("WEB_URL", stack.web_url().unwrap())
         .env("API_URL", stack.api_url())
         .env("CUSTOMER_TOKEN", stack.token("fan", false))
+        .env("ADMIN_TOKEN", stack.token("organiser", true))
+        .env(
+            "WEBHOOK_SECRET",
+            local::stack::local_parameter("PaymentWebhookSecret"),
+        )
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .status()

@@ -5,6 +5,7 @@ import { LOCALES, type Locale, useI18n } from "./i18n";
 import { EventPage } from "./storefront/Event";
 import { EventsPage } from "./storefront/Events";
 import { MyReservationsPage } from "./storefront/MyReservations";
+import { RequestPage } from "./storefront/Queue";
 import { ReservationPage } from "./storefront/Reservation";
 import { SessionPage } from "./storefront/Session";
 
@@ -70,6 +71,7 @@ export function App() {
           <Route path="/sessions/:id" component={SessionPage} />
           <Route path="/reservations/:id" component={ReservationPage} />
           <Route path="/me" component={MyReservationsPage} />
+          <Route path="/requests/:id" component={RequestPage} />
           <Route path="/callback" component={Callback} />
           <Route default component={NotFound} />
         </Router>

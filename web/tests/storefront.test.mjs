@@ -3,6 +3,7 @@
 // `tests/tests/web.rs`, which passes WEB_URL, API_URL and a customer's token.
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { chromium, devices } from "playwright-core";
@@ -10,12 +11,17 @@ import { chromium, devices } from "playwright-core";
 const WEB = process.env.WEB_URL;
 const API = process.env.API_URL;
 const TOKEN = process.env.CUSTOMER_TOKEN;
+const WEBHOOK_SECRET = process.env.WEBHOOK_SECRET;
+const ADMIN_TOKEN = process.env.ADMIN_TOKEN;
 const SHOTS = process.env.SCREENSHOTS;
 const AXE = readFileSync(new URL("../node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
 
 let browser;
 before(async () => {
-  assert.ok(WEB && API && TOKEN, "WEB_URL, API_URL and CUSTOMER_TOKEN are set");
+  assert.ok(
+    WEB && API && TOKEN && WEBHOOK_SECRET && ADMIN_TOKEN,
+    "WEB_URL, API_URL, CUSTOMER_TOKEN, ADMIN_TOKEN and WEBHOOK_SECRET are set",
+  );
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: ["--no-sandbox"],
@@ -41,13 +47,26 @@ async function shoot(page, name) {
   if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, token = TOKEN) {
   const response = await fetch(`${API}${path}`, {
     method,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: response.status, body: await response.json() };
+}
+
+/** The payment provider says a PIX or boleto was paid, signed as it signs its notices. */
+async function providerSays(reservationId, paymentId, status) {
+  const body = JSON.stringify({ payment_id: paymentId, reservation_id: reservationId, status });
+  const t = Math.floor(Date.now() / 1000);
+  const v1 = createHmac("sha256", WEBHOOK_SECRET).update(`${t}.${body}`).digest("hex");
+  const response = await fetch(`${API}/payments/webhook`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-bilheteria-signature": `t=${t},v1=${v1}` },
+    body,
+  });
+  assert.equal(response.status, 200, await response.text());
 }
 
 /** The demo event's first session, as the API lists it. */
@@ -279,6 +298,113 @@ describe("buying", () => {
     assert.ok(code.length > 20, code);
     await accessible(page, "pix");
     await shoot(page, "pix-desktop");
+    // The page polls while the payment is pending; the provider's notice confirms it.
+    const id = new URL(page.url()).pathname.split("/").pop();
+    // The provider knows the payment's id; an organiser reads it here.
+    const pending = await api("GET", `/reservations/${id}`, undefined, ADMIN_TOKEN);
+    await providerSays(id, pending.body.payment.id, "paid");
+    await page.getByText("Pagamento confirmado! Seus ingressos estão abaixo.").waitFor();
+    await page
+      .getByRole("img", { name: /^Código do ingresso/ })
+      .first()
+      .waitFor();
+    await context.close();
+  });
+
+  it("says when the hold ran out and offers to start again", async () => {
+    const { event } = await demoSession();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    // The browser's clock is the page's: ten minutes pass without waiting for them.
+    await page.clock.install();
+    await openSession(page, event);
+    await page.getByLabel(/^Pista/).fill("1");
+    await page.getByRole("button", { name: "Entre para reservar" }).click();
+    await signInAs(page, "caio");
+    await page.getByRole("button", { name: "Reservar" }).click();
+    await page.getByRole("heading", { name: "Sua reserva" }).waitFor();
+    await page.getByRole("timer").waitFor();
+    await page.clock.fastForward("10:01");
+    await page.getByText("O tempo da reserva acabou e os lugares voltaram à venda.").waitFor();
+    await page.getByRole("link", { name: "Escolher de novo" }).click();
+    await page.getByRole("application", { name: "Mapa de lugares" }).waitFor();
+    await context.close();
+  });
+
+  it("two fans race for one seat: one holds it, the other is told and sees it taken", async () => {
+    const { event } = await demoSession();
+    const fans = [];
+    for (const name of ["duda", "edu"]) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      await openSession(page, event);
+      await clickSeats(page, [210]);
+      await chosenSeats(page).first().waitFor();
+      await page.getByRole("button", { name: "Entre para reservar" }).click();
+      await signInAs(page, name);
+      await page.getByRole("button", { name: "Reservar" }).waitFor();
+      fans.push({ context, page });
+    }
+    await Promise.all(
+      fans.map(({ page }) => page.getByRole("button", { name: "Reservar" }).click()),
+    );
+    const outcomes = await Promise.all(
+      fans.map(({ page }) =>
+        Promise.race([
+          page
+            .getByRole("heading", { name: "Sua reserva" })
+            .waitFor()
+            .then(() => "held"),
+          page
+            .getByText("Alguém pegou um desses lugares antes. Escolha outros.")
+            .first()
+            .waitFor()
+            .then(() => "told"),
+        ]),
+      ),
+    );
+    assert.deepEqual([...outcomes].sort(), ["held", "told"]);
+    const loser = fans[outcomes.indexOf("told")].page;
+    // The map was read again: the seat is no longer in the loser's choice.
+    await pageHasNoChoice(loser);
+    for (const { context } of fans) await context.close();
+  });
+});
+
+/** The choice panel is empty again. */
+async function pageHasNoChoice(page) {
+  await page.getByText("Escolha lugares no mapa ou ingressos de pista.").waitFor();
+}
+
+describe("the flash-sale queue", () => {
+  it("asks for tickets through the queue, waits for the decision and goes on to pay", async () => {
+    const { event } = await demoSession();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await openSession(page, event);
+    await page.getByRole("button", { name: "Entre para pedir pela fila" }).click();
+    await signInAs(page, "fila");
+    const queue = page.getByRole("form", { name: "Fila de compra" });
+    await queue.getByLabel("Setor").selectOption({ label: "Plateia" });
+    await queue.getByLabel("Quantidade").fill("2");
+    await queue.getByRole("button", { name: "Entrar na fila" }).click();
+    await page.getByRole("heading", { name: "Seu pedido na fila" }).waitFor();
+    await page.getByText("Pedido atendido! Seus lugares estão reservados.").waitFor();
+    await accessible(page, "request");
+    await page.getByRole("link", { name: "Continuar para o pagamento" }).click();
+    await page.getByRole("heading", { name: "Sua reserva" }).waitFor();
+    assert.equal(await page.locator(".lines li").count(), 2);
+
+    // More than the session allows is refused in words.
+    await page.goto(`${WEB}/`);
+    await openSession(page, event);
+    const again = page.getByRole("form", { name: "Fila de compra" });
+    await again.getByLabel("Quantidade").fill("6");
+    await again.getByRole("button", { name: "Entrar na fila" }).click();
+    await page
+      .getByText(/Você já tem o máximo de ingressos permitido para esta sessão\./)
+      .first()
+      .waitFor();
     await context.close();
   });
 });

@@ -108,6 +108,30 @@ export const en: Messages = {
   declined: (reason: string) =>
     `The payment was declined (${reason === "insufficient_funds" ? "insufficient funds" : "card declined"}). Your seats are still held: try another card.`,
   signInRequired: "Sign in to see your reservations.",
+  queueTitle: "Buying queue",
+  queueHelp:
+    "When demand is high, ask for your tickets through the queue: requests are served in the order they arrive and the best seats left are chosen for you.",
+  sector: "Sector",
+  joinQueue: "Join the queue",
+  signInToQueue: "Sign in to join the queue",
+  joining: "Sending…",
+  requestTitle: "Your request in the queue",
+  requestStatus: {
+    QUEUED: "In the queue: requests are served in the order they arrive.",
+    FULFILLED: "Request served! Your seats are held.",
+    REJECTED: "We could not serve your request.",
+  },
+  queuedFor: (quantity: number, sector: string) =>
+    `${quantity} ${quantity === 1 ? "ticket" : "tickets"} in ${sector}`,
+  rejectReason: {
+    SOLD_OUT: "This sector is sold out.",
+    NOT_ENOUGH_LEFT: "Fewer tickets are left than you asked for. Try a smaller number.",
+    LIMIT_EXCEEDED: "You already have as many tickets as this session allows.",
+    SALE_CLOSED: "Sales for this session were not open.",
+    INVALID: "The request was not valid for this session.",
+    FAILED: "We could not handle your request. Please try again.",
+  },
+  continueToPay: "Continue to payment",
   problems: {
     MALFORMED_REQUEST: "Something in the request was not right. Reload the page and try again.",
     UNAUTHORIZED: "Your sign-in has expired. Sign in again to go on.",

@@ -92,6 +92,20 @@ export interface Messages {
   place: (sector: string) => string;
   declined: (reason: string) => string;
   signInRequired: string;
+  queueTitle: string;
+  queueHelp: string;
+  sector: string;
+  joinQueue: string;
+  signInToQueue: string;
+  joining: string;
+  requestTitle: string;
+  requestStatus: Record<"QUEUED" | "FULFILLED" | "REJECTED", string>;
+  queuedFor: (quantity: number, sector: string) => string;
+  rejectReason: Record<
+    "SOLD_OUT" | "NOT_ENOUGH_LEFT" | "LIMIT_EXCEEDED" | "SALE_CLOSED" | "INVALID" | "FAILED",
+    string
+  >;
+  continueToPay: string;
   problems: Record<ProblemCode, string>;
   network: string;
 }

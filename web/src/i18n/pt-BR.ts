@@ -109,6 +109,30 @@ export const ptBR: Messages = {
   declined: (reason: string) =>
     `O pagamento foi recusado (${reason === "insufficient_funds" ? "saldo insuficiente" : "cartão recusado"}). Seus lugares continuam reservados: tente outro cartão.`,
   signInRequired: "Entre para ver suas reservas.",
+  queueTitle: "Fila de compra",
+  queueHelp:
+    "Em dia de grande procura, peça seus ingressos pela fila: os pedidos são atendidos na ordem em que chegam e os melhores lugares disponíveis são escolhidos para você.",
+  sector: "Setor",
+  joinQueue: "Entrar na fila",
+  signInToQueue: "Entre para pedir pela fila",
+  joining: "Enviando…",
+  requestTitle: "Seu pedido na fila",
+  requestStatus: {
+    QUEUED: "Na fila: seu pedido será atendido na ordem de chegada.",
+    FULFILLED: "Pedido atendido! Seus lugares estão reservados.",
+    REJECTED: "Não foi possível atender seu pedido.",
+  },
+  queuedFor: (quantity: number, sector: string) =>
+    `${quantity} ${quantity === 1 ? "ingresso" : "ingressos"} em ${sector}`,
+  rejectReason: {
+    SOLD_OUT: "Os ingressos deste setor acabaram.",
+    NOT_ENOUGH_LEFT: "Restam menos ingressos do que você pediu. Tente uma quantidade menor.",
+    LIMIT_EXCEEDED: "Você já tem o máximo de ingressos permitido para esta sessão.",
+    SALE_CLOSED: "As vendas desta sessão não estavam abertas.",
+    INVALID: "O pedido não era válido para esta sessão.",
+    FAILED: "Não conseguimos processar seu pedido. Tente de novo.",
+  },
+  continueToPay: "Continuar para o pagamento",
   problems: {
     MALFORMED_REQUEST: "Algo no pedido não estava certo. Recarregue a página e tente de novo.",
     UNAUTHORIZED: "Sua sessão expirou. Entre de novo para continuar.",

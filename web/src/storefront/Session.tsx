@@ -9,6 +9,7 @@ import { type Hit, layoutSectors } from "../seatmap/geometry";
 import { SeatMap } from "../seatmap/SeatMap";
 import { dateTime, money, time } from "../ui/format";
 import { ProblemMessage } from "../ui/Problem";
+import { JoinQueue } from "./Queue";
 
 /** How often availability is read again while the page is in view. */
 const REFRESH_MS = 10_000;
@@ -281,6 +282,7 @@ export function SessionPage({ id }: { id: string }) {
         </button>
         {updated && <p class="hint">{t.updatedAt(time(updated, locale))}</p>}
       </aside>
+      {session.on_sale && <JoinQueue session={session} />}
     </section>
   );
 }
