@@ -25,7 +25,6 @@ export function MyReservationsPage() {
       setError({ kind: "network" });
     }
   };
-  // biome-ignore lint/correctness/useExhaustiveDependencies: loads once signed in
   useEffect(() => {
     if (sub) void load();
   }, [sub]);

@@ -69,14 +69,12 @@ export function ReservationPage({ id }: { id: string }) {
     }
   };
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: loads once signed in
   useEffect(() => {
     if (sub) void load();
   }, [id, sub]);
 
   // A pending PIX or boleto is read again until the provider settles it.
   const polling = useRef(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: polls while pending
   useEffect(() => {
     if (view?.status !== "PENDING_PAYMENT" && view?.status !== "CHARGING") return;
     polling.current = window.setInterval(() => void load(), POLL_MS);
