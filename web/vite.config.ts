@@ -1,8 +1,9 @@
 import preact from "@preact/preset-vite";
 import { defineConfig } from "vite";
 
-// `npm run dev` serves the app with hot reload; it reads /config.json from `public/` when
-// present, else from a running `make dev` (the local stack serves it beside the build).
+// `npm run dev` serves the app with hot reload on http://localhost:5173 (the template's
+// StorefrontDevOrigin, which the API's CORS and the sign-in allow); /config.json comes from a
+// running `make dev`, which serves it beside its build.
 export default defineConfig({
   plugins: [preact()],
   build: {
@@ -10,8 +11,9 @@ export default defineConfig({
     sourcemap: true,
   },
   server: {
-    host: "127.0.0.1",
+    host: "localhost",
     port: 5173,
+    strictPort: true,
     proxy: {
       "/config.json": "http://127.0.0.1:8080",
     },
