@@ -9,6 +9,10 @@ export default defineConfig({
   build: {
     target: "es2022",
     sourcemap: true,
+    // The storefront, and the API's reference on its own page (its bundle loads only there).
+    rollupOptions: {
+      input: { main: "index.html", docs: "docs.html" },
+    },
   },
   server: {
     host: "localhost",

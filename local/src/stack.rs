@@ -14,7 +14,7 @@ use axum::{
     body::Bytes,
     extract::{Path, State},
     http::StatusCode,
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use tokio::{sync::watch, task::JoinHandle};
@@ -400,16 +400,39 @@ impl Stack {
             functions: functions.clone(),
         });
         let spec = Spec::load(&options.root.join(SPEC_PATH))?;
-        let (yaml, html) = (spec.yaml.clone(), spec.html());
+        let yaml = spec.yaml.clone();
+        // The interactive reference is a page of the web app (Swagger UI, bundled).
+        let reference = web_url.as_ref().map(|w| format!("{w}/docs.html"));
         let app = Router::new()
             .route("/_local/tick/{function}", post(tick_route))
             .route("/_local/invoke/{function}", post(invoke_route))
             .with_state(control.clone())
             .route(
                 "/openapi.yaml",
-                get(move || async move { ([("content-type", "application/yaml")], yaml) }),
+                get(move || async move {
+                    (
+                        [
+                            ("content-type", "application/yaml"),
+                            // The reference on the web app's origin reads it.
+                            ("access-control-allow-origin", "*"),
+                        ],
+                        yaml,
+                    )
+                }),
             )
-            .route("/docs", get(move || async move { Html(html) }))
+            .route(
+                "/docs",
+                get(move || async move {
+                    match reference {
+                        Some(page) => Redirect::temporary(&page).into_response(),
+                        None => (
+                            StatusCode::NOT_FOUND,
+                            "the API reference is a page of the web app: start the stack with it\n",
+                        )
+                            .into_response(),
+                    }
+                }),
+            )
             .nest(oidc::PATH, oidc::router(issuer.clone(), &api_url))
             .merge(Router::new().fallback(gateway::handle).with_state(gateway));
         let (stop, stopped) = watch::channel(false);

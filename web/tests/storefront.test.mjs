@@ -408,3 +408,23 @@ describe("the flash-sale queue", () => {
     await context.close();
   });
 });
+
+describe("the API reference", () => {
+  it("renders every operation of the spec from the bundled Swagger UI", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const elsewhere = [];
+    page.on("request", (r) => {
+      const url = new URL(r.url());
+      if (url.origin !== new URL(WEB).origin && url.origin !== new URL(API).origin) {
+        elsewhere.push(r.url());
+      }
+    });
+    await page.goto(`${WEB}/docs.html`);
+    await page.getByText("/sessions/{id}/holds", { exact: true }).first().waitFor();
+    await page.getByText("/reservations/{id}/checkout", { exact: true }).first().waitFor();
+    assert.deepEqual(elsewhere, [], "nothing loaded from another origin");
+    await shoot(page, "reference-desktop");
+    await context.close();
+  });
+});
