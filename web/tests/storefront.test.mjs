@@ -268,7 +268,10 @@ describe("buying", () => {
     await page.getByRole("link", { name: "Minhas reservas" }).click();
     await page.getByRole("heading", { name: "Minhas reservas" }).waitFor();
     await page.getByText("Confirmada").first().waitFor();
+    await page.getByRole("heading", { name: "Seus ingressos" }).waitFor();
+    assert.equal(await page.getByRole("img", { name: /^Código do ingresso/ }).count(), 2);
     await accessible(page, "my reservations");
+    await shoot(page, "my-reservations-desktop");
     await context.close();
   });
 
@@ -405,6 +408,11 @@ describe("the flash-sale queue", () => {
       .getByText(/Você já tem o máximo de ingressos permitido para esta sessão\./)
       .first()
       .waitFor();
+
+    // The held reservation is given back from the list of reservations.
+    await page.goto(`${WEB}/me`);
+    await page.getByRole("button", { name: "Cancelar reserva" }).first().click();
+    await page.getByText("Reserva cancelada: os lugares voltaram à venda.").waitFor();
     await context.close();
   });
 });
