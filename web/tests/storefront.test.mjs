@@ -223,57 +223,62 @@ describe("the keyboard and live availability", () => {
 });
 
 describe("buying", () => {
-  it("signs in, holds two seats, adds two popcorn, pays by card and gets tickets with QR codes", async () => {
-    const { event } = await demoSession();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    await openSession(page, event);
-    // Two rows below the keyboard test's seats, so that the journeys never meet.
-    const box = await clickSeats(page, [-150, -90]);
-    await chosenSeats(page).nth(1).waitFor();
-    await page.getByRole("button", { name: "Entre para reservar" }).click();
-    await signInAs(page, "ana");
-    // Back on the session, with the choice kept.
-    await page.getByRole("application", { name: "Mapa de lugares" }).waitFor();
-    assert.equal(await chosenSeats(page).count(), 2);
-    await page.getByRole("button", { name: "Reservar" }).click();
-    await page.getByRole("heading", { name: "Sua reserva" }).waitFor();
-    assert.match(await page.getByRole("timer").textContent(), /guardados por mais \d+:\d\d/);
-    await accessible(page, "reservation");
-    await page.getByLabel(/^Pipoca/).fill("2");
-    await page.getByRole("button", { name: "Atualizar pedido" }).click();
-    await page.getByText("Pedido atualizado.").waitFor();
-    assert.match(await page.locator(".lines").textContent(), /2 × Pipoca/);
-    await shoot(page, "reservation-desktop");
-    await page.getByLabel("Número do cartão").fill("4111 1111 1111 1111");
-    await page.getByRole("button", { name: /^Pagar R\$/ }).click();
-    await page.getByText("Pagamento confirmado! Seus ingressos estão abaixo.").waitFor();
-    const qr = page.getByRole("img", { name: /^Código do ingresso: Plateia, [A-T]-\d+$/ });
-    await qr.nth(1).waitFor();
-    assert.equal(await qr.count(), 2);
-    await page.getByRole("heading", { name: /^Nota fiscal nº/ }).waitFor();
-    await accessible(page, "tickets");
-    await shoot(page, "tickets-desktop");
+  for (const [name, options, fan] of [
+    ["desktop", { viewport: { width: 1280, height: 900 } }, "ana"],
+    ["mobile", devices["Pixel 7"], "lia"],
+  ]) {
+    it(`signs in, holds two seats, adds two popcorn, pays by card and gets tickets with QR codes (${name})`, async () => {
+      const { event } = await demoSession();
+      const context = await browser.newContext(options);
+      const page = await context.newPage();
+      await openSession(page, event);
+      // Two rows below the keyboard test's seats, so that the journeys never meet.
+      const box = await clickSeats(page, [-150, -90], options.hasTouch);
+      await chosenSeats(page).nth(1).waitFor();
+      await page.getByRole("button", { name: "Entre para reservar" }).click();
+      await signInAs(page, fan);
+      // Back on the session, with the choice kept.
+      await page.getByRole("application", { name: "Mapa de lugares" }).waitFor();
+      assert.equal(await chosenSeats(page).count(), 2);
+      await page.getByRole("button", { name: "Reservar" }).click();
+      await page.getByRole("heading", { name: "Sua reserva" }).waitFor();
+      assert.match(await page.getByRole("timer").textContent(), /guardados por mais \d+:\d\d/);
+      await accessible(page, "reservation");
+      await page.getByLabel(/^Pipoca/).fill("2");
+      await page.getByRole("button", { name: "Atualizar pedido" }).click();
+      await page.getByText("Pedido atualizado.").waitFor();
+      assert.match(await page.locator(".lines").textContent(), /2 × Pipoca/);
+      await shoot(page, `reservation-${name}`);
+      await page.getByLabel("Número do cartão").fill("4111 1111 1111 1111");
+      await page.getByRole("button", { name: /^Pagar R\$/ }).click();
+      await page.getByText("Pagamento confirmado! Seus ingressos estão abaixo.").waitFor();
+      const qr = page.getByRole("img", { name: /^Código do ingresso: Plateia, [A-T]-\d+$/ });
+      await qr.nth(1).waitFor();
+      assert.equal(await qr.count(), 2);
+      await page.getByRole("heading", { name: /^Nota fiscal nº/ }).waitFor();
+      await accessible(page, "tickets");
+      await shoot(page, `tickets-${name}`);
 
-    // Another fan's browser shows those seats sold.
-    const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const second = await other.newPage();
-    await openSession(second, event);
-    await second.mouse.move(box.x + box.width / 2 - 150, box.y + box.height / 2);
-    await second.locator(".seat-tip").waitFor();
-    assert.match(await second.locator(".seat-tip").textContent(), /Vendido$/);
-    await other.close();
+      // Another fan's browser shows those seats sold.
+      const other = await browser.newContext(options);
+      const second = await other.newPage();
+      await openSession(second, event);
+      await second.mouse.move(box.x + box.width / 2 - 150, box.y + box.height / 2);
+      await second.locator(".seat-tip").waitFor();
+      assert.match(await second.locator(".seat-tip").textContent(), /Vendido$/);
+      await other.close();
 
-    // My reservations lists it, confirmed.
-    await page.getByRole("link", { name: "Minhas reservas" }).click();
-    await page.getByRole("heading", { name: "Minhas reservas" }).waitFor();
-    await page.getByText("Confirmada").first().waitFor();
-    await page.getByRole("heading", { name: "Seus ingressos" }).waitFor();
-    assert.equal(await page.getByRole("img", { name: /^Código do ingresso/ }).count(), 2);
-    await accessible(page, "my reservations");
-    await shoot(page, "my-reservations-desktop");
-    await context.close();
-  });
+      // My reservations lists it, confirmed.
+      await page.getByRole("link", { name: "Minhas reservas" }).click();
+      await page.getByRole("heading", { name: "Minhas reservas" }).waitFor();
+      await page.getByText("Confirmada").first().waitFor();
+      await page.getByRole("heading", { name: "Seus ingressos" }).waitFor();
+      assert.equal(await page.getByRole("img", { name: /^Código do ingresso/ }).count(), 2);
+      await accessible(page, "my reservations");
+      await shoot(page, `my-reservations-${name}`);
+      await context.close();
+    });
+  }
 
   it("keeps the hold and says why when a card is declined, then pays by PIX", async () => {
     const { event } = await demoSession();
