@@ -351,37 +351,16 @@ impl Stack {
             .collect();
         let lambda = Arc::new(Lambda::new(configs, options.max_instances, options.logs));
 
-        let listen = SocketAddr::new(options.host, options.api_port);
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|source| StackError::Listen {
-                addr: listen,
-                source,
-            })?;
-        let bound = listener.local_addr().map_err(|source| StackError::Listen {
-            addr: listen,
-            source,
-        })?;
-        let api_url = format!("http://{bound}");
+        let (listener, api_url) = listen(options.host, options.api_port).await?;
         // The web app's origin: CloudFront's in AWS, this listener's here.
         let (web, web_url) = match options.web_port {
             Some(port) => {
-                let listen = SocketAddr::new(options.host, port);
-                let listener = tokio::net::TcpListener::bind(listen)
-                    .await
-                    .map_err(|source| StackError::Listen {
-                        addr: listen,
-                        source,
-                    })?;
-                let bound = listener.local_addr().map_err(|source| StackError::Listen {
-                    addr: listen,
-                    source,
-                })?;
+                let (listener, url) = listen(options.host, port).await?;
                 let dist = options.root.join("web").join("dist");
                 if !dist.join("index.html").is_file() {
                     return Err(StackError::WebNotBuilt(dist.display().to_string()));
                 }
-                (Some((listener, dist)), Some(format!("http://{bound}")))
+                (Some((listener, dist)), Some(url))
             }
             None => (None, None),
         };
@@ -695,6 +674,15 @@ impl Stack {
         }
         self.dynamodb.stop().await;
     }
+}
+
+/// A listener on `host:port` (0 picks a free port) and its URL.
+async fn listen(host: IpAddr, port: u16) -> Result<(tokio::net::TcpListener, String), StackError> {
+    let addr = SocketAddr::new(host, port);
+    let fail = |source| StackError::Listen { addr, source };
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(fail)?;
+    let bound = listener.local_addr().map_err(fail)?;
+    Ok((listener, format!("http://{bound}")))
 }
 
 /// The template's CORS configuration on this machine: the storefront distribution's origin is

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { type Failure, failure, type Schemas } from "../api/client";
 import { useServices } from "../api/context";
 import { useAuth } from "../auth";
+import { SignInFirst } from "../auth/SignInFirst";
 import { useI18n } from "../i18n";
 import { dateTime } from "../ui/format";
 import { ProblemMessage } from "../ui/Problem";
@@ -10,7 +11,7 @@ import { QrCode } from "../ui/QrCode";
 /** The signed-in fan's reservations, newest first. */
 export function MyReservationsPage() {
   const { api } = useServices();
-  const { sub, signIn } = useAuth();
+  const { sub } = useAuth();
   const { t, locale } = useI18n();
   const [items, setItems] = useState<Schemas["Reservation"][] | null>(null);
   const [tickets, setTickets] = useState<Schemas["Ticket"][]>([]);
@@ -34,17 +35,7 @@ export function MyReservationsPage() {
     if (sub) void load();
   }, [sub]);
 
-  if (!sub) {
-    return (
-      <section>
-        <h1>{t.myReservations}</h1>
-        <p>{t.signInRequired}</p>
-        <button type="button" onClick={() => void signIn()}>
-          {t.signIn}
-        </button>
-      </section>
-    );
-  }
+  if (!sub) return <SignInFirst title={t.myReservations} />;
   const cancel = async (id: string) => {
     const { data, error } = await api.DELETE("/reservations/{id}", { params: { path: { id } } });
     if (data) {

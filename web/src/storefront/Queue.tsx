@@ -3,6 +3,7 @@ import { useLocation } from "preact-iso";
 import { type Failure, failure, idempotencyKey, type Schemas } from "../api/client";
 import { useServices } from "../api/context";
 import { useAuth } from "../auth";
+import { SignInFirst } from "../auth/SignInFirst";
 import { useI18n } from "../i18n";
 import { ProblemMessage } from "../ui/Problem";
 
@@ -98,7 +99,7 @@ export function JoinQueue({ session }: { session: Schemas["Session"] }) {
 /** A queued request, read until it is decided. */
 export function RequestPage({ id }: { id: string }) {
   const { api } = useServices();
-  const { sub, signIn } = useAuth();
+  const { sub } = useAuth();
   const { t } = useI18n();
   const [request, setRequest] = useState<Schemas["TicketRequestStatus"] | null>(null);
   const [error, setError] = useState<Failure | null>(null);
@@ -128,16 +129,7 @@ export function RequestPage({ id }: { id: string }) {
     };
   }, [api, id, sub]);
 
-  if (!sub) {
-    return (
-      <section>
-        <p>{t.signInRequired}</p>
-        <button type="button" onClick={() => void signIn()}>
-          {t.signIn}
-        </button>
-      </section>
-    );
-  }
+  if (!sub) return <SignInFirst />;
   return (
     <section>
       <h1>{t.requestTitle}</h1>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type Failure, failure, idempotencyKey, type Schemas } from "../api/client";
 import { useServices } from "../api/context";
 import { useAuth } from "../auth";
+import { SignInFirst } from "../auth/SignInFirst";
 import { useI18n } from "../i18n";
 import { clock, dateTime, money, secondsLeft } from "../ui/format";
 import { ProblemMessage } from "../ui/Problem";
@@ -17,7 +18,7 @@ const POLL_MS = 2_000;
 /** A reservation: the hold's countdown, add-ons, payment, then the tickets and the invoice. */
 export function ReservationPage({ id }: { id: string }) {
   const { api, config } = useServices();
-  const { sub, signIn } = useAuth();
+  const { sub } = useAuth();
   const { t, locale } = useI18n();
   const [view, setView] = useState<View | null>(null);
   const [session, setSession] = useState<Schemas["Session"] | null>(null);
@@ -81,16 +82,7 @@ export function ReservationPage({ id }: { id: string }) {
     return () => clearInterval(polling.current);
   }, [view?.status]);
 
-  if (!sub) {
-    return (
-      <section>
-        <p>{t.signInRequired}</p>
-        <button type="button" onClick={() => void signIn()}>
-          {t.signIn}
-        </button>
-      </section>
-    );
-  }
+  if (!sub) return <SignInFirst />;
   if (error && !view) return <ProblemMessage failure={error} retry={() => void load()} />;
   if (!view) return <p>{t.loading}</p>;
 
