@@ -4,6 +4,7 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 VENV := .venv
+CHECKOV_VENV := .venv-checkov
 WEB_DEPS := web/node_modules/.installed
 export SAM_CLI_TELEMETRY := 0
 
@@ -76,10 +77,12 @@ node:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
 	fi
 
-## lint-template: cfn-lint and sam validate --lint on template.yaml
-lint-template: tools
+## lint-template: cfn-lint, sam validate --lint and checkov on template.yaml (checkov's skips are
+## justified inline, `# checkov:skip=` under each resource's Type)
+lint-template: tools $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/sam validate --lint
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 
 ## fmt: format the code
 fmt:
@@ -101,6 +104,12 @@ $(VENV)/.installed: requirements.txt | python
 	$(VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements.txt
 	@touch $@
 
+# checkov in a venv of its own: its exact boto3 pin cannot sit beside requirements.txt's.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt | python
+	@[ -x $(CHECKOV_VENV)/bin/python ] || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-checkov.txt
+	@touch $@
+
 clean:
 	cargo clean
-	rm -rf $(VENV) .local .aws-sam web/node_modules web/dist
+	rm -rf $(VENV) $(CHECKOV_VENV) .local .aws-sam web/node_modules web/dist

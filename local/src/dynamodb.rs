@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::{
     config::Credentials,
     types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-        Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
-        TimeToLiveSpecification,
+        Projection, ProjectionType, ScalarAttributeType, SseSpecification, SseType,
+        StreamSpecification, StreamViewType, TimeToLiveSpecification,
     },
 };
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -96,18 +96,35 @@ impl Drop for DynamoDb {
     }
 }
 
-/// The credentials every local service accepts.
+/// The operator's credentials: the stack itself, its tests and `local` commands.
 pub fn local_credentials() -> Credentials {
-    Credentials::new("local", "local", None, None, "bilheteria-local")
+    Credentials::new(
+        crate::gate::OPERATOR_KEY,
+        "local",
+        None,
+        None,
+        "bilheteria-local",
+    )
 }
 
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    sdk_config_as(endpoint, local_credentials()).await
+}
+
+/// SDK configuration for a client of `endpoint` signing as `credentials`.
+pub async fn sdk_config_as(endpoint: &str, credentials: Credentials) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region("us-east-1")
-        .credentials_provider(local_credentials())
+        .credentials_provider(credentials)
         .load()
         .await
+}
+
+/// The credentials a function's process signs with on the local stack: its access key id is the
+/// function's logical id, which is how the IAM gate knows whose role decides.
+pub fn function_credentials(function: &str) -> Credentials {
+    Credentials::new(function, "local", None, None, "bilheteria-local-function")
 }
 
 fn key_schema(keys: &[KeyElement]) -> Vec<KeySchemaElement> {
@@ -122,8 +139,8 @@ fn key_schema(keys: &[KeyElement]) -> Vec<KeySchemaElement> {
         .collect()
 }
 
-/// Creates `name` as the template's `spec` describes it: keys, GSIs, TTL, stream; on-demand
-/// billing.
+/// Creates `name` as the template's `spec` describes it: keys, GSIs, TTL, stream, encryption;
+/// on-demand billing.
 pub async fn create_table(
     client: &Client,
     name: &str,
@@ -182,6 +199,12 @@ pub async fn create_table(
                 .transpose()
                 .map_err(|e| fail(e.to_string()))?,
         )
+        .set_sse_specification(spec.sse_specification.as_ref().map(|s| {
+            SseSpecification::builder()
+                .enabled(s.sse_enabled)
+                .set_sse_type(s.sse_type.as_deref().map(SseType::from))
+                .build()
+        }))
         .send()
         .await
         .map_err(|e| fail(aws_sdk_dynamodb::error::DisplayErrorContext(e).to_string()))?;

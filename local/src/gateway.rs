@@ -21,6 +21,20 @@ use crate::{
 /// API Gateway refuses request bodies over 10 MB.
 pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 
+/// An HTTP API refuses a request whose request line and headers together pass 10,240 bytes.
+pub const MAX_REQUEST_LINE_AND_HEADERS_BYTES: usize = 10_240;
+
+/// The request line (`GET /path?query HTTP/1.1`) and every header (`name: value`), in bytes.
+fn request_line_and_headers_bytes(parts: &axum::http::request::Parts) -> usize {
+    let line = parts.method.as_str().len() + 1 + parts.uri.to_string().len() + " HTTP/1.1".len();
+    let headers: usize = parts
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + 2 + value.len())
+        .sum();
+    line + headers
+}
+
 struct Target {
     function: String,
     route_key: String,
@@ -162,6 +176,12 @@ pub async fn handle(
 
 async fn route(gateway: Arc<Gateway>, peer: SocketAddr, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    if request_line_and_headers_bytes(&parts) > MAX_REQUEST_LINE_AND_HEADERS_BYTES {
+        return message(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "Request Header Fields Too Large",
+        );
+    }
     let Ok(body) = axum::body::to_bytes(body, MAX_PAYLOAD_BYTES).await else {
         return message(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
     };

@@ -156,6 +156,7 @@ impl Issuer {
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 0;
         let key = DecodingKey::from_ec_components(&self.x, &self.y).ok()?;
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).ok()?;
@@ -208,6 +209,10 @@ mod tests {
             .sign(&issuer.claims("alice", false, now - 120, now - 1))
             .unwrap();
         assert!(issuer.verify(&expired).is_none());
+        let mut early = issuer.claims("alice", false, now, now + 120);
+        early["nbf"] = Value::from(now + 60);
+        let early = issuer.sign(&early).unwrap();
+        assert!(issuer.verify(&early).is_none(), "not valid before its nbf");
         let other = Issuer::random("http://local")
             .mint("alice", true, Duration::from_secs(60))
             .unwrap();

@@ -2,7 +2,9 @@
 //! the real function binaries.
 
 pub mod dynamodb;
+pub mod gate;
 pub mod gateway;
+pub mod iam;
 pub mod issuer;
 pub mod lambda;
 pub mod ministack;

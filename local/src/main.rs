@@ -222,7 +222,14 @@ async fn dev(args: DevArgs) -> Fallible {
         }
     );
     if let Some(queues) = stack.queues_endpoint() {
-        println!("  SQS, EventBridge  {queues}");
+        println!("  SQS, EventBridge, Secrets Manager  {queues}");
+    }
+    if let Some(secret) = stack.secret("PaymentWebhookSecret") {
+        println!("  webhook secret  {secret}  (signs simulated PIX and boleto notices)");
+    }
+    println!("  IAM          every function's AWS calls checked against its role in the template");
+    for warning in stack.warnings() {
+        println!("  not as in AWS: {warning}");
     }
     for (id, url) in stack.queue_urls() {
         println!("  queue {id}  {url}");

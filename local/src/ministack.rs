@@ -1,4 +1,4 @@
-//! SQS and EventBridge on loopback: ministack (from the project's `.venv`) as a child process.
+//! SQS, EventBridge and Secrets Manager on loopback: ministack (from the project's `.venv`) as a child process.
 
 use std::{
     net::{IpAddr, SocketAddr},
@@ -29,7 +29,7 @@ pub struct Ministack {
 }
 
 impl Ministack {
-    /// Starts ministack from `venv` on `host:port` (0 picks a free port) serving SQS and EventBridge.
+    /// Starts ministack from `venv` on `host:port` (0 picks a free port) serving SQS, EventBridge and Secrets Manager.
     /// With a `state` folder, queues (with their messages) and buses are saved there when it stops
     /// and loaded when it starts.
     pub async fn start(
@@ -52,7 +52,7 @@ impl Ministack {
             let mut child = command
                 .env("BIND_HOST", host.to_string())
                 .env("GATEWAY_PORT", chosen.to_string())
-                .env("SERVICES", "sqs,events")
+                .env("SERVICES", "sqs,events,secretsmanager")
                 .env("LOG_LEVEL", "WARNING")
                 .env("IOT_MTLS_ENABLED", "0")
                 .env("SFTP_ENABLED", "0")

@@ -3,6 +3,7 @@
 //! Lambda emulators running the real function binaries, queue and stream mappings and schedules.
 
 use std::{
+    collections::BTreeMap,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     path::PathBuf,
     sync::Arc,
@@ -20,18 +21,22 @@ use axum::{
 use tokio::{sync::watch, task::JoinHandle};
 
 use crate::{
-    dynamodb::{DynamoDb, DynamoDbError, Storage, sdk_config, stream_arn},
+    dynamodb::{
+        DynamoDb, DynamoDbError, Storage, function_credentials, sdk_config, sdk_config_as,
+        stream_arn,
+    },
+    gate::{Call, Gate},
     gateway::{self, Gateway, RouteError},
     issuer::{ISSUER, Issuer, IssuerError},
     lambda::{FunctionConfig, InvokeError, Invoked, Lambda, Logs},
     ministack::{Ministack, MinistackError},
     oidc,
     openapi::{Spec, SpecError},
-    provision::{ProvisionError, Provisioned, provision},
+    provision::{ProvisionError, Provisioned, Services, provision},
     queue_source::{self, QueueMapping},
     schedule,
     stream_source::{self, Checkpoints, Mappings, StreamMapping},
-    template::{Function, Template, TemplateError, repository_root},
+    template::{Function, LOCAL_ACCOUNT, LOCAL_REGION, Template, TemplateError, repository_root},
     web,
 };
 
@@ -116,7 +121,12 @@ impl Default for Options {
             streams: true,
             max_instances: 8,
             pollers: 2,
-            logs: Logs::Discard,
+            // Tests print the functions' logs with TEST_LOG set.
+            logs: if std::env::var_os("TEST_LOG").is_some() {
+                Logs::Print
+            } else {
+                Logs::Discard
+            },
             env: Vec::new(),
             visibility_timeout: None,
             web_port: None,
@@ -134,6 +144,8 @@ pub struct Stack {
     /// Taken while the bus is set up again (see [`Mappings::bus`]).
     bus_setup: Arc<tokio::sync::RwLock<()>>,
     lambda: Arc<Lambda>,
+    gate: Arc<Gate>,
+    gate_url: String,
     issuer: Arc<Issuer>,
     provisioned: Provisioned,
     functions: Vec<Function>,
@@ -268,15 +280,15 @@ impl Stack {
             None => None,
         };
         let dynamodb_client = aws_sdk_dynamodb::Client::new(&sdk);
-        let sqs = queue_sdk.as_ref().map(aws_sdk_sqs::Client::new);
-        let events = queue_sdk.as_ref().map(aws_sdk_eventbridge::Client::new);
+        let services = queue_sdk.as_ref().map(Services::new);
         let provisioned = match options.storage {
             // A persistent file keeps its tables: only a new one is provisioned.
             Storage::File(_) if has_tables(&dynamodb_client).await => {
                 provision(
                     &template_without_tables(&template),
                     &dynamodb_client,
-                    sqs.as_ref().zip(events.as_ref()),
+                    services.as_ref(),
+                    &BTreeMap::new(),
                 )
                 .await?
             }
@@ -284,7 +296,8 @@ impl Stack {
                 provision(
                     &template,
                     &dynamodb_client,
-                    sqs.as_ref().zip(events.as_ref()),
+                    services.as_ref(),
+                    &BTreeMap::new(),
                 )
                 .await?
             }
@@ -294,6 +307,10 @@ impl Stack {
             if let Some(arn) = stream_arn(&dynamodb_client, &id, &spec).await? {
                 provisioned.values.insert(format!("{id}.StreamArn"), arn);
             }
+            provisioned.values.insert(
+                format!("{id}.Arn"),
+                format!("arn:aws:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT}:table/{id}"),
+            );
             provisioned.values.entry(id.clone()).or_insert(id);
         }
         // Parameters with no default (secrets asked for at deploy) get a local value.
@@ -306,22 +323,46 @@ impl Stack {
             }
         }
 
-        let mut endpoints = vec![
-            (
-                "AWS_ENDPOINT_URL_DYNAMODB".to_owned(),
-                dynamodb.endpoint().to_owned(),
-            ),
-            ("AWS_ACCESS_KEY_ID".to_owned(), "local".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY".to_owned(), "local".to_owned()),
-        ];
+        // Every AWS call of a function goes through the IAM gate, which decides with the role the
+        // template gives it; a reference the stack did not provision (no ministack) matches nothing.
+        let roles = functions
+            .iter()
+            .map(|f| {
+                let names = |name: &str| {
+                    if template.parameters.contains_key(name) {
+                        return None;
+                    }
+                    Some(
+                        provisioned
+                            .lookup(name)
+                            .unwrap_or_else(|| format!("unprovisioned:{name}")),
+                    )
+                };
+                Ok((f.logical_id.clone(), template.role(&f.logical_id, &names)?))
+            })
+            .collect::<Result<_, TemplateError>>()?;
+        let (gate_listener, gate_url) = listen(options.host, 0).await?;
+        let gate = Arc::new(Gate::new(
+            roles,
+            dynamodb.endpoint().to_owned(),
+            ministack.as_ref().map(|m| m.endpoint().to_owned()),
+            provisioned.secrets.clone(),
+            options.logs == Logs::Print,
+        ));
         // Without ministack, SQS and EventBridge calls go to a closed local port: they fail at
         // once and nothing ever leaves this machine.
-        let queues_endpoint = ministack.as_ref().map_or_else(
-            || format!("http://{}:1", options.host),
-            |m| m.endpoint().to_owned(),
-        );
-        endpoints.push(("AWS_ENDPOINT_URL_SQS".to_owned(), queues_endpoint.clone()));
-        endpoints.push(("AWS_ENDPOINT_URL_EVENTBRIDGE".to_owned(), queues_endpoint));
+        let queues_endpoint = if ministack.is_some() {
+            gate_url.clone()
+        } else {
+            format!("http://{}:1", options.host)
+        };
+        let endpoints = [
+            ("AWS_ENDPOINT_URL_DYNAMODB", gate_url.clone()),
+            ("AWS_ENDPOINT_URL_SQS", queues_endpoint.clone()),
+            ("AWS_ENDPOINT_URL_EVENTBRIDGE", queues_endpoint.clone()),
+            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", queues_endpoint),
+            ("AWS_SECRET_ACCESS_KEY", "local".to_owned()),
+        ];
         let configs = functions
             .iter()
             .map(|f| {
@@ -338,7 +379,8 @@ impl Stack {
                 if let Some(format) = &f.log_format {
                     env.push(("AWS_LAMBDA_LOG_FORMAT".into(), format.clone()));
                 }
-                env.extend(endpoints.iter().cloned());
+                env.extend(endpoints.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+                env.push(("AWS_ACCESS_KEY_ID".into(), f.logical_id.clone()));
                 env.extend(options.env.iter().cloned());
                 FunctionConfig {
                     name: f.logical_id.clone(),
@@ -350,6 +392,7 @@ impl Stack {
             })
             .collect();
         let lambda = Arc::new(Lambda::new(configs, options.max_instances, options.logs));
+        let (stop, stopped) = watch::channel(false);
 
         let (listener, api_url) = listen(options.host, options.api_port).await?;
         // The web app's origin: CloudFront's in AWS, this listener's here.
@@ -414,9 +457,9 @@ impl Stack {
             )
             .nest(oidc::PATH, oidc::router(issuer.clone(), &api_url))
             .merge(Router::new().fallback(gateway::handle).with_state(gateway));
-        let (stop, stopped) = watch::channel(false);
         let mut server_stop = stopped.clone();
-        let mut tasks = vec![tokio::spawn(async move {
+        let mut tasks = vec![gate.clone().serve(gate_listener, stopped.clone())];
+        tasks.push(tokio::spawn(async move {
             let served = axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -428,7 +471,7 @@ impl Stack {
             if let Err(e) = served {
                 eprintln!("[gateway] stopped: {e}");
             }
-        })];
+        }));
 
         if let Some((listener, dist)) = web {
             tasks.push(web::serve(
@@ -438,8 +481,12 @@ impl Stack {
                 stopped.clone(),
             ));
         }
-        if let Some(sqs) = &sqs {
+        if services.is_some() {
             for function in &functions {
+                // Lambda reads the queue with the function's execution role.
+                let sqs = aws_sdk_sqs::Client::new(
+                    &sdk_config_as(&gate_url, function_credentials(&function.logical_id)).await,
+                );
                 for source in &function.queues {
                     let mapping = QueueMapping {
                         function: function.logical_id.clone(),
@@ -467,8 +514,8 @@ impl Stack {
         }
         let bus_setup = Arc::new(tokio::sync::RwLock::new(()));
         // Stream consumers publish to the bus: they run when ministack does.
-        if sqs.is_some() && options.streams {
-            let with = Mappings {
+        if services.is_some() && options.streams {
+            let mut with = Mappings {
                 streams: aws_sdk_dynamodbstreams::Client::new(&sdk),
                 lambda: lambda.clone(),
                 checkpoints: Arc::new(std::sync::Mutex::new(Checkpoints::load(stream_positions(
@@ -477,6 +524,10 @@ impl Stack {
                 bus: bus_setup.clone(),
             };
             for function in &functions {
+                // Lambda reads the stream with the function's execution role.
+                with.streams = aws_sdk_dynamodbstreams::Client::new(
+                    &sdk_config_as(&gate_url, function_credentials(&function.logical_id)).await,
+                );
                 for source in &function.streams {
                     let Some(stream_arn) =
                         provisioned.lookup(&format!("{}.StreamArn", source.table))
@@ -541,6 +592,8 @@ impl Stack {
                 template: template_without_tables(&template),
             },
             lambda,
+            gate,
+            gate_url,
             issuer,
             provisioned,
             functions,
@@ -578,8 +631,41 @@ impl Stack {
         &self.lambda
     }
 
+    /// Every distinct AWS authorisation a function (or its event source mapping) was granted.
+    pub fn iam_allowed(&self) -> std::collections::BTreeSet<Call> {
+        self.gate.allowed()
+    }
+
+    /// Every AWS authorisation a function was refused, in order.
+    pub fn iam_denied(&self) -> Vec<Call> {
+        self.gate.denied()
+    }
+
+    /// Where the functions' AWS calls go (the IAM gate in front of every emulator).
+    pub fn gate_url(&self) -> &str {
+        &self.gate_url
+    }
+
+    /// The IAM gate: the functions' roles, as the template gives them.
+    pub fn gate(&self) -> &Gate {
+        &self.gate
+    }
+
     pub fn functions(&self) -> &[Function] {
         &self.functions
+    }
+
+    /// What the template sets that the local stack does not keep or run (printed at start).
+    pub fn warnings(&self) -> &[String] {
+        &self.provisioned.warnings
+    }
+
+    /// The value of the secret `logical_id` (`PaymentWebhookSecret`), as the functions read it.
+    pub fn secret(&self, logical_id: &str) -> Option<&str> {
+        self.provisioned
+            .secret_values
+            .get(logical_id)
+            .map(String::as_str)
     }
 
     /// Local names of provisioned resources by logical id (`Requests` → its queue URL).
@@ -649,13 +735,12 @@ impl Stack {
         let ministack =
             Ministack::start(&restart.venv, restart.host, port, restart.state.as_deref()).await?;
         let sdk = sdk_config(ministack.endpoint()).await;
+        // Secrets come back with the values the functions already read.
         provision(
             &restart.template,
             &aws_sdk_dynamodb::Client::new(&self.sdk),
-            Some((
-                &aws_sdk_sqs::Client::new(&sdk),
-                &aws_sdk_eventbridge::Client::new(&sdk),
-            )),
+            Some(&Services::new(&sdk)),
+            &self.provisioned.secret_values,
         )
         .await?;
         self.ministack = Some(ministack);

@@ -53,6 +53,17 @@ pub struct TableSpec {
     pub global_secondary_indexes: Vec<GlobalSecondaryIndex>,
     pub time_to_live_specification: Option<TimeToLive>,
     pub stream_specification: Option<StreamSpecification>,
+    #[serde(rename = "SSESpecification")]
+    pub sse_specification: Option<SseSpecification>,
+}
+
+/// A table's encryption at rest.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SseSpecification {
+    #[serde(rename = "SSEEnabled")]
+    pub sse_enabled: bool,
+    #[serde(rename = "SSEType")]
+    pub sse_type: Option<String>,
 }
 
 /// A table's stream: which images its records carry.
@@ -164,6 +175,41 @@ pub struct Queue {
     pub visibility_timeout: Option<u64>,
     /// The dead-letter queue's logical id and the receives before a message moves there.
     pub redrive: Option<(String, u32)>,
+    /// Every property as the template writes it.
+    pub properties: Value,
+}
+
+/// An `AWS::SecretsManager::Secret`: a `SecretString` given, or generated as
+/// `GenerateSecretString` asks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Secret {
+    pub logical_id: String,
+    pub name: String,
+    pub value: Option<String>,
+    pub generate: Option<GenerateSecretString>,
+    pub description: Option<String>,
+}
+
+/// How CloudFormation generates a secret's value: Secrets Manager's `GetRandomPassword` options.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GenerateSecretString {
+    pub password_length: Option<i64>,
+    pub exclude_characters: Option<String>,
+    #[serde(default)]
+    pub exclude_numbers: bool,
+    #[serde(default)]
+    pub exclude_punctuation: bool,
+    #[serde(default)]
+    pub exclude_uppercase: bool,
+    #[serde(default)]
+    pub exclude_lowercase: bool,
+    #[serde(default)]
+    pub include_space: bool,
+    pub require_each_included_type: Option<bool>,
+    /// A JSON secret: the generated value goes under this key of `SecretStringTemplate`.
+    pub generate_string_key: Option<String>,
+    pub secret_string_template: Option<String>,
 }
 
 /// An `AWS::Events::EventBus`.
@@ -180,6 +226,8 @@ pub struct Rule {
     pub bus: String,
     pub pattern: serde_json::Value,
     pub queue_targets: Vec<(String, Option<String>)>,
+    /// The template's `Id` of each queue target, in the same order.
+    pub target_ids: Vec<Option<String>>,
 }
 
 /// An HTTP API's `CorsConfiguration`: the browsers' cross-origin requests it lets through.
@@ -232,7 +280,7 @@ impl Template {
         Self::load(&repository_root().join("template.yaml"))
     }
 
-    fn of_type<'a>(
+    pub fn of_type<'a>(
         &'a self,
         kind: &'a str,
     ) -> impl Iterator<Item = (&'a String, &'a Resource)> + 'a {
@@ -449,6 +497,32 @@ impl Template {
                         .unwrap_or(false),
                     visibility_timeout: p.get("VisibilityTimeout").and_then(Value::as_u64),
                     redrive,
+                    properties: p.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Every secret; names without a `Name` are their logical id.
+    pub fn secrets(&self) -> Vec<Secret> {
+        self.of_type("AWS::SecretsManager::Secret")
+            .map(|(id, r)| {
+                let p = &r.properties;
+                Secret {
+                    logical_id: id.clone(),
+                    name: p
+                        .get("Name")
+                        .and_then(|n| self.resolve(n, &|_| None))
+                        .unwrap_or_else(|| id.clone()),
+                    value: p
+                        .get("SecretString")
+                        .and_then(|v| self.resolve(v, &|_| None)),
+                    generate: p
+                        .get("GenerateSecretString")
+                        .and_then(|g| serde_norway::from_value(g.clone()).ok()),
+                    description: p
+                        .get("Description")
+                        .and_then(|v| self.resolve(v, &|_| None)),
                 }
             })
             .collect()
@@ -495,14 +569,69 @@ impl Template {
                             .collect()
                     })
                     .unwrap_or_default();
+                let target_ids = p
+                    .get("Targets")
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| t.get("Arn").and_then(referenced).is_some())
+                    .map(|t| t.get("Id").and_then(Value::as_str).map(str::to_owned))
+                    .collect();
                 Some(Rule {
                     logical_id: id.clone(),
                     bus,
                     pattern,
                     queue_targets,
+                    target_ids,
                 })
             })
             .collect()
+    }
+
+    /// A value as JSON, every `!Ref`, `!GetAtt` and `!Sub` in it resolved as [`Template::resolve`]
+    /// does; `None` if one of them cannot be.
+    pub fn resolve_json(
+        &self,
+        value: &Value,
+        names: &dyn Fn(&str) -> Option<String>,
+    ) -> Option<serde_json::Value> {
+        Some(match value {
+            Value::Tagged(_) => serde_json::Value::String(self.resolve(value, names)?),
+            Value::Mapping(map) => serde_json::Value::Object(
+                map.iter()
+                    .map(|(k, v)| Some((plain(k)?, self.resolve_json(v, names)?)))
+                    .collect::<Option<_>>()?,
+            ),
+            Value::Sequence(items) => serde_json::Value::Array(
+                items
+                    .iter()
+                    .map(|v| self.resolve_json(v, names))
+                    .collect::<Option<_>>()?,
+            ),
+            Value::Null => serde_json::Value::Null,
+            other => serde_json::to_value(other).ok()?,
+        })
+    }
+
+    /// Every resource of a type the local stack does not run, by type, with how many.
+    pub fn not_emulated(&self) -> BTreeMap<String, usize> {
+        const EMULATED: &[&str] = &[
+            "AWS::Serverless::Function",
+            "AWS::Serverless::HttpApi",
+            "AWS::DynamoDB::Table",
+            "AWS::SQS::Queue",
+            "AWS::SQS::QueuePolicy",
+            "AWS::Events::EventBus",
+            "AWS::Events::Rule",
+            "AWS::SecretsManager::Secret",
+        ];
+        let mut out = BTreeMap::new();
+        for r in self.resources.values() {
+            if !EMULATED.contains(&r.kind.as_str()) {
+                *out.entry(r.kind.clone()).or_default() += 1;
+            }
+        }
+        out
     }
 
     /// A value as a string, with `!Ref`, `!GetAtt` and `!Sub` resolved: parameters to their

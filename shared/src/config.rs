@@ -38,10 +38,6 @@ impl Config {
 pub struct Sales {
     /// How long a hold lasts (`HOLD_SECONDS`, default 600).
     pub hold: Duration,
-    /// Signs ticket codes (`TICKET_SIGNING_KEY`).
-    pub signer: TicketSigner,
-    /// Authenticates the payment provider's webhook (`PAYMENT_WEBHOOK_SECRET`).
-    pub webhook_secret: Vec<u8>,
     /// The seller on invoices (`SELLER_NAME`, `SELLER_TAX_ID`).
     pub seller: Party,
 }
@@ -60,8 +56,6 @@ impl Sales {
         };
         Ok(Self {
             hold: Duration::seconds(hold),
-            signer: TicketSigner::new(required("TICKET_SIGNING_KEY")?.into_bytes()),
-            webhook_secret: required("PAYMENT_WEBHOOK_SECRET")?.into_bytes(),
             seller: Party {
                 name: env::var("SELLER_NAME")
                     .ok()
@@ -71,6 +65,29 @@ impl Sales {
             },
         })
     }
+}
+
+/// The key that signs ticket codes: the Secrets Manager secret `TICKET_SIGNING_KEY_ARN` names,
+/// its previous value still accepted.
+pub async fn ticket_signer(sdk: &aws_config::SdkConfig) -> Result<TicketSigner, ConfigError> {
+    let key = secret(sdk, "TICKET_SIGNING_KEY_ARN").await?;
+    Ok(TicketSigner::new(key.current).accepting(key.previous))
+}
+
+/// The secrets the payment provider signs its webhook with: the Secrets Manager secret
+/// `PAYMENT_WEBHOOK_SECRET_ARN` names, current first, then the previous value while the provider
+/// moves to the new one.
+pub async fn webhook_secrets(sdk: &aws_config::SdkConfig) -> Result<Vec<Vec<u8>>, ConfigError> {
+    Ok(secret(sdk, "PAYMENT_WEBHOOK_SECRET_ARN").await?.all())
+}
+
+async fn secret(
+    sdk: &aws_config::SdkConfig,
+    variable: &'static str,
+) -> Result<crate::secrets::Versions, ConfigError> {
+    crate::secrets::read(sdk, &required(variable)?)
+        .await
+        .map_err(|e| ConfigError::Invalid(variable, e.to_string()))
 }
 
 /// The EventBridge bus domain events go to (`EVENT_BUS_NAME`).

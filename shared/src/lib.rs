@@ -4,6 +4,7 @@
 pub mod announce;
 pub mod api;
 pub mod bus;
+pub mod calls;
 pub mod clock;
 pub mod config;
 pub mod consumer;
@@ -11,6 +12,7 @@ pub mod domain;
 pub mod expiry;
 pub mod payments;
 pub mod queue;
+pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod wiring;

@@ -5,6 +5,7 @@ use crate::{
     bus::EventBridgeBus,
     clock,
     config::{self, Config, ConfigError},
+    domain::TicketSigner,
     queue::SqsQueue,
     store::DynamoStore,
     telemetry,
@@ -30,6 +31,17 @@ impl Wiring {
     /// The domain event bus (`EVENT_BUS_NAME`).
     pub fn bus(&self) -> Result<EventBridgeBus, ConfigError> {
         Ok(EventBridgeBus::new(&self.aws, &config::event_bus()?))
+    }
+
+    /// The key that signs ticket codes, from Secrets Manager (`TICKET_SIGNING_KEY_ARN`).
+    pub async fn ticket_signer(&self) -> Result<TicketSigner, ConfigError> {
+        config::ticket_signer(&self.aws).await
+    }
+
+    /// The payment provider's webhook secrets, from Secrets Manager
+    /// (`PAYMENT_WEBHOOK_SECRET_ARN`).
+    pub async fn webhook_secrets(&self) -> Result<Vec<Vec<u8>>, ConfigError> {
+        config::webhook_secrets(&self.aws).await
     }
 
     /// The flash-sale request queue (`QUEUE_URL`).

@@ -49,7 +49,7 @@ async fn sold(stack: &Stack) {
         amount,
         instructions: None,
     };
-    let tickets = sales().signer.issue(&paid, now);
+    let tickets = support::signer().issue(&paid, now);
     let invoice = Invoice::for_reservation(&paid, &sales().seller, amount, MethodKind::Card, now);
     stack
         .store

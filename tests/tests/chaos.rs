@@ -107,7 +107,11 @@ impl Chaos<'_> {
         let body = json!({"payment_id": payment, "reservation_id": reservation, "status": status})
             .to_string();
         let signature = webhook_signature(
-            support::WEBHOOK_SECRET.as_bytes(),
+            self.sale
+                .stack
+                .secret("PaymentWebhookSecret")
+                .unwrap()
+                .as_bytes(),
             self.sale.stack.now().timestamp(),
             body.as_bytes(),
         );

@@ -333,7 +333,8 @@ async fn changes_committed_while_the_bus_is_down_are_announced_when_it_is_back()
 
 #[tokio::test]
 async fn a_batch_the_bus_refuses_is_delivered_again_from_its_first_unpublished_change() {
-    let records: Value = serde_json::from_str(&support::event_file("announce-changes")).unwrap();
+    let records: Value =
+        serde_json::from_str(&support::event_file("announce-changes", "")).unwrap();
     let batch = |from: usize| {
         let mut event = records.clone();
         let rest = event["Records"].as_array().unwrap()[from..].to_vec();

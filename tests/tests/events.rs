@@ -32,8 +32,26 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "get-product" => catalog::get_product(req, store).await,
         "hold-seats" => purchase::hold_seats(req, store, &support::sales()).await,
         "set-products" => purchase::set_products(req, store).await,
-        "checkout" => purchase::checkout(req, store, &SimulatedProvider, &support::sales()).await,
-        "payment-webhook" => purchase::payment_webhook(req, store, &support::sales()).await,
+        "checkout" => {
+            purchase::checkout(
+                req,
+                store,
+                &SimulatedProvider,
+                &support::sales(),
+                &support::signer(),
+            )
+            .await
+        }
+        "payment-webhook" => {
+            purchase::payment_webhook(
+                req,
+                store,
+                &support::sales(),
+                &support::signer(),
+                &support::webhook_secrets(),
+            )
+            .await
+        }
         "cancel-reservation" => purchase::cancel_reservation(req, store).await,
         "get-reservation" => purchase::get_reservation(req, store).await,
         "list-my-reservations" => purchase::list_my_reservations(req, store).await,
@@ -75,7 +93,7 @@ async fn every_event_file_gets_its_status_from_its_function() {
         let path = repository_root()
             .join("events")
             .join(format!("{name}.json"));
-        let text = support::event_file(name);
+        let text = support::event_file(name, support::WEBHOOK_SECRET);
         if !function.schedules.is_empty() {
             let swept = sweep(
                 &stack.store,

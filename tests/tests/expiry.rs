@@ -491,7 +491,11 @@ async fn holds_that_change_while_the_sweep_runs_are_still_expired_by_it() {
             let body = json!({"payment_id": payment, "reservation_id": id, "status": "failed"})
                 .to_string();
             let signature = bilheteria::domain::payment::webhook_signature(
-                support::WEBHOOK_SECRET.as_bytes(),
+                venue
+                    .stack
+                    .secret("PaymentWebhookSecret")
+                    .unwrap()
+                    .as_bytes(),
                 venue.stack.now().timestamp(),
                 body.as_bytes(),
             );

@@ -186,6 +186,39 @@ async fn the_authorizer_refuses_missing_bad_and_expired_tokens_as_api_gateway_do
         413,
         "over API Gateway's payload limit"
     );
+    // The request line and headers together: at most 10,240 bytes, counted as sent.
+    let host = api.trim_start_matches("http://").to_owned();
+    let with_padding = |bytes: usize| {
+        let host = host.clone();
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let padding = "p".repeat(bytes);
+            let request = format!(
+                "GET /events HTTP/1.1\r\nhost: {host}\r\nx-padding: {padding}\r\nconnection: close\r\n\r\n"
+            );
+            let mut socket = tokio::net::TcpStream::connect(&host).await.unwrap();
+            socket.write_all(request.as_bytes()).await.unwrap();
+            let mut answer = Vec::new();
+            socket.read_to_end(&mut answer).await.unwrap();
+            let answer = String::from_utf8_lossy(&answer).into_owned();
+            let status: u16 = answer.split(' ').nth(1).unwrap().parse().unwrap();
+            (status, answer)
+        }
+    };
+    let counted = "GET /events HTTP/1.1".len()
+        + "host: ".len()
+        + host.len()
+        + "x-padding: ".len()
+        + "connection: close".len();
+    let fits = 10_240 - counted;
+    let (status, answer) = with_padding(fits).await;
+    assert_eq!(status, 200, "exactly at API Gateway's limit: {answer}");
+    let (status, answer) = with_padding(fits + 1).await;
+    assert_eq!(status, 431, "one byte over it: {answer}");
+    assert!(
+        answer.ends_with(r#"{"message":"Request Header Fields Too Large"}"#),
+        "{answer}"
+    );
     stack.stop().await;
 }
 
@@ -201,7 +234,11 @@ async fn every_event_file_runs_through_its_real_binary() {
         let path = repository_root()
             .join("events")
             .join(format!("{}.json", function.crate_name()));
-        let payload = support::event_file(function.crate_name()).into_bytes();
+        let payload = support::event_file(
+            function.crate_name(),
+            stack.secret("PaymentWebhookSecret").unwrap(),
+        )
+        .into_bytes();
         let Invoked::Response(body) = stack.invoke(&function.logical_id, payload).await.unwrap()
         else {
             panic!("{} returned a function error", function.logical_id);

@@ -282,7 +282,10 @@ impl Shop {
     /// The provider's signature of `body`, now on the functions' clock.
     fn signed(&self, body: &str) -> String {
         webhook_signature(
-            support::WEBHOOK_SECRET.as_bytes(),
+            self.stack
+                .secret("PaymentWebhookSecret")
+                .unwrap()
+                .as_bytes(),
             self.stack.now().timestamp(),
             body.as_bytes(),
         )
@@ -343,7 +346,9 @@ async fn a_customer_holds_adds_popcorn_pays_by_card_and_gets_tickets() {
     assert_eq!(paid["status"], "CONFIRMED");
     let tickets = paid["tickets"].as_array().unwrap();
     assert_eq!(tickets.len(), 5);
-    let signer = support::sales().signer;
+    let signer = bilheteria::domain::TicketSigner::new(
+        shop.stack.secret("TicketSigningKey").unwrap().as_bytes(),
+    );
     for ticket in tickets {
         let ticket: bilheteria::domain::Ticket = serde_json::from_value(ticket.clone()).unwrap();
         assert!(signer.verify(&ticket), "every ticket code is signed");

@@ -41,7 +41,7 @@ async fn the_storefront_works_in_a_browser() {
         .env("ADMIN_TOKEN", stack.token("organiser", true))
         .env(
             "WEBHOOK_SECRET",
-            local::stack::local_parameter("PaymentWebhookSecret"),
+            stack.secret("PaymentWebhookSecret").unwrap(),
         )
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())

@@ -9,5 +9,6 @@ use lambda_http::Error;
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
     let sales = Sales::from_env()?;
-    api::serve(|r| checkout(r, &w.store, &SimulatedProvider, &sales)).await
+    let signer = w.ticket_signer().await?;
+    api::serve(|r| checkout(r, &w.store, &SimulatedProvider, &sales, &signer)).await
 }

@@ -7,5 +7,7 @@ use lambda_http::Error;
 async fn main() -> Result<(), Error> {
     let w = Wiring::init().await?;
     let sales = Sales::from_env()?;
-    api::serve(|r| payment_webhook(r, &w.store, &sales)).await
+    let signer = w.ticket_signer().await?;
+    let webhook = w.webhook_secrets().await?;
+    api::serve(|r| payment_webhook(r, &w.store, &sales, &signer, &webhook)).await
 }

@@ -16,7 +16,7 @@ use crate::{
     config::Sales,
     domain::{
         Charge, HoldError, Invalid, Invoice, PaymentMethod, PaymentProvider, Product, ProductId,
-        Reservation, ReservationId, ReservationStatus, SessionId, Ticket,
+        Reservation, ReservationId, ReservationStatus, SessionId, Ticket, TicketSigner,
         payment::{NoticeStatus, PaymentNotice, attempt_id, webhook_signature_is_valid},
         reservation::PaymentRecord,
     },
@@ -426,6 +426,7 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
     store: &S,
     provider: &P,
     sales: &Sales,
+    signer: &TicketSigner,
 ) -> Result<Response<Body>, ApiError> {
     let me = customer(&req)?;
     let key = idempotency_key(&req)?.ok_or_else(|| {
@@ -443,7 +444,7 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
     let hash = hex::encode(Sha256::digest(format!("{id}\n{method:?}").as_bytes()));
     once(store, &me.sub, &key, &hash, |first_claimed| {
         let payment_id = attempt_id(id, &me.sub, &key, first_claimed);
-        pay(&me, id, payment_id, method, store, provider, sales)
+        pay(&me, id, payment_id, method, store, provider, sales, signer)
     })
     .await
 }
@@ -457,6 +458,7 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
     store: &S,
     provider: &P,
     sales: &Sales,
+    signer: &TicketSigner,
 ) -> Result<Response<Body>, ApiError> {
     let reservation = store
         .reservation(id)
@@ -538,7 +540,7 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
             json(StatusCode::ACCEPTED, &ReservationView::new(&pending))
         }
         Charge::Approved { .. } => {
-            let (settled, tickets) = settle_paid(store, sales, charging, payment).await?;
+            let (settled, tickets) = settle_paid(store, sales, signer, charging, payment).await?;
             let mut view = ReservationView::new(&settled);
             view.tickets = Some(&tickets);
             let status = if settled.status == ReservationStatus::Confirmed {
@@ -573,6 +575,7 @@ async fn undo_charge<S: Reservations>(store: &S, charging: &Reservation) -> Resu
 pub async fn settle_paid<S: Catalog + Reservations>(
     store: &S,
     sales: &Sales,
+    signer: &TicketSigner,
     mut reservation: Reservation,
     payment: PaymentRecord,
 ) -> Result<(Reservation, Vec<Ticket>), ApiError> {
@@ -620,7 +623,7 @@ pub async fn settle_paid<S: Catalog + Reservations>(
             _ => TakenAgain::default(),
         };
         let now = crate::clock::now();
-        let tickets = sales.signer.issue(&reservation, now);
+        let tickets = signer.issue(&reservation, now);
         let invoice = Invoice::for_reservation(
             &reservation,
             &sales.seller,
@@ -713,23 +716,25 @@ async fn reread<S: Reservations>(store: &S, id: ReservationId) -> Result<Reserva
         .ok_or(ApiError::NotFound("reservation"))
 }
 
-/// `POST /payments/webhook`: the provider says a PIX or boleto payment was paid or failed.
+/// `POST /payments/webhook`: the provider says a PIX or boleto payment was paid or failed,
+/// signed with one of `webhook_secrets` (the current one, or the previous while it rotates).
 pub async fn payment_webhook<S: Catalog + Reservations>(
     req: Request,
     store: &S,
     sales: &Sales,
+    signer: &TicketSigner,
+    webhook_secrets: &[Vec<u8>],
 ) -> Result<Response<Body>, ApiError> {
     let signature = req
         .headers()
         .get("x-bilheteria-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if !webhook_signature_is_valid(
-        &sales.webhook_secret,
-        req.body().as_ref(),
-        signature,
-        crate::clock::now(),
-    ) {
+    let now = crate::clock::now();
+    if !webhook_secrets
+        .iter()
+        .any(|secret| webhook_signature_is_valid(secret, req.body().as_ref(), signature, now))
+    {
         return Err(ApiError::Unauthorized);
     }
     let notice: PaymentNotice = json_body(&req)?;
@@ -763,7 +768,9 @@ pub async fn payment_webhook<S: Catalog + Reservations>(
     };
     let settled = match (notice.status, reservation.status) {
         (NoticeStatus::Paid, ReservationStatus::PendingPayment | ReservationStatus::Expired) => {
-            settle_paid(store, sales, reservation, payment).await?.0
+            settle_paid(store, sales, signer, reservation, payment)
+                .await?
+                .0
         }
         // The payment is still being recorded: the provider retries the notice later.
         (_, ReservationStatus::Charging) => return Err(payment_in_progress()),

@@ -179,8 +179,9 @@ pub async fn purchase() -> PurchaseCosts {
     );
     req.headers_mut()
         .insert("idempotency-key", "capacity-1".parse().unwrap());
-    let (status, paid, _): (u16, Value, _) =
-        outcome(purchase::checkout(req, &store, &SimulatedProvider, &sales).await);
+    let (status, paid, _): (u16, Value, _) = outcome(
+        purchase::checkout(req, &store, &SimulatedProvider, &sales, &super::signer()).await,
+    );
     assert_eq!(status, 200, "{paid}");
     let checkout = Cost::of(&meter.take());
 

@@ -80,11 +80,64 @@ impl Stack {
 }
 
 /// The conservation audit (DESIGN.md §10) of the stack's table, on the functions' clock: fails
-/// the test naming every violation.
+/// the test naming every violation, and every AWS call a function was refused.
 pub async fn audit(stack: &local::stack::Stack) {
+    let denied = stack.iam_denied();
+    assert!(denied.is_empty(), "refused by IAM: {denied:#?}");
+    undeclared_calls(stack);
     let store = DynamoStore::new(stack.dynamodb_sdk(), TABLE);
     let audit = store.audit(stack.now()).await.unwrap();
     assert!(audit.violations.is_empty(), "{audit}");
+}
+
+/// Fails the test if a function made an AWS call that `bilheteria::calls` does not list for its
+/// binary (the reads of its event source mapping, Lambda's own, aside).
+pub fn undeclared_calls(stack: &local::stack::Stack) {
+    const LAMBDA_S_OWN: &[&str] = &[
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    ];
+    let undeclared: Vec<String> = stack
+        .iam_allowed()
+        .into_iter()
+        .filter(|c| !LAMBDA_S_OWN.contains(&c.request.action.as_str()))
+        .filter(|c| {
+            let binary = stack
+                .functions()
+                .iter()
+                .find(|f| f.logical_id == c.principal)
+                .map(|f| f.crate_name().to_owned())
+                .unwrap_or_default();
+            let calls = bilheteria::calls::of(&binary).unwrap_or_default();
+            !calls.iter().any(|call| {
+                call.action == c.request.action
+                    && match call.on {
+                        bilheteria::calls::On::Index(index) => {
+                            c.request.resource.ends_with(&format!("/index/{index}"))
+                        }
+                        bilheteria::calls::On::Table => {
+                            c.request.resource.ends_with(":table/Table")
+                        }
+                        _ => true,
+                    }
+            })
+        })
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c.principal, c.request.action, c.request.resource
+            )
+        })
+        .collect();
+    assert!(
+        undeclared.is_empty(),
+        "calls not in bilheteria::calls: {undeclared:#?}"
+    );
 }
 
 /// One call to the API as a client makes it: the status, the headers and the JSON body (null
@@ -178,12 +231,13 @@ pub const PRODUCT_ID: &str = "01JF000000000000000000PR01";
 pub const REQUEST_ID: &str = "01JF000000000000000000RQ01";
 /// The customer the events/ files' claims name.
 pub const CUSTOMER: &str = "7d2c4e1a-5b3f-4c8d-9e6a-1f2b3c4d5e6f";
-pub const TICKET_KEY: &str = "local-TicketSigningKey";
-pub const WEBHOOK_SECRET: &str = "local-PaymentWebhookSecret";
+/// The keys of the in-process handlers (a stack's come from its Secrets Manager: `Stack::secret`).
+pub const TICKET_KEY: &str = "in-process-ticket-signing-key";
+pub const WEBHOOK_SECRET: &str = "in-process-webhook-secret";
 
 /// The events/ file of a function, as its trigger would send it now: a provider notice's
-/// signature carries the time it was signed, so it is signed again.
-pub fn event_file(crate_name: &str) -> String {
+/// signature carries the time it was signed, so it is signed again, with `webhook_secret`.
+pub fn event_file(crate_name: &str, webhook_secret: &str) -> String {
     let path = local::template::repository_root()
         .join("events")
         .join(format!("{crate_name}.json"));
@@ -196,7 +250,7 @@ pub fn event_file(crate_name: &str) -> String {
     let body = event["body"].as_str().unwrap_or_default().to_owned();
     event["headers"]["x-bilheteria-signature"] =
         Value::from(bilheteria::domain::payment::webhook_signature(
-            WEBHOOK_SECRET.as_bytes(),
+            webhook_secret.as_bytes(),
             Utc::now().timestamp(),
             body.as_bytes(),
         ));
@@ -237,12 +291,20 @@ impl EventBus for KeptEvents {
     }
 }
 
+/// The in-process handlers' ticket signing key.
+pub fn signer() -> TicketSigner {
+    TicketSigner::new(TICKET_KEY.as_bytes().to_vec())
+}
+
+/// The in-process handlers' webhook secrets.
+pub fn webhook_secrets() -> Vec<Vec<u8>> {
+    vec![WEBHOOK_SECRET.as_bytes().to_vec()]
+}
+
 /// The sales settings the local stack gives the functions.
 pub fn sales() -> Sales {
     Sales {
         hold: Duration::seconds(600),
-        signer: TicketSigner::new(TICKET_KEY.as_bytes().to_vec()),
-        webhook_secret: WEBHOOK_SECRET.as_bytes().to_vec(),
         seller: Party {
             name: "bilheteria".into(),
             tax_id: None,
@@ -316,7 +378,7 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests>(store: &S
                 amount,
                 instructions: None,
             };
-            let tickets = sales().signer.issue(&held, now);
+            let tickets = signer().issue(&held, now);
             let invoice =
                 Invoice::for_reservation(&held, &sales().seller, amount, MethodKind::Card, now);
             store
