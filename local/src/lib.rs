@@ -10,6 +10,7 @@ pub mod lambda;
 pub mod ministack;
 pub mod oidc;
 pub mod openapi;
+pub mod parameters;
 pub mod provision;
 pub mod queue_source;
 pub mod schedule;

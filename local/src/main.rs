@@ -1,12 +1,13 @@
 //! `local`: the bilheteria stack on loopback without Docker or an AWS account.
 
-use std::{path::PathBuf, process::ExitCode, time::Duration};
+use std::{collections::BTreeMap, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Parser, Subcommand};
 use local::{
     dynamodb::Storage,
     issuer::{ISSUER, Issuer},
     lambda::{Invoked, Logs},
+    parameters::{self, ParameterError},
     seed::seed,
     stack::{Options, Stack},
     template::repository_root,
@@ -54,6 +55,17 @@ struct DevArgs {
     /// The most processes one function runs at once.
     #[arg(long, default_value_t = 8)]
     max_instances: usize,
+    /// Template parameters, as `sam` takes them: `HoldSeconds=60 SellerName="Cine Belas Artes"`
+    /// (or `ParameterKey=HoldSeconds,ParameterValue=60`); over the config file's.
+    #[arg(long, num_args = 1.., value_name = "KEY=VALUE")]
+    parameter_overrides: Vec<String>,
+    /// A `samconfig.toml`: its `parameter_overrides` (the `global`, then `local_start_api`
+    /// sections of `--config-env`) apply when present.
+    #[arg(long, default_value = "samconfig.toml")]
+    config_file: PathBuf,
+    /// The environment of the config file to read.
+    #[arg(long, default_value = "default")]
+    config_env: String,
 }
 
 #[derive(Subcommand)]
@@ -182,6 +194,14 @@ fn token(sub: &str, admin: bool, ttl: u64) -> Fallible {
     Ok(())
 }
 
+/// The config file's parameter overrides, then the command line's.
+fn parameters(args: &DevArgs) -> Result<BTreeMap<String, String>, ParameterError> {
+    let config = repository_root().join(&args.config_file);
+    let mut parameters = parameters::from_config(&config, &args.config_env)?;
+    parameters.extend(parameters::parse(&args.parameter_overrides)?);
+    Ok(parameters)
+}
+
 async fn dev(args: DevArgs) -> Fallible {
     let storage = if args.memory {
         Storage::Memory
@@ -191,6 +211,7 @@ async fn dev(args: DevArgs) -> Fallible {
     if let Storage::File(path) = &storage {
         std::fs::create_dir_all(path.parent().unwrap_or(&state_dir()))?;
     }
+    let overrides = parameters(&args)?;
     let options = Options {
         host: args.host,
         api_port: args.port,
@@ -203,6 +224,7 @@ async fn dev(args: DevArgs) -> Fallible {
         logs: Logs::Print,
         issuer_key: Some(state_dir().join("issuer.key")),
         web_port: Some(args.web_port),
+        parameters: overrides.clone(),
         ..Options::default()
     };
     let stack = Stack::start(options).await?;
@@ -233,6 +255,10 @@ async fn dev(args: DevArgs) -> Fallible {
     }
     for (id, url) in stack.queue_urls() {
         println!("  queue {id}  {url}");
+    }
+    if !overrides.is_empty() {
+        let given: Vec<String> = overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        println!("  parameters   {}", given.join(" "));
     }
     println!(
         "  functions    {} ({} build)",

@@ -138,19 +138,16 @@ pub async fn provision(
         out.secrets.insert(secret.name.clone(), arn);
         out.secret_values.insert(secret.logical_id.clone(), value);
         out.warnings.extend(
-            template.resources[&secret.logical_id]
-                .properties
-                .as_mapping()
-                .into_iter()
-                .flatten()
-                .filter_map(|(k, _)| k.as_str())
-                .filter(|k| {
-                    !matches!(
-                        *k,
-                        "Name" | "Description" | "SecretString" | "GenerateSecretString"
-                    )
-                })
-                .map(|k| format!("secret {}: {k} is not applied locally", secret.logical_id)),
+            unapplied(
+                &template.resources[&secret.logical_id].properties,
+                &[
+                    "Name",
+                    "Description",
+                    "SecretString",
+                    "GenerateSecretString",
+                ],
+            )
+            .map(|k| format!("secret {}: {k} is not applied locally", secret.logical_id)),
         );
     }
 
@@ -242,18 +239,17 @@ pub async fn provision(
             .send()
             .await;
         out.warnings.extend(
-            properties
-                .as_mapping()
-                .into_iter()
-                .flatten()
-                .filter_map(|(k, _)| k.as_str())
-                .filter(|k| {
-                    !matches!(
-                        *k,
-                        "Name" | "Description" | "KmsKeyIdentifier" | "DeadLetterConfig" | "Tags"
-                    )
-                })
-                .map(|k| format!("event bus {}: {k} is not applied locally", bus.logical_id)),
+            unapplied(
+                properties,
+                &[
+                    "Name",
+                    "Description",
+                    "KmsKeyIdentifier",
+                    "DeadLetterConfig",
+                    "Tags",
+                ],
+            )
+            .map(|k| format!("event bus {}: {k} is not applied locally", bus.logical_id)),
         );
         // A persistent ministack restarts with its buses.
         if let Err(e) = created
@@ -307,23 +303,18 @@ pub async fn provision(
             .await
             .map_err(|e| fail(describe(e)))?;
         out.warnings.extend(
-            properties
-                .as_mapping()
-                .into_iter()
-                .flatten()
-                .filter_map(|(k, _)| k.as_str())
-                .filter(|k| {
-                    !matches!(
-                        *k,
-                        "Name"
-                            | "Description"
-                            | "EventBusName"
-                            | "EventPattern"
-                            | "State"
-                            | "Targets"
-                    )
-                })
-                .map(|k| format!("rule {}: {k} is not applied locally", rule.logical_id)),
+            unapplied(
+                properties,
+                &[
+                    "Name",
+                    "Description",
+                    "EventBusName",
+                    "EventPattern",
+                    "State",
+                    "Targets",
+                ],
+            )
+            .map(|k| format!("rule {}: {k} is not applied locally", rule.logical_id)),
         );
         let targets = properties
             .get("Targets")
@@ -659,4 +650,17 @@ fn unkept_table_properties(properties: &serde_norway::Value) -> impl Iterator<It
                 other => Some(format!("{other} is not applied locally")),
             }
         })
+}
+
+/// The names of `properties` that are not among `applied`.
+fn unapplied<'a>(
+    properties: &'a serde_norway::Value,
+    applied: &'a [&str],
+) -> impl Iterator<Item = &'a str> + 'a {
+    properties
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, _)| k.as_str())
+        .filter(|k| !applied.contains(k))
 }

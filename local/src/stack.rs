@@ -59,6 +59,8 @@ pub enum StackError {
     Route(#[from] RouteError),
     #[error(transparent)]
     Spec(#[from] SpecError),
+    #[error(transparent)]
+    Parameter(#[from] crate::parameters::ParameterError),
     #[error("cannot listen on {addr}: {source} (is it taken? choose another with --port)")]
     Listen {
         addr: SocketAddr,
@@ -103,6 +105,8 @@ pub struct Options {
     pub web_port: Option<u16>,
     /// Where the persistent issuer key lives; a random key when `None`.
     pub issuer_key: Option<PathBuf>,
+    /// Values of the template's parameters, instead of their defaults (`--parameter-overrides`).
+    pub parameters: BTreeMap<String, String>,
 }
 
 impl Default for Options {
@@ -131,6 +135,7 @@ impl Default for Options {
             visibility_timeout: None,
             web_port: None,
             issuer_key: None,
+            parameters: BTreeMap::new(),
         }
     }
 }
@@ -233,7 +238,8 @@ async fn invoke_route(
 
 impl Stack {
     pub async fn start(options: Options) -> Result<Self, StackError> {
-        let template = Template::load(&options.template)?;
+        let mut template = Template::load(&options.template)?;
+        crate::parameters::apply(&mut template, &options.parameters)?;
         let functions = template.functions()?;
         let profile = if options.release { "release" } else { "debug" };
         let binary = |f: &Function| {

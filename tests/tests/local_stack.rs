@@ -592,3 +592,66 @@ async fn a_browser_signs_in_with_pkce_and_its_id_token_is_accepted_by_the_api() 
     assert_eq!(status, 201, "the organiser box gives the admin group");
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn parameter_overrides_set_the_hold_time_and_the_seller_without_editing_the_template() {
+    use reqwest::Method;
+    let parameters =
+        local::parameters::parse(&["HoldSeconds=45 SellerName=\"Cine Belas Artes\"".to_owned()])
+            .unwrap();
+    let stack = Stack::start(Options {
+        parameters,
+        ..Options::default()
+    })
+    .await
+    .expect("the local stack starts");
+    let api = stack.api_url().to_owned();
+    let event = local::seed::seed(&api, &stack.token("organiser", true))
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, event) = call(Method::GET, format!("{api}/events/{event}"), None, None).await;
+    let session = event["sessions"][0]["id"].as_str().unwrap().to_owned();
+    let alice = stack.token("alice", false);
+    let (status, held) = call(
+        Method::POST,
+        format!("{api}/sessions/{session}/holds"),
+        Some(&alice),
+        Some(json!({"places": [{"sector": "pista", "quantity": 1}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{held}");
+    let lasts = chrono::DateTime::parse_from_rfc3339(held["expires_at"].as_str().unwrap()).unwrap()
+        - chrono::DateTime::parse_from_rfc3339(held["created_at"].as_str().unwrap()).unwrap();
+    assert_eq!(lasts.num_seconds(), 45, "HoldSeconds=45: {held}");
+    let id = held["id"].as_str().unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{api}/reservations/{id}/checkout"))
+        .bearer_auth(&alice)
+        .header("idempotency-key", "pay-1")
+        .json(&json!({"payment": {"method": "card", "number": "4242424242424242"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let (status, invoice) = call(
+        Method::GET,
+        format!("{api}/reservations/{id}/invoice"),
+        Some(&alice),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{invoice}");
+    assert_eq!(invoice["seller"]["name"], "Cine Belas Artes", "{invoice}");
+    stack.stop().await;
+
+    let refused = Stack::start(Options {
+        parameters: local::parameters::parse(&["HoldSeconds=5".to_owned()]).unwrap(),
+        ..Options::default()
+    })
+    .await;
+    let Err(err) = refused else {
+        panic!("a HoldSeconds under the template's MinValue starts nothing");
+    };
+    assert!(err.to_string().contains("MinValue"), "{err}");
+}

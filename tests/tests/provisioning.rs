@@ -2,6 +2,7 @@
 //! the table, the bus, its rule and the secrets, read back from the emulators and compared with
 //! the template; what cannot be kept is said at start.
 
+use aws_sdk_sqs::types::QueueAttributeName;
 use local::{
     dynamodb::sdk_config,
     stack::{Options, Stack},
@@ -37,6 +38,20 @@ fn as_attribute(value: &Value) -> Value {
     }
 }
 
+/// The attribute `name` of the queue at `url`, as SQS reports it.
+async fn attribute(sqs: &aws_sdk_sqs::Client, url: &str, name: QueueAttributeName) -> String {
+    sqs.get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(name.clone())
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap_or_default()
+        .remove(&name)
+        .unwrap_or_else(|| panic!("{url}: no {name}"))
+}
+
 fn parsed(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
 }
@@ -59,7 +74,7 @@ async fn every_provisioned_resource_has_the_attributes_the_template_gives_it() {
         let kept = sqs
             .get_queue_attributes()
             .queue_url(&url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+            .attribute_names(QueueAttributeName::All)
             .send()
             .await
             .unwrap()
@@ -70,7 +85,7 @@ async fn every_provisioned_resource_has_the_attributes_the_template_gives_it() {
                 continue;
             }
             let kept = kept
-                .get(&aws_sdk_sqs::types::QueueAttributeName::from(name.as_str()))
+                .get(&QueueAttributeName::from(name.as_str()))
                 .unwrap_or_else(|| panic!("{}: {name} not set", queue.logical_id));
             let wanted = as_attribute(value);
             let kept = if wanted.is_object() {
@@ -102,33 +117,16 @@ async fn every_provisioned_resource_has_the_attributes_the_template_gives_it() {
         );
     }
     let dlq = stack.resource("RequestsDeadLetterQueue").unwrap();
-    let retention = sqs
-        .get_queue_attributes()
-        .queue_url(&dlq)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::MessageRetentionPeriod)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
     assert_eq!(
-        retention[&aws_sdk_sqs::types::QueueAttributeName::MessageRetentionPeriod],
+        attribute(&sqs, &dlq, QueueAttributeName::MessageRetentionPeriod).await,
         "1209600",
         "the dead-letter queue keeps a message 14 days"
     );
     // The queue policy is kept on its queue.
     let policy = properties(&template, &stack, "EventsQueuePolicy");
-    let events_queue = sqs
-        .get_queue_attributes()
-        .queue_url(stack.resource("EventsQueue").unwrap())
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::Policy)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
+    let events_queue = stack.resource("EventsQueue").unwrap();
     assert_eq!(
-        parsed(&events_queue[&aws_sdk_sqs::types::QueueAttributeName::Policy]),
+        parsed(&attribute(&sqs, &events_queue, QueueAttributeName::Policy).await),
         policy["PolicyDocument"]
     );
 
@@ -327,10 +325,7 @@ async fn a_persistent_stack_keeps_its_secrets_and_brings_old_queues_to_the_templ
     aws_sdk_sqs::Client::new(&services)
         .set_queue_attributes()
         .queue_url(&dlq)
-        .attributes(
-            aws_sdk_sqs::types::QueueAttributeName::MessageRetentionPeriod,
-            "345600",
-        )
+        .attributes(QueueAttributeName::MessageRetentionPeriod, "345600")
         .send()
         .await
         .unwrap();
@@ -343,17 +338,13 @@ async fn a_persistent_stack_keeps_its_secrets_and_brings_old_queues_to_the_templ
         "tickets sold before the restart still verify"
     );
     let services = sdk_config(again.queues_endpoint().unwrap()).await;
-    let retention = aws_sdk_sqs::Client::new(&services)
-        .get_queue_attributes()
-        .queue_url(again.resource("RequestsDeadLetterQueue").unwrap())
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::MessageRetentionPeriod)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap();
     assert_eq!(
-        retention[&aws_sdk_sqs::types::QueueAttributeName::MessageRetentionPeriod],
+        attribute(
+            &aws_sdk_sqs::Client::new(&services),
+            &again.resource("RequestsDeadLetterQueue").unwrap(),
+            QueueAttributeName::MessageRetentionPeriod
+        )
+        .await,
         "1209600"
     );
     again.stop().await;
