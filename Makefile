@@ -31,11 +31,25 @@ cold-starts: tools
 	cargo build --workspace --bins --release
 	target/release/local cold-starts --release --runs 10
 
-## build: `sam build`, the arm64 `bootstrap` of every function under .aws-sam/build (cargo-lambda
-## and zig from .venv, no Docker); dependencies compile once, each function then links on its own
+## build: every function's arm64 `bootstrap` in one `cargo lambda build` (cargo-lambda and zig
+## from .venv, no Docker: dependencies compile once, functions link in parallel), then `sam build`
+## packages them under .aws-sam/build for `sam deploy`
 build: tools
 	@rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build --beta-features
+	$(LAMBDA_BUILD)
+	LAMBDAS_BUILT=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build
+
+# Every function binary for Lambda (arm64, release), in target/lambda/<name>/bootstrap.
+ROOT := $(dir $(abspath $(firstword $(MAKEFILE_LIST))))
+LAMBDA_BUILD := cd $(ROOT) && PATH="$(ROOT)$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 \
+	--workspace --exclude local --exclude bilheteria-tests
+
+# What `sam build` runs for each function (BuildMethod makefile, in a copy of its CodeUri):
+# its bootstrap from the one build above, which runs first unless `make build` ran it.
+build-%Function:
+	@[ -n "$${LAMBDAS_BUILT:-}" ] || { $(LAMBDA_BUILD); }
+	bin=$$(sed -n 's/^name *= *"\(.*\)"/\1/p' Cargo.toml | head -1); \
+		cp "$(ROOT)target/lambda/$$bin/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
 
 ## bench: release builds measured on the local stack: a table, and bench/results.json
 ## (docs/benchmarks.md explains each figure); `make build` first adds the arm64 sizes
