@@ -132,9 +132,7 @@ impl Gate {
                 )])
             }
             "dynamodb" => {
-                let table = |name: &str| {
-                    format!("arn:aws:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT}:table/{name}")
-                };
+                let table = |name: &str| crate::provision::table_arn(name);
                 match operation {
                     "TransactWriteItems" | "TransactGetItems" => {
                         let items = body

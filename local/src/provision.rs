@@ -79,7 +79,7 @@ pub async fn provision(
     let mut out = Provisioned::default();
     for (id, spec) in template.tables()? {
         create_table(dynamodb, &id, &spec).await?;
-        let arn = format!("arn:aws:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT}:table/{id}");
+        let arn = table_arn(&id);
         let properties = &template.resources[&id].properties;
         let tags = tags(template, properties.get("Tags"), &|_| None);
         if !tags.is_empty() {
@@ -609,6 +609,11 @@ fn json_equal(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         (Number(n), String(s)) | (String(s), Number(n)) => n.to_string() == *s,
         _ => a == b,
     }
+}
+
+/// The local ARN of the table `name`.
+pub fn table_arn(name: &str) -> String {
+    format!("arn:aws:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT}:table/{name}")
 }
 
 fn table_failed<E: std::error::Error + 'static>(table: &str, e: E) -> ProvisionError {

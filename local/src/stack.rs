@@ -32,11 +32,11 @@ use crate::{
     ministack::{Ministack, MinistackError},
     oidc,
     openapi::{Spec, SpecError},
-    provision::{ProvisionError, Provisioned, Services, provision},
+    provision::{ProvisionError, Provisioned, Services, provision, table_arn},
     queue_source::{self, QueueMapping},
     schedule,
     stream_source::{self, Checkpoints, Mappings, StreamMapping},
-    template::{Function, LOCAL_ACCOUNT, LOCAL_REGION, Template, TemplateError, repository_root},
+    template::{Function, Template, TemplateError, repository_root},
     web,
 };
 
@@ -287,36 +287,31 @@ impl Stack {
         };
         let dynamodb_client = aws_sdk_dynamodb::Client::new(&sdk);
         let services = queue_sdk.as_ref().map(Services::new);
-        let provisioned = match options.storage {
-            // A persistent file keeps its tables: only a new one is provisioned.
-            Storage::File(_) if has_tables(&dynamodb_client).await => {
-                provision(
-                    &template_without_tables(&template),
-                    &dynamodb_client,
-                    services.as_ref(),
-                    &BTreeMap::new(),
-                )
-                .await?
-            }
-            _ => {
-                provision(
-                    &template,
-                    &dynamodb_client,
-                    services.as_ref(),
-                    &BTreeMap::new(),
-                )
-                .await?
-            }
+        // A persistent file keeps its tables: only a new one is provisioned.
+        let kept_tables =
+            matches!(options.storage, Storage::File(_)) && has_tables(&dynamodb_client).await;
+        let without_tables;
+        let to_provision = if kept_tables {
+            without_tables = template_without_tables(&template);
+            &without_tables
+        } else {
+            &template
         };
+        let provisioned = provision(
+            to_provision,
+            &dynamodb_client,
+            services.as_ref(),
+            &BTreeMap::new(),
+        )
+        .await?;
         let mut provisioned = provisioned;
         for (id, spec) in template.tables()? {
             if let Some(arn) = stream_arn(&dynamodb_client, &id, &spec).await? {
                 provisioned.values.insert(format!("{id}.StreamArn"), arn);
             }
-            provisioned.values.insert(
-                format!("{id}.Arn"),
-                format!("arn:aws:dynamodb:{LOCAL_REGION}:{LOCAL_ACCOUNT}:table/{id}"),
-            );
+            provisioned
+                .values
+                .insert(format!("{id}.Arn"), table_arn(&id));
             provisioned.values.entry(id.clone()).or_insert(id);
         }
         // Parameters with no default (secrets asked for at deploy) get a local value.
