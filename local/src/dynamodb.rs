@@ -114,6 +114,7 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 /// SDK configuration for a client of `endpoint` signing as `credentials`.
 pub async fn sdk_config_as(endpoint: &str, credentials: Credentials) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(bilheteria::config::https_client())
         .endpoint_url(endpoint)
         .region("us-east-1")
         .credentials_provider(credentials)

@@ -3,13 +3,51 @@
 //! into metrics without any API call.
 
 use serde_json::{Map, Value, json};
+use tracing_subscriber::{
+    filter::{LevelFilter, Targets},
+    layer::SubscriberExt,
+    util::SubscriberInitExt,
+};
 
 /// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "bilheteria";
 
-/// Installs the subscriber once per process, at init.
+/// Installs the subscriber once per process, at init: the level from Lambda's
+/// `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG` (a level or `target=level` directives), else INFO; JSON
+/// lines when `AWS_LAMBDA_LOG_FORMAT=JSON`, text otherwise (Lambda adds the time).
 pub fn init() {
-    lambda_http::tracing::init_default_subscriber();
+    let filter = log_filter(
+        std::env::var("AWS_LAMBDA_LOG_LEVEL")
+            .or_else(|_| std::env::var("RUST_LOG"))
+            .ok()
+            .as_deref(),
+    );
+    let logs = tracing_subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_ansi(false)
+        .with_writer(std::io::stdout);
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    if json {
+        logs.json().finish().with(filter).init();
+    } else {
+        logs.finish().with(filter).init();
+    }
+}
+
+/// What `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG` asks for. Lambda's FATAL is tracing's ERROR; anything
+/// unreadable falls back to INFO.
+fn log_filter(setting: Option<&str>) -> Targets {
+    let setting = setting.map(str::trim).filter(|s| !s.is_empty());
+    match setting {
+        None => Targets::new().with_default(LevelFilter::INFO),
+        Some(s) if s.eq_ignore_ascii_case("fatal") => {
+            Targets::new().with_default(LevelFilter::ERROR)
+        }
+        Some(s) => s
+            .parse::<Targets>()
+            .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO)),
+    }
 }
 
 /// Units CloudWatch knows.
@@ -84,6 +122,27 @@ pub fn metric(name: &str, value: f64, unit: Unit, dimensions: &[(&str, &str)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn the_log_level_follows_lambdas_setting_or_rust_log() {
+        let on = |setting: Option<&str>, target: &str, level: Level| {
+            log_filter(setting).would_enable(target, &level)
+        };
+        assert!(on(None, "bilheteria", Level::INFO));
+        assert!(!on(None, "bilheteria", Level::DEBUG));
+        assert!(on(Some("DEBUG"), "bilheteria", Level::DEBUG));
+        assert!(!on(Some("WARN"), "bilheteria", Level::INFO));
+        assert!(on(Some("FATAL"), "bilheteria", Level::ERROR));
+        assert!(!on(Some("FATAL"), "bilheteria", Level::WARN));
+        assert!(on(
+            Some("warn,bilheteria=trace"),
+            "bilheteria::store",
+            Level::TRACE
+        ));
+        assert!(!on(Some("warn,bilheteria=trace"), "hyper", Level::INFO));
+        assert!(on(Some("not a level=="), "bilheteria", Level::INFO));
+    }
 
     #[test]
     fn an_emf_line_declares_its_metric_and_dimensions() {
