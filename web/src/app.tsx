@@ -1,6 +1,10 @@
 import { LocationProvider, Route, Router } from "preact-iso";
 import { useAuth } from "./auth";
 import { Callback } from "./auth/Callback";
+import { isAdmin } from "./console/AdminOnly";
+import { ConsoleEventPage } from "./console/Event";
+import { ConsoleEventsPage } from "./console/Events";
+import { NewSessionPage } from "./console/NewSession";
 import { LOCALES, type Locale, useI18n } from "./i18n";
 import { EventPage } from "./storefront/Event";
 import { EventsPage } from "./storefront/Events";
@@ -21,7 +25,7 @@ function NotFound() {
 
 function Header() {
   const { t, locale, setLocale } = useI18n();
-  const { sub, signIn, signOut } = useAuth();
+  const { user, sub, signIn, signOut } = useAuth();
   return (
     <header class="top">
       <a class="brand" href="/">
@@ -32,6 +36,7 @@ function Header() {
           <>
             <span>{t.signedInAs(sub)}</span>
             <a href="/me">{t.myReservations}</a>
+            {isAdmin(user) && <a href="/admin">{t.console.title}</a>}
             <button type="button" class="link" onClick={() => void signOut()}>
               {t.signOut}
             </button>
@@ -72,6 +77,9 @@ export function App() {
           <Route path="/reservations/:id" component={ReservationPage} />
           <Route path="/me" component={MyReservationsPage} />
           <Route path="/requests/:id" component={RequestPage} />
+          <Route path="/admin" component={ConsoleEventsPage} />
+          <Route path="/admin/events/:id" component={ConsoleEventPage} />
+          <Route path="/admin/events/:id/sessions/new" component={NewSessionPage} />
           <Route path="/callback" component={Callback} />
           <Route default component={NotFound} />
         </Router>

@@ -158,4 +158,82 @@ export const en: Messages = {
     INTERNAL: "Something went wrong on our side. Please try again shortly.",
   },
   network: "No connection to the box office. Check your internet and try again.",
+  console: {
+    title: "Organiser console",
+    refused: "The console is for organisers. Your account is not in the organisers' group.",
+    eventName: "Event name",
+    venue: "Venue",
+    description: "Description (optional)",
+    newEvent: "New event",
+    createEvent: "Create event",
+    issue: (i) => {
+      switch (i.kind) {
+        case "required":
+          return "Fill this in.";
+        case "range":
+          return `A whole number from ${i.min.toLocaleString("en")} to ${i.max.toLocaleString("en")}.`;
+        case "code":
+          return "Up to 32 lower-case letters, digits or dashes, not starting with a dash.";
+        case "duplicateCode":
+          return "Another sector has this code.";
+        case "tooLong":
+          return `At most ${i.max} characters.`;
+        case "price":
+          return "An amount above zero, like 120 or 120.50.";
+        case "gapOutside":
+          return `${i.gap} is not a seat of this sector.`;
+        case "allGaps":
+          return "Leave at least one seat.";
+        case "startsInPast":
+          return "The session must start in the future.";
+        case "saleOrder":
+          return "The sale must end after it starts.";
+        case "saleAfterStart":
+          return "The sale must end by the time the session starts.";
+        case "sectorCount":
+          return `Give from 1 to ${i.max} sectors.`;
+        case "tooManySeats":
+          return `${i.seats.toLocaleString("en")} numbered seats; a session has at most ${i.max.toLocaleString("en")}.`;
+      }
+    },
+    sectorCount: (n) => (n === 1 ? "1 sector" : `${n} sectors`),
+    asFansSeeIt: "As fans see it",
+    newSession: "New session",
+    noProducts: "No add-ons yet.",
+    productName: "Product name",
+    price: "Price",
+    stock: "Stock",
+    uncounted: "not counted",
+    productCategories: { food: "Food", drink: "Drink", merchandise: "Merchandise", other: "Other" },
+    newProduct: "New add-on",
+    priceReais: "Price (R$)",
+    stockHelp: "Stock (empty: not counted)",
+    addProduct: "Add add-on",
+    backToEvent: "Back to the event",
+    whenAndLimits: "When and how many",
+    startsAt: "Session starts",
+    saleStartsAt: "Sale opens",
+    saleEndsAt: "Sale closes",
+    maxPerCustomer: "Tickets per customer (default 6)",
+    sectors: "Sectors",
+    sectorN: (n) => `Sector ${n}`,
+    numberedSeats: (n) => `${n.toLocaleString("en")} numbered seats`,
+    standingPlaces: (n) => `${n.toLocaleString("en")} standing places`,
+    sectorName: (n) => `Sector ${n} name`,
+    sectorCode: (n) => `Sector ${n} code`,
+    sectorPrice: (n) => `Sector ${n} price (R$)`,
+    rows: (n) => `Sector ${n} rows`,
+    seatsPerRow: (n) => `Sector ${n} seats per row`,
+    gaps: (n) => `Sector ${n} gaps (seats that do not exist)`,
+    capacity: (n) => `Sector ${n} capacity`,
+    removeSector: (n) => `Remove sector ${n}`,
+    addNumbered: "Add a numbered sector",
+    addStanding: "Add a standing sector",
+    preview: "Seat map preview",
+    previewHelp: (seats) =>
+      `${seats.toLocaleString("en")} numbered seats. Click a seat to make it a gap (shown as picked); click again to give it back.`,
+    noPreview: "Numbered sectors appear here once they have rows and seats.",
+    fixFields: "Some fields need fixing before the session can be created.",
+    createSession: "Create session",
+  },
 };

@@ -1,4 +1,5 @@
 import type { components } from "../api/schema";
+import type { Issue } from "../console/draft";
 
 export type ProblemCode = components["schemas"]["Problem"]["code"];
 export type Category = components["schemas"]["EventCategory"];
@@ -108,4 +109,55 @@ export interface Messages {
   continueToPay: string;
   problems: Record<ProblemCode, string>;
   network: string;
+  console: ConsoleMessages;
+}
+
+/** The organiser console's sentences. */
+export interface ConsoleMessages {
+  title: string;
+  refused: string;
+  eventName: string;
+  venue: string;
+  description: string;
+  newEvent: string;
+  createEvent: string;
+  issue: (issue: Issue) => string;
+  sectorCount: (n: number) => string;
+  asFansSeeIt: string;
+  newSession: string;
+  noProducts: string;
+  productName: string;
+  price: string;
+  stock: string;
+  uncounted: string;
+  productCategories: Record<components["schemas"]["ProductCategory"], string>;
+  newProduct: string;
+  priceReais: string;
+  stockHelp: string;
+  addProduct: string;
+  backToEvent: string;
+  whenAndLimits: string;
+  startsAt: string;
+  saleStartsAt: string;
+  saleEndsAt: string;
+  maxPerCustomer: string;
+  sectors: string;
+  sectorN: (n: number) => string;
+  numberedSeats: (n: number) => string;
+  standingPlaces: (n: number) => string;
+  sectorName: (n: number) => string;
+  sectorCode: (n: number) => string;
+  sectorPrice: (n: number) => string;
+  rows: (n: number) => string;
+  seatsPerRow: (n: number) => string;
+  gaps: (n: number) => string;
+  capacity: (n: number) => string;
+  removeSector: (n: number) => string;
+  addNumbered: string;
+  addStanding: string;
+  preview: string;
+  previewHelp: (seats: number) => string;
+  noPreview: string;
+  fixFields: string;
+  createSession: string;
 }

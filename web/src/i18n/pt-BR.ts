@@ -159,4 +159,87 @@ export const ptBR: Messages = {
     INTERNAL: "Algo deu errado do nosso lado. Tente de novo em instantes.",
   },
   network: "Sem conexão com a bilheteria. Verifique sua internet e tente de novo.",
+  console: {
+    title: "Console do organizador",
+    refused: "O console é para organizadores. Sua conta não está no grupo de organizadores.",
+    eventName: "Nome do evento",
+    venue: "Local",
+    description: "Descrição (opcional)",
+    newEvent: "Novo evento",
+    createEvent: "Criar evento",
+    issue: (i) => {
+      switch (i.kind) {
+        case "required":
+          return "Preencha este campo.";
+        case "range":
+          return `Um número inteiro de ${i.min.toLocaleString("pt-BR")} a ${i.max.toLocaleString("pt-BR")}.`;
+        case "code":
+          return "Até 32 letras minúsculas, dígitos ou hífens, sem começar por hífen.";
+        case "duplicateCode":
+          return "Outro setor já tem este código.";
+        case "tooLong":
+          return `No máximo ${i.max} caracteres.`;
+        case "price":
+          return "Um valor acima de zero, como 120 ou 120,50.";
+        case "gapOutside":
+          return `${i.gap} não é um lugar deste setor.`;
+        case "allGaps":
+          return "Deixe pelo menos um lugar.";
+        case "startsInPast":
+          return "A sessão precisa começar no futuro.";
+        case "saleOrder":
+          return "As vendas precisam terminar depois de começar.";
+        case "saleAfterStart":
+          return "As vendas precisam terminar até o início da sessão.";
+        case "sectorCount":
+          return `Informe de 1 a ${i.max} setores.`;
+        case "tooManySeats":
+          return `${i.seats.toLocaleString("pt-BR")} lugares numerados; uma sessão tem no máximo ${i.max.toLocaleString("pt-BR")}.`;
+      }
+    },
+    sectorCount: (n) => (n === 1 ? "1 setor" : `${n} setores`),
+    asFansSeeIt: "Como o público vê",
+    newSession: "Nova sessão",
+    noProducts: "Nenhum adicional ainda.",
+    productName: "Nome do produto",
+    price: "Preço",
+    stock: "Estoque",
+    uncounted: "sem controle",
+    productCategories: {
+      food: "Comida",
+      drink: "Bebida",
+      merchandise: "Produtos",
+      other: "Outros",
+    },
+    newProduct: "Novo adicional",
+    priceReais: "Preço (R$)",
+    stockHelp: "Estoque (vazio: sem controle)",
+    addProduct: "Adicionar produto",
+    backToEvent: "Voltar ao evento",
+    whenAndLimits: "Quando e quantos",
+    startsAt: "Início da sessão",
+    saleStartsAt: "Abertura das vendas",
+    saleEndsAt: "Fim das vendas",
+    maxPerCustomer: "Ingressos por cliente (padrão 6)",
+    sectors: "Setores",
+    sectorN: (n) => `Setor ${n}`,
+    numberedSeats: (n) => `${n.toLocaleString("pt-BR")} lugares numerados`,
+    standingPlaces: (n) => `${n.toLocaleString("pt-BR")} lugares em pé`,
+    sectorName: (n) => `Nome do setor ${n}`,
+    sectorCode: (n) => `Código do setor ${n}`,
+    sectorPrice: (n) => `Preço do setor ${n} (R$)`,
+    rows: (n) => `Fileiras do setor ${n}`,
+    seatsPerRow: (n) => `Lugares por fileira do setor ${n}`,
+    gaps: (n) => `Vãos do setor ${n} (lugares que não existem)`,
+    capacity: (n) => `Capacidade do setor ${n}`,
+    removeSector: (n) => `Remover setor ${n}`,
+    addNumbered: "Adicionar setor numerado",
+    addStanding: "Adicionar setor em pé",
+    preview: "Prévia do mapa de lugares",
+    previewHelp: (seats) =>
+      `${seats.toLocaleString("pt-BR")} lugares numerados. Clique num lugar para torná-lo um vão (aparece como escolhido); clique de novo para devolvê-lo.`,
+    noPreview: "Os setores numerados aparecem aqui quando têm fileiras e lugares.",
+    fixFields: "Alguns campos precisam de correção antes de criar a sessão.",
+    createSession: "Criar sessão",
+  },
 };
