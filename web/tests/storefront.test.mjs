@@ -4,57 +4,21 @@
 
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
-import { chromium, devices } from "playwright-core";
+import { describe, it } from "node:test";
+import { devices } from "playwright-core";
+import {
+  ADMIN_TOKEN,
+  API,
+  accessible,
+  api,
+  browserForTests,
+  shoot,
+  signInAs,
+  WEB,
+  WEBHOOK_SECRET,
+} from "./support.mjs";
 
-const WEB = process.env.WEB_URL;
-const API = process.env.API_URL;
-const TOKEN = process.env.CUSTOMER_TOKEN;
-const WEBHOOK_SECRET = process.env.WEBHOOK_SECRET;
-const ADMIN_TOKEN = process.env.ADMIN_TOKEN;
-const SHOTS = process.env.SCREENSHOTS;
-const AXE = readFileSync(new URL("../node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
-
-let browser;
-before(async () => {
-  assert.ok(
-    WEB && API && TOKEN && WEBHOOK_SECRET && ADMIN_TOKEN,
-    "WEB_URL, API_URL, CUSTOMER_TOKEN, ADMIN_TOKEN and WEBHOOK_SECRET are set",
-  );
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox"],
-  });
-});
-after(async () => {
-  await browser?.close();
-});
-
-/** No serious or critical accessibility violation on the page as it stands. */
-async function accessible(page, name) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(() => globalThis.axe.run());
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  assert.deepEqual(
-    bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`),
-    [],
-    `${name}: accessibility`,
-  );
-}
-
-async function shoot(page, name) {
-  if (SHOTS) await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
-}
-
-async function api(method, path, body, token = TOKEN) {
-  const response = await fetch(`${API}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: response.status, body: await response.json() };
-}
+const tests = browserForTests();
 
 /** The payment provider says a PIX or boleto was paid, signed as it signs its notices. */
 async function providerSays(reservationId, paymentId, status) {
@@ -69,10 +33,10 @@ async function providerSays(reservationId, paymentId, status) {
   assert.equal(response.status, 200, await response.text());
 }
 
-/** The demo event's first session, as the API lists it. */
+/** The demo event's first session, as the API lists it (other tests add events of their own). */
 async function demoSession() {
-  const events = await (await fetch(`${API}/events`)).json();
-  const event = events.items[0];
+  const events = await (await fetch(`${API}/events?limit=100`)).json();
+  const event = events.items.find((e) => e.name === "Noite de Estreia");
   const detail = await (await fetch(`${API}/events/${event.id}`)).json();
   return { event, session: detail.sessions[0] };
 }
@@ -85,12 +49,6 @@ async function openSession(page, event) {
   await page.getByRole("heading", { name: "Sessões" }).waitFor();
   await page.getByRole("link", { name: "Escolher lugares" }).first().click();
   await page.getByRole("application", { name: "Mapa de lugares" }).waitFor();
-}
-
-/** Signs in on the provider's page (Cognito's hosted UI in AWS, the local issuer here). */
-async function signInAs(page, name) {
-  await page.getByLabel("Nome / Name").fill(name);
-  await page.getByRole("button", { name: "Entrar / Sign in" }).click();
 }
 
 /** Clicks seats at these canvas points (from its centre, in pixels). */
@@ -115,7 +73,7 @@ for (const [name, options] of [
   describe(`browsing and picking seats (${name})`, () => {
     it("goes from the events to a session, picks two seats on the canvas and is told the total", async () => {
       const { event } = await demoSession();
-      const context = await browser.newContext(options);
+      const context = await tests.browser.newContext(options);
       const page = await context.newPage();
       await page.goto(WEB);
       await page.getByRole("heading", { name: "Eventos" }).waitFor();
@@ -173,7 +131,7 @@ describe("the keyboard and live availability", () => {
       seats: [{ sector: "plateia", seat: "A-1" }],
     });
     assert.equal(held.status, 201, JSON.stringify(held.body));
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await tests.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await openSession(page, event);
     const map = page.getByRole("application", { name: "Mapa de lugares" });
@@ -210,7 +168,7 @@ describe("the keyboard and live availability", () => {
   });
 
   it("speaks English when asked, and keeps it", async () => {
-    const context = await browser.newContext();
+    const context = await tests.browser.newContext();
     const page = await context.newPage();
     await page.goto(WEB);
     await page.getByLabel("Idioma").selectOption("en");
@@ -229,7 +187,7 @@ describe("buying", () => {
   ]) {
     it(`signs in, holds two seats, adds two popcorn, pays by card and gets tickets with QR codes (${name})`, async () => {
       const { event } = await demoSession();
-      const context = await browser.newContext(options);
+      const context = await tests.browser.newContext(options);
       const page = await context.newPage();
       await openSession(page, event);
       // Two rows below the keyboard test's seats, so that the journeys never meet.
@@ -260,7 +218,7 @@ describe("buying", () => {
       await shoot(page, `tickets-${name}`);
 
       // Another fan's browser shows those seats sold.
-      const other = await browser.newContext(options);
+      const other = await tests.browser.newContext(options);
       const second = await other.newPage();
       await openSession(second, event);
       await second.mouse.move(box.x + box.width / 2 - 150, box.y + box.height / 2);
@@ -282,7 +240,7 @@ describe("buying", () => {
 
   it("keeps the hold and says why when a card is declined, then pays by PIX", async () => {
     const { event } = await demoSession();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await tests.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await openSession(page, event);
     await clickSeats(page, [150]);
@@ -321,7 +279,7 @@ describe("buying", () => {
 
   it("says when the hold ran out and offers to start again", async () => {
     const { event } = await demoSession();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await tests.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     // The browser's clock is the page's: ten minutes pass without waiting for them.
     await page.clock.install();
@@ -343,7 +301,7 @@ describe("buying", () => {
     const { event } = await demoSession();
     const fans = [];
     for (const name of ["duda", "edu"]) {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const context = await tests.browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
       await openSession(page, event);
       await clickSeats(page, [210]);
@@ -387,7 +345,7 @@ async function pageHasNoChoice(page) {
 describe("the flash-sale queue", () => {
   it("asks for tickets through the queue, waits for the decision and goes on to pay", async () => {
     const { event } = await demoSession();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await tests.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await openSession(page, event);
     await page.getByRole("button", { name: "Entre para pedir pela fila" }).click();
@@ -424,7 +382,7 @@ describe("the flash-sale queue", () => {
 
 describe("the API reference", () => {
   it("renders every operation of the spec from the bundled Swagger UI", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await tests.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const elsewhere = [];
     page.on("request", (r) => {

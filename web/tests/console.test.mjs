@@ -1,0 +1,130 @@
+// The organiser console in a real browser against the real local stack, as an organiser uses it:
+// by role and label, real clicks and keys. Started by `tests/tests/web.rs` with the storefront's
+// tests.
+
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { accessible, api, browserForTests, shoot, signInAs, TOKEN, WEB } from "./support.mjs";
+
+const tests = browserForTests();
+
+/** A `datetime-local` value `days` from now, at `hour` o'clock. */
+function local(days, hour) {
+  const d = new Date(Date.now() + days * 86_400_000);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(hour)}:00`;
+}
+
+describe("the organiser console", () => {
+  it("sets up an event with a numbered sector with gaps, a standing one and popcorn", async () => {
+    const context = await tests.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${WEB}/admin`);
+    await page.getByRole("main").getByRole("button", { name: "Entrar" }).click();
+    await signInAs(page, "organizadora", true);
+    await page.getByRole("heading", { name: "Console do organizador" }).waitFor();
+
+    // A new event: the form says what is missing before anything is sent.
+    await page.getByRole("button", { name: "Criar evento" }).click();
+    assert.equal(await page.getByText("Preencha este campo.").count(), 2);
+    await page.getByLabel("Nome do evento").fill("Noite de Choro");
+    await page.getByLabel("Local").fill("Teatro Municipal");
+    await page.getByLabel("Categoria").selectOption("show");
+    await accessible(page, "console events");
+    await shoot(page, "console-events");
+    await page.getByRole("button", { name: "Criar evento" }).click();
+    await page.getByRole("heading", { name: "Noite de Choro" }).waitFor();
+    const eventId = new URL(page.url()).pathname.split("/").pop();
+
+    // Popcorn, 50 in stock.
+    await page.getByLabel("Nome do produto").fill("Pipoca");
+    await page.getByLabel("Preço (R$)").fill("25,00");
+    await page.getByLabel("Estoque (vazio: sem controle)").fill("50");
+    await page.getByRole("button", { name: "Adicionar produto" }).click();
+    await page.getByRole("cell", { name: "Pipoca" }).waitFor();
+
+    // A session: a 20 × 30 numbered sector with gaps, and 500 standing places.
+    await page.getByRole("link", { name: "Nova sessão" }).click();
+    await page.getByRole("heading", { name: "Nova sessão" }).waitFor();
+    await page.getByLabel("Início da sessão").fill(local(30, 20));
+    await page.getByLabel("Abertura das vendas").fill(local(-1, 9));
+    await page.getByLabel("Fim das vendas").fill(local(30, 18));
+    await page.getByLabel("Nome do setor 1").fill("Plateia");
+    await page.getByLabel("Código do setor 1").fill("plateia");
+    await page.getByLabel("Preço do setor 1 (R$)").fill("120");
+    await page.getByLabel("Fileiras do setor 1").fill("201");
+    await page.getByRole("button", { name: "Criar sessão" }).click();
+    await page.getByText("Um número inteiro de 1 a 200.").waitFor();
+    await page.getByLabel("Fileiras do setor 1").fill("20");
+    await page.getByLabel("Lugares por fileira do setor 1").fill("30");
+    const gaps = page.getByLabel(/^Vãos do setor 1/);
+    await gaps.fill("A-1, A-30");
+    await gaps.press("Tab");
+    await page.getByText("598 lugares numerados").first().waitFor();
+    // Picking a seat on the preview, with the keyboard as with a mouse, makes one more gap.
+    const map = page.getByRole("application", { name: "Mapa de lugares" });
+    await map.focus();
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await page.getByText("597 lugares numerados").first().waitFor();
+    assert.equal(await gaps.inputValue(), "A-1, A-30, B-2");
+    const typed = ["A-1", "A-30", "B-2"];
+    await page.getByRole("button", { name: "Adicionar setor em pé" }).click();
+    await page.getByLabel("Nome do setor 2").fill("Pista");
+    await page.getByLabel("Código do setor 2").fill("pista");
+    await page.getByLabel("Preço do setor 2 (R$)").fill("80");
+    await page.getByLabel("Capacidade do setor 2").fill("500");
+    await accessible(page, "console new session");
+    await shoot(page, "console-new-session");
+    await page.getByRole("button", { name: "Criar sessão" }).click();
+    await page.getByText("2 setores").waitFor();
+    await accessible(page, "console event");
+    await shoot(page, "console-event");
+
+    // What the API now has is what the organiser built.
+    const detail = await api("GET", `/events/${eventId}`);
+    const [session] = detail.body.sessions;
+    const bySector = Object.fromEntries(session.sectors.map((s) => [s.code, s]));
+    assert.equal(bySector.plateia.capacity, 597);
+    assert.equal(bySector.pista.capacity, 500);
+    assert.equal(bySector.plateia.price.cents, 12000);
+    assert.deepEqual([...bySector.plateia.gaps].sort(), [...typed].sort());
+    const seats = await api("GET", `/sessions/${session.id}/sectors/plateia/seats`);
+    const labels = new Set(seats.body.seats.map((s) => s.seat));
+    for (const gap of typed) assert.ok(!labels.has(gap), `${gap} is a gap`);
+    const products = await api("GET", `/events/${eventId}/products`);
+    assert.deepEqual(
+      products.body.items.map((p) => [p.name, p.stock, p.price.cents]),
+      [["Pipoca", 50, 2500]],
+    );
+    await context.close();
+  });
+
+  it("refuses a customer, in the browser and at the API", async () => {
+    const context = await tests.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${WEB}/admin`);
+    await page.getByRole("main").getByRole("button", { name: "Entrar" }).click();
+    await signInAs(page, "curioso");
+    await page
+      .getByText("O console é para organizadores. Sua conta não está no grupo de organizadores.")
+      .waitFor();
+    assert.equal(await page.getByRole("link", { name: "Console do organizador" }).count(), 0);
+    await accessible(page, "console refused");
+    await shoot(page, "console-refused");
+    const refused = await api(
+      "POST",
+      "/events",
+      {
+        name: "X",
+        venue: "Y",
+        category: "show",
+      },
+      TOKEN,
+    );
+    assert.equal(refused.status, 403);
+    await context.close();
+  });
+});
