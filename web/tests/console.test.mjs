@@ -79,7 +79,10 @@ describe("the organiser console", () => {
     await accessible(page, "console new session");
     await shoot(page, "console-new-session");
     await page.getByRole("button", { name: "Criar sessão" }).click();
-    await page.getByText("2 setores").waitFor();
+    const row = page.getByRole("row", { name: /Plateia, Pista/ });
+    await row.waitFor();
+    // Typed and shown in Brasília time, whatever the browser's zone.
+    assert.match(await row.textContent(), /20:00/);
     await accessible(page, "console event");
     await shoot(page, "console-event");
 

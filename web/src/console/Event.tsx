@@ -59,15 +59,32 @@ function ConsoleEvent({ id }: { id: string }) {
       </p>
       <h2>{t.sessions}</h2>
       {event.sessions.length === 0 && <p>{t.noSessions}</p>}
-      <ul class="sessions">
-        {event.sessions.map((s) => (
-          <li key={s.id}>
-            <span>{dateTime(s.starts_at, locale)}</span>{" "}
-            <span>{t.console.sectorCount(s.sectors.length)}</span>{" "}
-            <a href={`/sessions/${s.id}`}>{t.console.asFansSeeIt}</a>
-          </li>
-        ))}
-      </ul>
+      {event.sessions.length > 0 && (
+        <table class="listing">
+          <thead>
+            <tr>
+              <th scope="col">{t.console.startsAt}</th>
+              <th scope="col">{t.console.sectors}</th>
+              <th scope="col">{t.console.onSale}</th>
+              <th scope="col">
+                <span class="visually-hidden">{t.console.links}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {event.sessions.map((s) => (
+              <tr key={s.id}>
+                <td>{dateTime(s.starts_at, locale)}</td>
+                <td>{s.sectors.map((x) => x.name).join(", ")}</td>
+                <td>{s.on_sale ? t.onSale : t.notOnSale}</td>
+                <td>
+                  <a href={`/sessions/${s.id}`}>{t.console.asFansSeeIt}</a>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       <a class="button" href={`/admin/events/${id}/sessions/new`}>
         {t.console.newSession}
       </a>

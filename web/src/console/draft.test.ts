@@ -11,7 +11,7 @@ import {
   sessionBody,
 } from "./draft";
 
-const NOW = new Date("2030-01-01T12:00:00");
+const NOW = new Date("2030-01-01T15:00:00Z");
 
 function numbered(over: Partial<SectorDraft> = {}): SectorDraft {
   return {

@@ -3,6 +3,7 @@
 // wrong, and turned into the request body and into the seat map's preview. Pure functions.
 
 import type { SectorInput } from "../seatmap/geometry";
+import { zonedToIso } from "../ui/format";
 
 export const MAX_ROWS = 200;
 export const MAX_SEATS_PER_ROW = 200;
@@ -31,7 +32,7 @@ export interface SectorDraft {
 }
 
 export interface SessionDraft {
-  /** `datetime-local` values, in the browser's time zone. */
+  /** `datetime-local` values, wall-clock times where sessions happen (Brasília time). */
   startsAt: string;
   saleStartsAt: string;
   saleEndsAt: string;
@@ -172,9 +173,13 @@ function sectorIssues(s: SectorDraft, codes: Map<string, number>): Issues {
 /** Every issue of the draft, by field; empty when the API would take it. */
 export function issues(d: SessionDraft, now: Date): Issues {
   const out: Issues = {};
-  const starts = d.startsAt ? new Date(d.startsAt) : undefined;
-  const saleStarts = d.saleStartsAt ? new Date(d.saleStartsAt) : undefined;
-  const saleEnds = d.saleEndsAt ? new Date(d.saleEndsAt) : undefined;
+  const at = (local: string) => {
+    const iso = zonedToIso(local);
+    return iso ? new Date(iso) : undefined;
+  };
+  const starts = at(d.startsAt);
+  const saleStarts = at(d.saleStartsAt);
+  const saleEnds = at(d.saleEndsAt);
   if (!starts) out.startsAt = { kind: "required" };
   else if (starts <= now) out.startsAt = { kind: "startsInPast" };
   if (!saleStarts) out.saleStartsAt = { kind: "required" };
@@ -202,7 +207,7 @@ export function issues(d: SessionDraft, now: Date): Issues {
 
 /** The request body of `POST /events/{id}/sessions` for a draft without issues. */
 export function sessionBody(d: SessionDraft) {
-  const iso = (local: string) => new Date(local).toISOString();
+  const iso = (local: string) => zonedToIso(local) ?? "";
   const max = whole(d.maxPerCustomer);
   return {
     starts_at: iso(d.startsAt),

@@ -196,7 +196,8 @@ export const en: Messages = {
           return `${i.seats.toLocaleString("en")} numbered seats; a session has at most ${i.max.toLocaleString("en")}.`;
       }
     },
-    sectorCount: (n) => (n === 1 ? "1 sector" : `${n} sectors`),
+    onSale: "Sale",
+    links: "Links",
     asFansSeeIt: "As fans see it",
     newSession: "New session",
     noProducts: "No add-ons yet.",
@@ -210,7 +211,7 @@ export const en: Messages = {
     stockHelp: "Stock (empty: not counted)",
     addProduct: "Add add-on",
     backToEvent: "Back to the event",
-    whenAndLimits: "When and how many",
+    whenAndLimits: "When (Brasília time) and how many",
     startsAt: "Session starts",
     saleStartsAt: "Sale opens",
     saleEndsAt: "Sale closes",

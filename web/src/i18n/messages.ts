@@ -122,8 +122,9 @@ export interface ConsoleMessages {
   newEvent: string;
   createEvent: string;
   issue: (issue: Issue) => string;
-  sectorCount: (n: number) => string;
   asFansSeeIt: string;
+  onSale: string;
+  links: string;
   newSession: string;
   noProducts: string;
   productName: string;

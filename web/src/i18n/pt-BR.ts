@@ -197,7 +197,8 @@ export const ptBR: Messages = {
           return `${i.seats.toLocaleString("pt-BR")} lugares numerados; uma sessão tem no máximo ${i.max.toLocaleString("pt-BR")}.`;
       }
     },
-    sectorCount: (n) => (n === 1 ? "1 setor" : `${n} setores`),
+    onSale: "Vendas",
+    links: "Links",
     asFansSeeIt: "Como o público vê",
     newSession: "Nova sessão",
     noProducts: "Nenhum adicional ainda.",
@@ -216,7 +217,7 @@ export const ptBR: Messages = {
     stockHelp: "Estoque (vazio: sem controle)",
     addProduct: "Adicionar produto",
     backToEvent: "Voltar ao evento",
-    whenAndLimits: "Quando e quantos",
+    whenAndLimits: "Quando (horário de Brasília) e quantos",
     startsAt: "Início da sessão",
     saleStartsAt: "Abertura das vendas",
     saleEndsAt: "Fim das vendas",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clock, dateTime, money, secondsLeft } from "./format";
+import { clock, dateTime, money, secondsLeft, zonedToIso } from "./format";
 
 describe("money", () => {
   it("is BRL in each language, from cents", () => {
@@ -27,5 +27,16 @@ describe("countdown", () => {
     expect(clock(600)).toBe("10:00");
     expect(clock(61)).toBe("1:01");
     expect(clock(-3)).toBe("0:00");
+  });
+});
+
+describe("wall-clock times typed for a place", () => {
+  it("reads them in the venue's time zone, not the browser's", () => {
+    expect(zonedToIso("2030-09-10T20:00")).toBe("2030-09-10T23:00:00.000Z");
+    expect(zonedToIso("2030-07-01T12:00", "Europe/Lisbon")).toBe("2030-07-01T11:00:00.000Z");
+    expect(zonedToIso("2030-01-01T12:00", "Europe/Lisbon")).toBe("2030-01-01T12:00:00.000Z");
+    expect(zonedToIso("2030-01-01T12:00", "UTC")).toBe("2030-01-01T12:00:00.000Z");
+    expect(zonedToIso("")).toBeUndefined();
+    expect(zonedToIso("10/09/2030 20:00")).toBeUndefined();
   });
 });
