@@ -5,6 +5,7 @@ import { isAdmin } from "./console/AdminOnly";
 import { ConsoleEventPage } from "./console/Event";
 import { ConsoleEventsPage } from "./console/Events";
 import { NewSessionPage } from "./console/NewSession";
+import { SalesPage } from "./console/Sales";
 import { LOCALES, type Locale, useI18n } from "./i18n";
 import { EventPage } from "./storefront/Event";
 import { EventsPage } from "./storefront/Events";
@@ -80,6 +81,7 @@ export function App() {
           <Route path="/admin" component={ConsoleEventsPage} />
           <Route path="/admin/events/:id" component={ConsoleEventPage} />
           <Route path="/admin/events/:id/sessions/new" component={NewSessionPage} />
+          <Route path="/admin/sessions/:id" component={SalesPage} />
           <Route path="/callback" component={Callback} />
           <Route default component={NotFound} />
         </Router>

@@ -102,6 +102,26 @@ describe("the organiser console", () => {
       products.body.items.map((p) => [p.name, p.stock, p.price.cents]),
       [["Pipoca", 50, 2500]],
     );
+
+    // The live sales view shows a fan's hold within one refresh, without a reload.
+    await page.getByRole("link", { name: "Vendas ao vivo" }).click();
+    await page.getByRole("heading", { name: "Vendas ao vivo" }).waitFor();
+    await page
+      .getByRole("img", { name: "Plateia: 0 vendidos, 0 reservados, 597 disponíveis" })
+      .waitFor();
+    await page.getByText(/^Atualizado/).waitFor();
+    const held = await api("POST", `/sessions/${session.id}/holds`, {
+      seats: [
+        { sector: "plateia", seat: "C-5" },
+        { sector: "plateia", seat: "C-6" },
+      ],
+    });
+    assert.equal(held.status, 201, JSON.stringify(held.body));
+    await page
+      .getByRole("img", { name: "Plateia: 0 vendidos, 2 reservados, 595 disponíveis" })
+      .waitFor();
+    await accessible(page, "console sales");
+    await shoot(page, "console-sales");
     await context.close();
   });
 

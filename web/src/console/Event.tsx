@@ -78,6 +78,7 @@ function ConsoleEvent({ id }: { id: string }) {
                 <td>{s.sectors.map((x) => x.name).join(", ")}</td>
                 <td>{s.on_sale ? t.onSale : t.notOnSale}</td>
                 <td>
+                  <a href={`/admin/sessions/${s.id}`}>{t.console.sales}</a>{" "}
                   <a href={`/sessions/${s.id}`}>{t.console.asFansSeeIt}</a>
                 </td>
               </tr>

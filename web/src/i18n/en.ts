@@ -236,5 +236,21 @@ export const en: Messages = {
     noPreview: "Numbered sectors appear here once they have rows and seats.",
     fixFields: "Some fields need fixing before the session can be created.",
     createSession: "Create session",
+    sales: "Live sales",
+    salesTitle: "Live sales",
+    updatedAt: (when) => `Updated at ${when}`,
+    counts: {
+      sold: "Sold",
+      held: "Held",
+      available: "Available",
+      expired: "Expired",
+      cancelled: "Cancelled",
+    },
+    revenue: "Confirmed revenue",
+    bySector: "By sector",
+    capacityHeading: "Capacity",
+    occupation: "Occupation",
+    barLabel: (sector, sold, held, available) =>
+      `${sector}: ${sold} sold, ${held} held, ${available} available`,
   },
 };

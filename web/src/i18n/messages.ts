@@ -161,4 +161,13 @@ export interface ConsoleMessages {
   noPreview: string;
   fixFields: string;
   createSession: string;
+  sales: string;
+  salesTitle: string;
+  updatedAt: (when: string) => string;
+  counts: Record<"sold" | "held" | "available" | "expired" | "cancelled", string>;
+  revenue: string;
+  bySector: string;
+  capacityHeading: string;
+  occupation: string;
+  barLabel: (sector: string, sold: number, held: number, available: number) => string;
 }

@@ -242,5 +242,21 @@ export const ptBR: Messages = {
     noPreview: "Os setores numerados aparecem aqui quando têm fileiras e lugares.",
     fixFields: "Alguns campos precisam de correção antes de criar a sessão.",
     createSession: "Criar sessão",
+    sales: "Vendas ao vivo",
+    salesTitle: "Vendas ao vivo",
+    updatedAt: (when) => `Atualizado às ${when}`,
+    counts: {
+      sold: "Vendidos",
+      held: "Reservados",
+      available: "Disponíveis",
+      expired: "Expirados",
+      cancelled: "Cancelados",
+    },
+    revenue: "Receita confirmada",
+    bySector: "Por setor",
+    capacityHeading: "Capacidade",
+    occupation: "Ocupação",
+    barLabel: (sector, sold, held, available) =>
+      `${sector}: ${sold} vendidos, ${held} reservados, ${available} disponíveis`,
   },
 };

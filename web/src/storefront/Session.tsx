@@ -9,6 +9,7 @@ import { type Hit, layoutSectors } from "../seatmap/geometry";
 import { SeatMap } from "../seatmap/SeatMap";
 import { dateTime, money, time } from "../ui/format";
 import { ProblemMessage } from "../ui/Problem";
+import { useRefresh } from "../ui/useRefresh";
 import { JoinQueue } from "./Queue";
 
 /** How often availability is read again while the page is in view. */
@@ -77,13 +78,7 @@ export function SessionPage({ id }: { id: string }) {
       loading.current = false;
     }
   };
-  useEffect(() => {
-    void load();
-    const timer = setInterval(() => {
-      if (document.visibilityState === "visible") void load();
-    }, REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [id]);
+  useRefresh(() => void load(), REFRESH_MS, [id]);
 
   const layout = useMemo(
     () =>
