@@ -59,6 +59,7 @@ const READ_TICKET_KEY: Call = Call {
 /// The calls of each function's binary (its crate name).
 pub const FUNCTIONS: &[(&str, &[Call])] = &[
     ("create-event", &[PUT]),
+    ("update-event", &[GET, PUT]),
     (
         "create-session",
         &[GET, PUT, on_table("dynamodb:BatchWriteItem")],

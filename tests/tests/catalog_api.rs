@@ -606,3 +606,72 @@ async fn unknown_things_are_not_found_and_bad_list_parameters_are_refused() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_organiser_edits_an_event_and_bad_edits_change_nothing() {
+    let stack = Stack::start().await;
+    let event_id = create_event(&stack).await;
+    let patch = |caller: Caller, id: &str, body: Value| {
+        let body = body.to_string();
+        let req = request(
+            caller,
+            "PATCH /events/{id}",
+            &[("id", id)],
+            &[],
+            Some(&body),
+        );
+        let store = &stack.store;
+        async move { outcome(catalog::update_event(req, store).await) }
+    };
+    let read = |id: String| {
+        let req = request(CUSTOMER, "GET /events/{id}", &[("id", &id)], &[], None);
+        let store = &stack.store;
+        async move { outcome(catalog::get_event(req, store).await).1 }
+    };
+    let before = read(event_id.clone()).await;
+
+    // Refused: a customer, an unknown event, a blank name, a field the API does not know.
+    let (status, problem, _) = patch(CUSTOMER, &event_id, json!({"venue": "Allianz"})).await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("FORBIDDEN")));
+    let (status, _, _) = patch(ADMIN, "01JF0000000000000000000000", json!({"venue": "X"})).await;
+    assert_eq!(status, 404);
+    let (status, problem, _) = patch(ADMIN, &event_id, json!({"name": "  "})).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (422, Some("INVALID_INPUT"))
+    );
+    assert!(problem["detail"].as_str().unwrap().starts_with("name"));
+    let (status, _, _) = patch(ADMIN, &event_id, json!({"capacity": 3})).await;
+    assert_eq!(status, 400);
+    assert_eq!(read(event_id.clone()).await, before, "nothing changed");
+
+    // An edit replaces what it gives and keeps the rest, in the event and in the list.
+    let (status, edited, _) = patch(
+        ADMIN,
+        &event_id,
+        json!({"venue": "Allianz Parque", "description": "Turnê 2030"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(
+        (&edited["name"], &edited["venue"], &edited["description"]),
+        (
+            &json!("Coldplay"),
+            &json!("Allianz Parque"),
+            &json!("Turnê 2030")
+        )
+    );
+    assert_eq!(edited["created_at"], before["created_at"]);
+    let after = read(event_id.clone()).await;
+    assert_eq!(after["venue"], "Allianz Parque");
+    let req = request(CUSTOMER, "GET /events", &[], &[], None);
+    let (_, list, _) = outcome(catalog::list_events(req, &stack.store).await);
+    assert_eq!(list["items"][0]["venue"], "Allianz Parque");
+
+    // Null removes the description; an empty edit changes nothing.
+    let (status, cleared, _) = patch(ADMIN, &event_id, json!({"description": null})).await;
+    assert_eq!(status, 200);
+    assert!(cleared.get("description").is_none(), "{cleared}");
+    let (status, same, _) = patch(ADMIN, &event_id, json!({})).await;
+    assert_eq!((status, &same), (200, &cleared));
+}

@@ -36,6 +36,19 @@ describe("the organiser console", () => {
     await page.getByRole("heading", { name: "Noite de Choro" }).waitFor();
     const eventId = new URL(page.url()).pathname.split("/").pop();
 
+    // An edit: the venue changes, everything else stays.
+    await page.locator("summary", { hasText: "Editar o evento" }).click();
+    const editing = page.getByRole("form", { name: "Editar o evento" });
+    await editing.getByLabel("Local").fill("Theatro Municipal do Rio");
+    await editing.getByRole("button", { name: "Salvar alterações" }).click();
+    await page.getByText("Alterações salvas.").waitFor();
+    await page.getByText("Theatro Municipal do Rio · Shows").waitFor();
+    const edited = await api("GET", `/events/${eventId}`);
+    assert.deepEqual(
+      [edited.body.name, edited.body.venue, edited.body.category],
+      ["Noite de Choro", "Theatro Municipal do Rio", "show"],
+    );
+
     // Popcorn, 50 in stock.
     await page.getByLabel("Nome do produto").fill("Pipoca");
     await page.getByLabel("Preço (R$)").fill("25,00");

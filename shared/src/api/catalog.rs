@@ -9,9 +9,9 @@ use super::{
 };
 use crate::{
     domain::{
-        Currency, Event, EventCategory, EventId, Invalid, Money, NewEvent, NewProduct, NewSession,
-        Product, ProductCategory, ProductId, SaleWindow, Sector, SectorLayout, Session, SessionId,
-        seat::SeatStatus,
+        Currency, Event, EventCategory, EventChanges, EventId, Invalid, Money, NewEvent,
+        NewProduct, NewSession, Product, ProductCategory, ProductId, SaleWindow, Sector,
+        SectorLayout, Session, SessionId, seat::SeatStatus,
     },
     store::{Catalog, SessionStock},
 };
@@ -58,6 +58,47 @@ pub async fn create_event(
     let event = Event::create(new, crate::clock::now())?;
     catalog.put_event(&event).await?;
     created(&format!("/events/{}", event.id), &event)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateEventBody {
+    name: Option<String>,
+    venue: Option<String>,
+    category: Option<EventCategory>,
+    /// Absent keeps the description; null or blank removes it.
+    #[serde(default, deserialize_with = "present")]
+    description: Option<Option<String>>,
+}
+
+/// A field that may be null: `Some(None)` when null, `None` (by default) when absent.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// `PATCH /events/{id}` (admin): the fields given replace the event's.
+pub async fn update_event(
+    req: Request,
+    catalog: &impl Catalog,
+) -> Result<Response<Body>, ApiError> {
+    require_admin(&req)?;
+    let id: EventId = path_id(&req, "id", "event")?;
+    let body: UpdateEventBody = json_body(&req)?;
+    let changes = EventChanges {
+        name: body.name,
+        venue: body.venue,
+        category: body.category,
+        description: body.description,
+    };
+    let event = catalog
+        .event(id)
+        .await?
+        .ok_or(ApiError::NotFound("event"))?;
+    let edited = event.edited(changes)?;
+    if edited != event {
+        catalog.replace_event(&edited).await?;
+    }
+    json(StatusCode::OK, &edited)
 }
 
 #[derive(Serialize)]

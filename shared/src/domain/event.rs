@@ -38,20 +38,47 @@ pub struct Event {
     pub created_at: DateTime<Utc>,
 }
 
+/// What an organiser changes in an event: each field given replaces the event's; an absent one
+/// keeps it. A description of `Some(None)` (null) or blank removes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventChanges {
+    pub name: Option<String>,
+    pub venue: Option<String>,
+    pub category: Option<EventCategory>,
+    pub description: Option<Option<String>>,
+}
+
 impl Event {
     /// Checks a new event and gives it an id.
     pub fn create(new: NewEvent, now: DateTime<Utc>) -> Result<Self, Invalid> {
+        Self::checked(EventId::generate(), new, now)
+    }
+
+    /// The event with `changes` made, checked as a new event is; its id and creation time stay.
+    pub fn edited(&self, changes: EventChanges) -> Result<Self, Invalid> {
+        let new = NewEvent {
+            name: changes.name.unwrap_or_else(|| self.name.clone()),
+            venue: changes.venue.unwrap_or_else(|| self.venue.clone()),
+            category: changes.category.unwrap_or(self.category),
+            description: changes
+                .description
+                .unwrap_or_else(|| self.description.clone()),
+        };
+        Self::checked(self.id, new, self.created_at)
+    }
+
+    fn checked(id: EventId, new: NewEvent, created_at: DateTime<Utc>) -> Result<Self, Invalid> {
         let description = match new.description.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(d) => Some(text("description", d, MAX_DESCRIPTION_CHARS)?),
         };
         Ok(Self {
-            id: EventId::generate(),
+            id,
             name: text("name", &new.name, MAX_NAME_CHARS)?,
             venue: text("venue", &new.venue, MAX_NAME_CHARS)?,
             category: new.category,
             description,
-            created_at: now,
+            created_at,
         })
     }
 }
@@ -94,6 +121,46 @@ mod tests {
             Utc::now(),
         );
         assert_eq!(err.unwrap_err().field, "venue");
+    }
+
+    #[test]
+    fn an_edit_replaces_what_it_gives_keeps_the_rest_and_is_checked() {
+        let event = Event::create(
+            NewEvent {
+                description: Some("Samba".into()),
+                ..new_event()
+            },
+            Utc::now(),
+        )
+        .unwrap();
+        let edited = event
+            .edited(EventChanges {
+                venue: Some("  Maracanã ".into()),
+                ..EventChanges::default()
+            })
+            .unwrap();
+        assert_eq!(
+            (edited.id, edited.created_at, edited.name.as_str()),
+            (event.id, event.created_at, "Rock in Rio")
+        );
+        assert_eq!(edited.venue, "Maracanã");
+        assert_eq!(edited.description.as_deref(), Some("Samba"));
+        let cleared = event
+            .edited(EventChanges {
+                description: Some(None),
+                category: Some(EventCategory::Show),
+                ..EventChanges::default()
+            })
+            .unwrap();
+        assert_eq!(
+            (cleared.description, cleared.category),
+            (None, EventCategory::Show)
+        );
+        let blank = event.edited(EventChanges {
+            name: Some(" ".into()),
+            ..EventChanges::default()
+        });
+        assert_eq!(blank.unwrap_err().field, "name");
     }
 
     #[test]

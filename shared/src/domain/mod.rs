@@ -16,7 +16,7 @@ pub mod session;
 pub mod ticket;
 
 pub use error::Invalid;
-pub use event::{Event, EventCategory, NewEvent};
+pub use event::{Event, EventCategory, EventChanges, NewEvent};
 pub use ids::{EventId, ProductId, RequestId, ReservationId, SessionId, TicketId};
 pub use invoice::{Invoice, Party};
 pub use money::{Currency, Money};

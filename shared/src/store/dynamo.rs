@@ -255,11 +255,27 @@ pub(super) fn data<T: DeserializeOwned>(items: Vec<Attributes>) -> Result<Vec<T>
         .collect()
 }
 
+/// An event's item: listed on GSI1 among all events, newest first.
+fn event_item(event: &Event) -> Item<&Event> {
+    Item::new(keys::event(event.id), keys::EVENT_SK, event)
+        .listed(keys::EVENTS.to_owned(), keys::event_list_sk(event.id))
+}
+
 impl Catalog for DynamoStore {
     async fn put_event(&self, event: &Event) -> Result<(), StoreError> {
-        let item = Item::new(keys::event(event.id), keys::EVENT_SK, event)
-            .listed(keys::EVENTS.to_owned(), keys::event_list_sk(event.id));
-        self.create(&item).await
+        self.create(&event_item(event)).await
+    }
+
+    async fn replace_event(&self, event: &Event) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(event_item(event))?))
+            .condition_expression("attribute_exists(PK)")
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await?;
+        Ok(())
     }
 
     async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {

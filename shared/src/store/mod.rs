@@ -57,6 +57,8 @@ pub trait Catalog: Sync {
     /// Stores a new event; `ConditionFailed` if its id is taken.
     fn put_event(&self, event: &Event) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn event(&self, id: EventId) -> impl Future<Output = Result<Option<Event>, StoreError>> + Send;
+    /// Replaces a stored event (the last edit wins); `ConditionFailed` if there is none.
+    fn replace_event(&self, event: &Event) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Events, newest first.
     fn events(
         &self,

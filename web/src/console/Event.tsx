@@ -6,6 +6,7 @@ import { dateTime, money } from "../ui/format";
 import { ProblemMessage } from "../ui/Problem";
 import { AdminOnly } from "./AdminOnly";
 import { cents, MAX_NAME_CHARS, MAX_STOCK, priceIssue, whole } from "./draft";
+import { EventForm } from "./EventForm";
 import { Field } from "./Field";
 
 type ProductCategory = Schemas["ProductCategory"];
@@ -57,6 +58,24 @@ function ConsoleEvent({ id }: { id: string }) {
       <p>
         {event.venue} · {t.categories[event.category]}
       </p>
+      {event.description && <p>{event.description}</p>}
+      <details class="edit">
+        <summary>{t.console.editEvent}</summary>
+        <EventForm
+          heading={t.console.editEvent}
+          submit={t.console.saveEvent}
+          initial={event}
+          save={async (fields) => {
+            const { data, error } = await api.PATCH("/events/{id}", {
+              params: { path: { id } },
+              body: fields,
+            });
+            if (error || !data) return failure(error);
+            setEvent({ ...event, ...data });
+            return null;
+          }}
+        />
+      </details>
       <h2>{t.sessions}</h2>
       {event.sessions.length === 0 && <p>{t.noSessions}</p>}
       {event.sessions.length > 0 && (

@@ -3,13 +3,9 @@ import { useLocation } from "preact-iso";
 import { type Failure, failure, type Schemas } from "../api/client";
 import { useServices } from "../api/context";
 import { useI18n } from "../i18n";
-import type { Category } from "../i18n/messages";
 import { ProblemMessage } from "../ui/Problem";
 import { AdminOnly } from "./AdminOnly";
-import { MAX_NAME_CHARS } from "./draft";
-import { Field } from "./Field";
-
-const CATEGORIES: Category[] = ["show", "game", "cinema", "festival", "other"];
+import { EventForm } from "./EventForm";
 
 /** The organiser's events and a form for a new one. */
 export function ConsoleEventsPage() {
@@ -89,94 +85,16 @@ function NewEventForm() {
   const { api } = useServices();
   const { t } = useI18n();
   const { route } = useLocation();
-  const [name, setName] = useState("");
-  const [venue, setVenue] = useState("");
-  const [category, setCategory] = useState<Category>("show");
-  const [description, setDescription] = useState("");
-  const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<Failure | null>(null);
-
-  const blank = (v: string) =>
-    v.trim() === "" ? t.console.issue({ kind: "required" }) : undefined;
-  const nameError = blank(name);
-  const venueError = blank(venue);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setTried(true);
-    if (nameError || venueError) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const { data, error } = await api.POST("/events", {
-        body: { name, venue, category, description: description.trim() || null },
-      });
-      if (error || !data) {
-        setError(failure(error));
-        return;
-      }
-      route(`/admin/events/${data.id}`);
-    } catch {
-      setError({ kind: "network" });
-    } finally {
-      setBusy(false);
-    }
-  };
-
   return (
-    <form class="panel" onSubmit={submit} noValidate aria-labelledby="new-event">
-      <h2 id="new-event">{t.console.newEvent}</h2>
-      <Field id="event-name" label={t.console.eventName} error={tried ? nameError : undefined}>
-        {(p) => (
-          <input
-            {...p}
-            value={name}
-            maxLength={MAX_NAME_CHARS}
-            onInput={(e) => setName(e.currentTarget.value)}
-          />
-        )}
-      </Field>
-      <Field id="event-venue" label={t.console.venue} error={tried ? venueError : undefined}>
-        {(p) => (
-          <input
-            {...p}
-            value={venue}
-            maxLength={MAX_NAME_CHARS}
-            onInput={(e) => setVenue(e.currentTarget.value)}
-          />
-        )}
-      </Field>
-      <Field id="event-category" label={t.category}>
-        {(p) => (
-          <select
-            {...p}
-            value={category}
-            onChange={(e) => setCategory(e.currentTarget.value as Category)}
-          >
-            {CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {t.categories[c]}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
-      <Field id="event-description" label={t.console.description}>
-        {(p) => (
-          <textarea
-            {...p}
-            value={description}
-            maxLength={5000}
-            rows={3}
-            onInput={(e) => setDescription(e.currentTarget.value)}
-          />
-        )}
-      </Field>
-      {error && <ProblemMessage failure={error} />}
-      <button type="submit" disabled={busy}>
-        {t.console.createEvent}
-      </button>
-    </form>
+    <EventForm
+      heading={t.console.newEvent}
+      submit={t.console.createEvent}
+      save={async (fields) => {
+        const { data, error } = await api.POST("/events", { body: fields });
+        if (error || !data) return failure(error);
+        route(`/admin/events/${data.id}`);
+        return null;
+      }}
+    />
   );
 }

@@ -166,6 +166,9 @@ export const en: Messages = {
     description: "Description (optional)",
     newEvent: "New event",
     createEvent: "Create event",
+    editEvent: "Edit the event",
+    saveEvent: "Save changes",
+    saved: "Changes saved.",
     issue: (i) => {
       switch (i.kind) {
         case "required":

@@ -121,6 +121,9 @@ export interface ConsoleMessages {
   description: string;
   newEvent: string;
   createEvent: string;
+  editEvent: string;
+  saveEvent: string;
+  saved: string;
   issue: (issue: Issue) => string;
   asFansSeeIt: string;
   onSale: string;

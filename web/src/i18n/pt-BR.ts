@@ -167,6 +167,9 @@ export const ptBR: Messages = {
     description: "Descrição (opcional)",
     newEvent: "Novo evento",
     createEvent: "Criar evento",
+    editEvent: "Editar o evento",
+    saveEvent: "Salvar alterações",
+    saved: "Alterações salvas.",
     issue: (i) => {
       switch (i.kind) {
         case "required":
