@@ -641,8 +641,14 @@ async fn an_organiser_edits_an_event_and_bad_edits_change_nothing() {
         (422, Some("INVALID_INPUT"))
     );
     assert!(problem["detail"].as_str().unwrap().starts_with("name"));
-    let (status, _, _) = patch(ADMIN, &event_id, json!({"capacity": 3})).await;
-    assert_eq!(status, 400);
+    for bad in [
+        json!({"capacity": 3}),
+        json!({"category": null}),
+        json!({"name": null}),
+    ] {
+        let (status, problem, _) = patch(ADMIN, &event_id, bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {problem}");
+    }
     assert_eq!(read(event_id.clone()).await, before, "nothing changed");
 
     // An edit replaces what it gives and keeps the rest, in the event and in the list.

@@ -376,7 +376,7 @@ async fn the_web_app_is_served_on_its_own_origin_and_the_api_lets_it_call() {
     );
     assert_eq!(
         headers["access-control-allow-methods"],
-        "GET,POST,PUT,DELETE"
+        "GET,POST,PUT,PATCH,DELETE"
     );
     let allowed = headers["access-control-allow-headers"].to_str().unwrap();
     assert!(allowed.contains("idempotency-key") && allowed.contains("authorization"));

@@ -63,17 +63,23 @@ pub async fn create_event(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateEventBody {
+    #[serde(default, deserialize_with = "given")]
     name: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     venue: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     category: Option<EventCategory>,
     /// Absent keeps the description; null or blank removes it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "given")]
     description: Option<Option<String>>,
 }
 
-/// A field that may be null: `Some(None)` when null, `None` (by default) when absent.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+/// A field that may be left out (`None`, by default) but, when given, must be a `T`: for a
+/// non-optional `T`, null is refused rather than read as absent.
+fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
 }
 
 /// `PATCH /events/{id}` (admin): the fields given replace the event's.
