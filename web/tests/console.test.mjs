@@ -133,6 +133,8 @@ describe("the organiser console", () => {
     await page
       .getByRole("img", { name: "Plateia: 0 vendidos, 2 reservados, 595 disponíveis" })
       .waitFor();
+    const popcorn = page.getByRole("row", { name: /^Pipoca/ });
+    assert.deepEqual(await popcorn.getByRole("cell").allTextContents(), ["0", "50"]);
     await accessible(page, "console sales");
     await shoot(page, "console-sales");
     await context.close();

@@ -25,6 +25,7 @@ function Sales({ id }: { id: string }) {
   const { t, locale } = useI18n();
   const [session, setSession] = useState<Schemas["Session"] | null>(null);
   const [report, setReport] = useState<Schemas["SalesReport"] | null>(null);
+  const [products, setProducts] = useState<Schemas["Product"][]>([]);
   const [updated, setUpdated] = useState<Date | null>(null);
   const [error, setError] = useState<Failure | null>(null);
   const busy = useRef(false);
@@ -41,9 +42,14 @@ function Sales({ id }: { id: string }) {
       ]);
       if (s.error || !s.data) return setError(failure(s.error));
       if (r.error || !r.data) return setError(failure(r.error));
+      const p = await api.GET("/events/{id}/products", {
+        params: { path: { id: s.data.event_id } },
+      });
+      if (p.error || !p.data) return setError(failure(p.error));
       setError(null);
       setSession(s.data);
       setReport(r.data);
+      setProducts(p.data.items);
       setUpdated(new Date());
     } catch {
       setError({ kind: "network" });
@@ -139,6 +145,27 @@ function Sales({ id }: { id: string }) {
         <span class="swatch sold" /> {c.counts.sold} <span class="swatch held" /> {c.counts.held}{" "}
         <span class="swatch available" /> {c.counts.available}
       </p>
+      {products.length > 0 && (
+        <table class="listing">
+          <caption>{c.addOnsSold}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{c.productName}</th>
+              <th scope="col">{c.unitsSold}</th>
+              <th scope="col">{c.stock}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {products.map((p) => (
+              <tr key={p.id}>
+                <th scope="row">{p.name}</th>
+                <td>{p.sold.toLocaleString(locale)}</td>
+                <td>{p.stock?.toLocaleString(locale) ?? c.uncounted}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </section>
   );
 }

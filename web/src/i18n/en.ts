@@ -253,6 +253,8 @@ export const en: Messages = {
     bySector: "By sector",
     capacityHeading: "Capacity",
     occupation: "Occupation",
+    addOnsSold: "Add-ons (whole event, confirmed)",
+    unitsSold: "Units sold",
     barLabel: (sector, sold, held, available) =>
       `${sector}: ${sold} sold, ${held} held, ${available} available`,
   },

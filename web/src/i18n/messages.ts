@@ -172,5 +172,7 @@ export interface ConsoleMessages {
   bySector: string;
   capacityHeading: string;
   occupation: string;
+  addOnsSold: string;
+  unitsSold: string;
   barLabel: (sector: string, sold: number, held: number, available: number) => string;
 }

@@ -259,6 +259,8 @@ export const ptBR: Messages = {
     bySector: "Por setor",
     capacityHeading: "Capacidade",
     occupation: "Ocupação",
+    addOnsSold: "Adicionais (todo o evento, confirmados)",
+    unitsSold: "Unidades vendidas",
     barLabel: (sector, sold, held, available) =>
       `${sector}: ${sold} vendidos, ${held} reservados, ${available} disponíveis`,
   },
