@@ -29,14 +29,17 @@ function Sales({ id }: { id: string }) {
   const [updated, setUpdated] = useState<Date | null>(null);
   const [error, setError] = useState<Failure | null>(null);
   const busy = useRef(false);
+  // The refresh timer keeps the first `load`, so what it reuses lives in a ref, not in state.
+  const known = useRef<Schemas["Session"] | null>(null);
 
   const load = async () => {
     if (busy.current) return;
     busy.current = true;
     try {
+      // The session (its sectors' names, its event) is read once; the figures every time.
       const [s, r] = await Promise.all([
-        session
-          ? Promise.resolve({ data: session, error: undefined })
+        known.current
+          ? { data: known.current, error: undefined }
           : api.GET("/sessions/{id}", { params: { path: { id } } }),
         api.GET("/sessions/{id}/sales", { params: { path: { id } } }),
       ]);
@@ -47,6 +50,7 @@ function Sales({ id }: { id: string }) {
       });
       if (p.error || !p.data) return setError(failure(p.error));
       setError(null);
+      known.current = s.data;
       setSession(s.data);
       setReport(r.data);
       setProducts(p.data.items);
