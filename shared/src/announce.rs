@@ -2,17 +2,20 @@
 //! rejection or a sector's sold-out mark becomes its domain event, published on the bus in the
 //! stream's order. A batch that cannot be published is handed back from its first unpublished
 //! change, so a change is announced at least once; each event's `id` is the same every time its
-//! change is announced.
+//! change is announced. Before that, each reservation's step is recorded, once, in its history
+//! and its session's timeline (`store::Timeline`).
 
 use aws_lambda_events::event::{
     dynamodb,
     streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse},
 };
 
+use chrono::{DateTime, Utc};
+
 use crate::{
     bus::{DomainEvent, EventBus, Unpublished},
-    domain::{RequestStatus, ReservationStatus},
-    store::{Stored, stored},
+    domain::{RequestStatus, ReservationStatus, Step},
+    store::{Stored, Timeline, stored},
     telemetry::{self, Unit},
 };
 
@@ -57,19 +60,42 @@ pub fn announcements(
     }
 }
 
-/// Announces a batch of stream records. An image that cannot be read is logged and counted
-/// (`UnreadableChanges`) and passed over: reading it again would not help.
-pub async fn announce_batch(event: dynamodb::Event, bus: &impl EventBus) -> DynamoDbEventResponse {
+/// The step a change of a reservation is in its history and timeline, if it is one.
+fn step(before: Option<&Stored>, after: Option<&Stored>, at: DateTime<Utc>) -> Option<Step> {
+    let Some(Stored::Reservation(after)) = after else {
+        return None;
+    };
+    let before = match before {
+        Some(Stored::Reservation(b)) => Some(b.as_ref()),
+        _ => None,
+    };
+    Step::of(before, after, at)
+}
+
+/// Records a batch of stream records in the history and the timeline, then announces them. An
+/// image that cannot be read is logged and counted (`UnreadableChanges`) and passed over: reading
+/// it again would not help. A batch whose steps cannot be recorded is handed back whole (a step
+/// is recorded once however often it comes).
+pub async fn announce_batch(
+    event: dynamodb::Event,
+    timeline: &impl Timeline,
+    bus: &impl EventBus,
+) -> DynamoDbEventResponse {
     let mut events = Vec::new();
+    let mut steps = Vec::new();
+    let mut first_mark = None;
     // The sequence number of the record each event comes from.
     let mut marks = Vec::new();
     let mut oldest = None;
     for record in event.records {
         let change = record.change;
         let mark = change.sequence_number.unwrap_or_default();
-        oldest = oldest.or(Some(change.approximate_creation_date_time));
+        first_mark = first_mark.or(Some(mark.clone()));
+        let at = change.approximate_creation_date_time;
+        oldest = oldest.or(Some(at));
         match (stored(change.old_image), stored(change.new_image)) {
             (Ok(before), Ok(after)) => {
+                steps.extend(step(before.as_ref(), after.as_ref(), at));
                 for e in announcements(before.as_ref(), after.as_ref(), &mark) {
                     events.push(e);
                     marks.push(mark.clone());
@@ -86,6 +112,18 @@ pub async fn announce_batch(event: dynamodb::Event, bus: &impl EventBus) -> Dyna
         telemetry::metric("ChangeAgeMs", age as f64, Unit::Milliseconds, &[]);
     }
     let mut response = DynamoDbEventResponse::default();
+    match timeline.record(&steps).await {
+        Ok(recorded) => {
+            telemetry::metric("StepsRecorded", recorded as f64, Unit::Count, &[]);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the batch's steps could not be recorded");
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = first_mark;
+            response.batch_item_failures.push(failure);
+            return response;
+        }
+    }
     match bus.publish(&events).await {
         Ok(()) => {
             telemetry::metric("EventsAnnounced", events.len() as f64, Unit::Count, &[]);

@@ -95,10 +95,14 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
     ("reject-dead-requests", &[PUT]),
     (
         "announce-changes",
-        &[Call {
-            action: "events:PutEvents",
-            on: On::Bus("EventBus", crate::bus::SOURCE),
-        }],
+        &[
+            PUT,
+            UPDATE,
+            Call {
+                action: "events:PutEvents",
+                on: On::Bus("EventBus", crate::bus::SOURCE),
+            },
+        ],
     ),
     ("get-request", &[GET]),
     ("get-sales", &[GET, BATCH_GET]),

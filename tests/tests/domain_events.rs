@@ -10,6 +10,7 @@ use std::{
     time::Duration,
 };
 
+use bilheteria::store::Timeline;
 use local::{
     dynamodb::sdk_config,
     stack::{Options, Stack},
@@ -341,9 +342,10 @@ async fn a_batch_the_bus_refuses_is_delivered_again_from_its_first_unpublished_c
         event["Records"] = Value::from(rest);
         serde_json::from_value(event).unwrap()
     };
+    let stack = support::Stack::start().await;
     // The bus takes two events, then refuses.
     let bus = support::KeptEvents::refusing_from(2);
-    let response = bilheteria::announce::announce_batch(batch(0), &bus).await;
+    let response = bilheteria::announce::announce_batch(batch(0), &stack.store, &bus).await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
@@ -364,7 +366,7 @@ async fn a_batch_the_bus_refuses_is_delivered_again_from_its_first_unpublished_c
     // Delivered again from that record, to a bus that takes everything, and then once more.
     let again = support::KeptEvents::default();
     for _ in 0..2 {
-        let response = bilheteria::announce::announce_batch(batch(4), &again).await;
+        let response = bilheteria::announce::announce_batch(batch(4), &stack.store, &again).await;
         assert!(response.batch_item_failures.is_empty());
     }
     let first: Vec<String> = bus.events().iter().map(|e| e.id().to_owned()).collect();
@@ -380,5 +382,53 @@ async fn a_batch_the_bus_refuses_is_delivered_again_from_its_first_unpublished_c
         all.len(),
         4,
         "held, confirmed, rejected, sold out: nothing lost, duplicates by id"
+    );
+
+    // The whole batch once more: the reservation's steps are recorded once.
+    let response = bilheteria::announce::announce_batch(
+        batch(0),
+        &stack.store,
+        &support::KeptEvents::default(),
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty());
+    let reservation = "01JF000000000000000000RS01".parse().unwrap();
+    let history: Vec<(String, u32)> = stack
+        .store
+        .history(reservation)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| (format!("{:?}", e.status), e.version))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("Held".to_owned(), 1),
+            ("Charging".to_owned(), 2),
+            ("Confirmed".to_owned(), 3)
+        ]
+    );
+    let session = "01JF000000000000000000SE01".parse().unwrap();
+    let minute = |text: &str| text.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let timeline = stack
+        .store
+        .timeline(
+            session,
+            minute("2026-11-10T13:00:00Z"),
+            minute("2026-11-10T15:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        timeline,
+        [(
+            minute("2026-11-10T14:03:00Z"),
+            bilheteria::domain::Tally {
+                sold: 3,
+                expiring: 0
+            }
+        )],
+        "two seats and a place sold once, in the minute they were confirmed; the hold's minute back to nothing"
     );
 }

@@ -109,7 +109,7 @@ async fn every_event_file_gets_its_status_from_its_function() {
             let event =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let bus = support::KeptEvents::default();
-            let response = announce_batch(event, &bus).await;
+            let response = announce_batch(event, &stack.store, &bus).await;
             assert!(
                 response.batch_item_failures.is_empty(),
                 "events/{name}.json: {response:?}"

@@ -14,6 +14,7 @@ pub mod seat;
 pub mod sector;
 pub mod session;
 pub mod ticket;
+pub mod timeline;
 
 pub use error::Invalid;
 pub use event::{Event, EventCategory, EventChanges, NewEvent};
@@ -30,3 +31,4 @@ pub use seat::{Seat, SeatLabel, SeatState};
 pub use sector::{Sector, SectorCode, SectorLayout};
 pub use session::{NewSession, SaleWindow, Session};
 pub use ticket::{Ticket, TicketSigner};
+pub use timeline::{HistoryEntry, Minute, Step, Tally};

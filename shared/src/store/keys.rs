@@ -3,6 +3,8 @@
 //! Seats are partitioned by session and sector, so a big sale spreads its writes over one
 //! partition key per sector instead of one per session.
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::{
     EventId, ProductId, RequestId, ReservationId, SeatLabel, SectorCode, SessionId, TicketId,
 };
@@ -128,6 +130,23 @@ pub fn request(id: RequestId) -> String {
 }
 
 pub const REQUEST_SK: &str = "REQUEST";
+
+/// A session's sale minute by minute: one item a minute (`minute_sk`), read with one Query.
+pub fn timeline(session: SessionId) -> String {
+    format!("SESSION#{session}#TIMELINE")
+}
+
+pub fn minute_sk(minute: DateTime<Utc>) -> String {
+    format!("MINUTE#{}", minute.format("%Y-%m-%dT%H:%M"))
+}
+
+pub const HISTORY_PREFIX: &str = "HISTORY#";
+
+/// A step of a reservation's history, in the reservation's partition, in version order (every
+/// write of a reservation's status raises its version).
+pub fn history_sk(version: u32) -> String {
+    format!("HISTORY#{version:06}")
+}
 
 /// A payment's handled provider notices: one item a status.
 pub fn payment(id: &str) -> String {

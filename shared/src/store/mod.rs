@@ -12,6 +12,7 @@ mod item;
 pub mod keys;
 mod requests;
 mod reservations;
+mod timeline;
 pub mod transact;
 
 use std::{collections::BTreeMap, future::Future};
@@ -25,6 +26,7 @@ pub use requests::{Requests, SectorState};
 pub use reservations::{
     CLAIM_LEASE_SECONDS, Claim, Refused, Reservations, StoredResponse, TakenAgain, WriteError,
 };
+pub use timeline::Timeline;
 
 use crate::domain::{Event, EventId, Product, ProductId, Seat, SectorCode, Session, SessionId};
 
