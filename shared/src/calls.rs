@@ -106,6 +106,7 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
     ),
     ("get-request", &[GET]),
     ("get-sales", &[GET, BATCH_GET]),
+    ("get-sales-timeline", &[GET, QUERY]),
     (
         "expire-holds",
         &[

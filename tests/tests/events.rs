@@ -25,6 +25,7 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "create-session" => catalog::create_session(req, store).await,
         "create-product" => catalog::create_product(req, store).await,
         "update-event" => catalog::update_event(req, store).await,
+        "get-sales-timeline" => sales::get_timeline(req, store).await,
         "list-events" => catalog::list_events(req, store).await,
         "get-event" => catalog::get_event(req, store).await,
         "get-session" => catalog::get_session(req, store).await,

@@ -17,7 +17,7 @@ use lambda_http::{
 };
 pub use problem::ApiError;
 pub use request::{
-    Identity, json_body, page_limit, path_id, path_param, query_param, require_admin,
+    Identity, json_body, page_limit, path_id, path_param, query_param, require_admin, whole_param,
 };
 pub use response::{created, json};
 

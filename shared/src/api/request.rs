@@ -76,17 +76,32 @@ pub const MAX_PAGE: u32 = 100;
 
 /// A list's `limit`: 400 when not a number, 422 outside 1..=100.
 pub fn page_limit(req: &Request) -> Result<u32, ApiError> {
-    let Some(raw) = query_param(req, "limit") else {
-        return Ok(DEFAULT_PAGE);
+    whole_param(req, "limit", DEFAULT_PAGE, 1..=MAX_PAGE)
+}
+
+/// A whole-number query parameter, `default` when absent: 400 when not a number, 422 outside
+/// `range`.
+pub fn whole_param(
+    req: &Request,
+    name: &str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ApiError> {
+    let Some(raw) = query_param(req, name) else {
+        return Ok(default);
     };
     let n: i64 = raw
         .parse()
-        .map_err(|_| ApiError::Malformed("`limit` must be a whole number".into()))?;
+        .map_err(|_| ApiError::Malformed(format!("`{name}` must be a whole number")))?;
     u32::try_from(n)
         .ok()
-        .filter(|n| (1..=MAX_PAGE).contains(n))
+        .filter(|n| range.contains(n))
         .ok_or_else(|| {
-            crate::domain::Invalid::new("limit", format!("must be between 1 and {MAX_PAGE}")).into()
+            crate::domain::Invalid::new(
+                name,
+                format!("must be between {} and {}", range.start(), range.end()),
+            )
+            .into()
         })
 }
 
