@@ -108,6 +108,16 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
     ("get-sales", &[GET, BATCH_GET]),
     ("get-sales-timeline", &[GET, QUERY]),
     (
+        "export-attendees",
+        &[
+            GET,
+            Call {
+                action: "dynamodb:Query",
+                on: On::Index("GSI2"),
+            },
+        ],
+    ),
+    (
         "expire-holds",
         &[
             GET,

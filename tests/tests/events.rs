@@ -26,6 +26,7 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "create-product" => catalog::create_product(req, store).await,
         "update-event" => catalog::update_event(req, store).await,
         "get-sales-timeline" => sales::get_timeline(req, store).await,
+        "export-attendees" => sales::export_attendees(req, store).await,
         "list-events" => catalog::list_events(req, store).await,
         "get-event" => catalog::get_event(req, store).await,
         "get-session" => catalog::get_session(req, store).await,
@@ -153,9 +154,13 @@ async fn every_event_file_gets_its_status_from_its_function() {
             expected_status(name),
             "events/{name}.json answered {body}"
         );
+        let expected_type = match name {
+            "export-attendees" => "text/csv; charset=utf-8",
+            _ => "application/json",
+        };
         assert_eq!(
             content_type.as_deref(),
-            Some("application/json"),
+            Some(expected_type),
             "events/{name}.json"
         );
     }

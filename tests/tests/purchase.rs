@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use bilheteria::{
     domain::{ReservationStatus, SeatState, SectorCode, payment::webhook_signature},
-    store::{Catalog, DynamoStore, Reservations},
+    store::{Catalog, DynamoStore, Reservations, keys},
 };
 use futures::future::join_all;
 use local::stack::{Options, Stack};
@@ -197,8 +197,17 @@ impl Shop {
         )
     }
 
+    /// The table's items but what the stream consumer derives from them (the reservations'
+    /// history and the sessions' timelines): those follow each change in their own time and
+    /// are checked in `domain_events`.
     async fn items(&self) -> Vec<Value> {
-        support::items(&aws_sdk_dynamodb::Client::new(self.stack.dynamodb_sdk())).await
+        let mut items =
+            support::items(&aws_sdk_dynamodb::Client::new(self.stack.dynamodb_sdk())).await;
+        items.retain(|i| {
+            let sk = i["SK"].as_str().unwrap_or("");
+            !sk.starts_with(keys::HISTORY_PREFIX) && !sk.starts_with(keys::MINUTE_PREFIX)
+        });
+        items
     }
 
     /// The table's items but the idempotency records, which a refused or failed request may

@@ -19,7 +19,7 @@ pub use problem::ApiError;
 pub use request::{
     Identity, json_body, page_limit, path_id, path_param, query_param, require_admin, whole_param,
 };
-pub use response::{created, json};
+pub use response::{created, csv, csv_text, json, wants_csv};
 
 /// Runs a route handler and turns its error, if any, into the one problem+json response.
 pub async fn respond<F, Fut>(req: Request, handler: F) -> Result<Response<Body>, lambda_http::Error>

@@ -6,10 +6,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::Serialize;
 
-use super::{ApiError, json, path_id, require_admin, whole_param};
+use super::{
+    ApiError, csv, csv_text, json, path_id, query_param, require_admin, wants_csv, whole_param,
+};
 use crate::{
     domain::{Money, SectorCode, SessionId, timeline::minute_of},
-    store::{Catalog, Timeline},
+    store::{Catalog, Reservations, Timeline},
 };
 
 #[derive(Serialize)]
@@ -38,7 +40,7 @@ struct Sales<'a> {
     revenue: Vec<Money>,
 }
 
-/// `GET /sessions/{id}/sales` (admin).
+/// `GET /sessions/{id}/sales` (admin): JSON, or with `Accept: text/csv` one row a sector.
 pub async fn get_sales(req: Request, catalog: &impl Catalog) -> Result<Response<Body>, ApiError> {
     require_admin(&req)?;
     let id: SessionId = path_id(&req, "id", "session")?;
@@ -87,7 +89,97 @@ pub async fn get_sales(req: Request, catalog: &impl Catalog) -> Result<Response<
         sectors,
         revenue,
     };
+    if wants_csv(&req) {
+        return csv(sales_csv(&sales)?, None);
+    }
     json(StatusCode::OK, &sales)
+}
+
+fn sales_csv(sales: &Sales) -> Result<String, ApiError> {
+    let header = [
+        "sector",
+        "capacity",
+        "sold",
+        "held",
+        "available",
+        "expired",
+        "cancelled",
+        "revenue_cents",
+        "currency",
+    ]
+    .map(String::from);
+    let rows = sales.sectors.iter().map(|s| {
+        let (revenue, currency) = match s.revenue {
+            Some(m) => (m.cents.to_string(), m.currency.to_string()),
+            None => (String::new(), String::new()),
+        };
+        [
+            s.sector.to_string(),
+            s.capacity.to_string(),
+            s.sold.to_string(),
+            s.held.to_string(),
+            s.available.to_string(),
+            s.expired.to_string(),
+            s.cancelled.to_string(),
+            revenue,
+            currency,
+        ]
+    });
+    csv_text(std::iter::once(header).chain(rows))
+}
+
+/// Tickets an attendee export page lists when `limit` is not given, and the most it lists.
+pub const ATTENDEES_PAGE: u32 = 1000;
+pub const MAX_ATTENDEES_PAGE: u32 = 5000;
+
+/// The attendee export's header row.
+pub const ATTENDEE_COLUMNS: [&str; 7] = [
+    "ticket",
+    "reservation",
+    "sector",
+    "seat",
+    "customer",
+    "issued_at",
+    "checked_in_at",
+];
+
+/// `GET /sessions/{id}/attendees?limit=&next=` (admin): a page of the session's tickets as CSV,
+/// sector by sector; the first page starts with the header row, and `Link: rel="next"` names the
+/// next page. Each page is one invocation reading at most `limit` tickets, so a session of any
+/// size exports in pages of bounded time and memory.
+pub async fn export_attendees<S: Catalog + Reservations>(
+    req: Request,
+    store: &S,
+) -> Result<Response<Body>, ApiError> {
+    require_admin(&req)?;
+    let id: SessionId = path_id(&req, "id", "session")?;
+    let limit = whole_param(&req, "limit", ATTENDEES_PAGE, 1..=MAX_ATTENDEES_PAGE)?;
+    let after = query_param(&req, "next");
+    let session = store
+        .session(id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
+    let sectors: Vec<SectorCode> = session.sectors.iter().map(|s| s.code.clone()).collect();
+    let page = store.session_tickets(id, &sectors, limit, after).await?;
+    let header = after.is_none().then(|| ATTENDEE_COLUMNS.map(String::from));
+    let rows = page.items.iter().map(|t| {
+        [
+            t.id.to_string(),
+            t.reservation_id.to_string(),
+            t.sector.to_string(),
+            t.seat.map(|s| s.to_string()).unwrap_or_default(),
+            t.customer.clone(),
+            t.issued_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            // Scanned at the door: the door records it on the ticket.
+            String::new(),
+        ]
+    });
+    let body = csv_text(header.into_iter().chain(rows))?;
+    let next = page
+        .next
+        .map(|cursor| format!("/sessions/{id}/attendees?limit={limit}&next={cursor}"));
+    csv(body, next.as_deref())
 }
 
 /// Minutes ahead the timeline looks for holds about to end.

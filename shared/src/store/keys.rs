@@ -111,6 +111,8 @@ pub const LIMIT_SK: &str = "LIMIT";
 pub const EXPIRY_SHARDS: u32 = 8;
 
 pub const GSI2: &str = "GSI2";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
 
 /// GSI2 (sparse, only live holds): the minute a hold expires and a shard taken from its id.
 pub fn expiry(expires_at: i64, id: ReservationId) -> (String, String) {
@@ -131,13 +133,21 @@ pub fn request(id: RequestId) -> String {
 
 pub const REQUEST_SK: &str = "REQUEST";
 
+/// GSI2 partition of a sector's tickets (ordered by ticket id): the attendee list. It takes the
+/// writes of the sector's confirmations, as the sector's own partition does.
+pub fn sector_tickets(session: SessionId, sector: &SectorCode) -> String {
+    format!("SESSION#{session}#SECTOR#{sector}#TICKETS")
+}
+
 /// A session's sale minute by minute: one item a minute (`minute_sk`), read with one Query.
 pub fn timeline(session: SessionId) -> String {
     format!("SESSION#{session}#TIMELINE")
 }
 
+pub const MINUTE_PREFIX: &str = "MINUTE#";
+
 pub fn minute_sk(minute: DateTime<Utc>) -> String {
-    format!("MINUTE#{}", minute.format("%Y-%m-%dT%H:%M"))
+    format!("{MINUTE_PREFIX}{}", minute.format("%Y-%m-%dT%H:%M"))
 }
 
 pub const HISTORY_PREFIX: &str = "HISTORY#";

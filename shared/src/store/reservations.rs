@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    DynamoStore, Page, StoreError,
+    DynamoStore, Page, StoreError, cursor,
     dynamo::data,
     item::Item,
     keys,
@@ -16,7 +16,7 @@ use super::{
 };
 use crate::domain::{
     Invoice, PlaceTickets, ProductId, ProductLine, Reservation, ReservationId, ReservationStatus,
-    SeatLabel, SectorCode, Ticket, reservation::PaymentRecord,
+    SeatLabel, SectorCode, SessionId, Ticket, reservation::PaymentRecord,
 };
 
 /// Why the store refused a write: the state it found, not a fault.
@@ -156,6 +156,15 @@ pub trait Reservations: Sync {
         limit: u32,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Page<Ticket>, StoreError>> + Send;
+    /// A page of a session's tickets, sector by sector (in `sectors`' order), each sector's in
+    /// the order they were issued; `after` is the cursor of the page before.
+    fn session_tickets(
+        &self,
+        session: SessionId,
+        sectors: &[SectorCode],
+        limit: u32,
+        after: Option<&str>,
+    ) -> impl Future<Output = Result<Page<Ticket>, StoreError>> + Send;
     fn tickets(
         &self,
         reservation: ReservationId,
@@ -221,6 +230,17 @@ pub(super) struct ReservationItem {
     pub(super) gsi2pk: Option<String>,
     #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
     pub(super) gsi2sk: Option<String>,
+}
+
+/// A ticket as written: listed among its sector's tickets on GSI2.
+#[derive(Serialize)]
+struct TicketItem<'a> {
+    #[serde(flatten)]
+    ticket: &'a Ticket,
+    #[serde(rename = "GSI2PK")]
+    gsi2pk: String,
+    #[serde(rename = "GSI2SK")]
+    gsi2sk: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -766,7 +786,11 @@ impl Reservations for DynamoStore {
             let item = Item::new(
                 keys::reservation(reservation.id),
                 keys::ticket_sk(ticket.id),
-                ticket,
+                TicketItem {
+                    gsi2pk: keys::sector_tickets(ticket.session_id, &ticket.sector),
+                    gsi2sk: keys::ticket_sk(ticket.id),
+                    ticket,
+                },
             )
             .listed(
                 keys::tickets_of(&reservation.customer),
@@ -876,6 +900,61 @@ impl Reservations for DynamoStore {
         Ok(Page {
             items: data(page.items)?,
             next: page.next,
+        })
+    }
+
+    async fn session_tickets(
+        &self,
+        session: SessionId,
+        sectors: &[SectorCode],
+        limit: u32,
+        after: Option<&str>,
+    ) -> Result<Page<Ticket>, StoreError> {
+        // The cursor: the sector to go on with, and the last key read in it (none: from its start).
+        let (mut index, mut start) = match after {
+            None => (0, None),
+            Some(cursor) => {
+                let (code, key) = cursor.split_once('.').ok_or(StoreError::BadCursor)?;
+                let index = sectors
+                    .iter()
+                    .position(|s| s.as_str() == code)
+                    .ok_or(StoreError::BadCursor)?;
+                let partition = keys::sector_tickets(session, &sectors[index]);
+                let names = [keys::PK, keys::SK, keys::GSI2PK, keys::GSI2SK];
+                let key = (!key.is_empty())
+                    .then(|| cursor::decode(key, &names, &[(keys::GSI2PK, partition.as_str())]))
+                    .transpose()?;
+                (index, key)
+            }
+        };
+        let mut items = Vec::new();
+        while index < sectors.len() && (items.len() as u32) < limit {
+            let out = self
+                .query()
+                .index_name(keys::GSI2)
+                .key_condition_expression("GSI2PK = :pk")
+                .expression_attribute_values(
+                    ":pk",
+                    s(keys::sector_tickets(session, &sectors[index])),
+                )
+                .limit((limit - items.len() as u32) as i32)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await?;
+            items.extend(out.items.unwrap_or_default());
+            match out.last_evaluated_key {
+                Some(last) => start = Some(last),
+                None => index += 1,
+            }
+        }
+        let next = match (index < sectors.len(), start) {
+            (false, _) => None,
+            (true, None) => Some(format!("{}.", sectors[index])),
+            (true, Some(last)) => Some(format!("{}.{}", sectors[index], cursor::encode(&last)?)),
+        };
+        Ok(Page {
+            items: data(items)?,
+            next,
         })
     }
 

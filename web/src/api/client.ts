@@ -3,11 +3,13 @@ import type { ProblemCode } from "../i18n/messages";
 import type { components, paths } from "./schema";
 
 export type Schemas = components["schemas"];
-export type Api = ReturnType<typeof createClient<paths>>;
+/** Responses typed as JSON: the CSV exports are read as text where they are downloaded. */
+type Json = "application/json";
+export type Api = ReturnType<typeof createClient<paths, Json>>;
 
 /** The API, with the signed-in user's ID token on every call once there is one. */
 export function apiClient(baseUrl: string, token: () => Promise<string | null>): Api {
-  const client = createClient<paths>({ baseUrl: baseUrl.replace(/\/$/, "") });
+  const client = createClient<paths, Json>({ baseUrl: baseUrl.replace(/\/$/, "") });
   client.use({
     async onRequest({ request }) {
       const bearer = await token();
