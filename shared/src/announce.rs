@@ -40,6 +40,7 @@ pub fn announcements(
                 ReservationStatus::Cancelled => DomainEvent::reservation_cancelled,
                 ReservationStatus::Expired => DomainEvent::reservation_expired,
                 ReservationStatus::RefundRequired => DomainEvent::reservation_refund_required,
+                ReservationStatus::Refunded => DomainEvent::reservation_refunded,
                 _ => return Vec::new(),
             };
             vec![event(r)]
@@ -198,6 +199,7 @@ mod tests {
             ("CANCELLED", "ReservationCancelled"),
             ("EXPIRED", "ReservationExpired"),
             ("REFUND_REQUIRED", "ReservationRefundRequired"),
+            ("REFUNDED", "ReservationRefunded"),
         ] {
             let after = reservation(status);
             assert_eq!(kinds(Some(&held), Some(&after)), [kind]);

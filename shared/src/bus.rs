@@ -45,6 +45,11 @@ fn reservation_detail(kind: &str, r: &Reservation) -> Value {
     if let Some(reason) = &r.refund_reason {
         detail["refund_reason"] = json!(reason);
     }
+    if let Some(at) = &r.refunded_at {
+        detail["refunded_at"] = json!(at);
+        detail["refunded_by"] = json!(r.refunded_by);
+        detail["refund_reference"] = json!(r.refund_reference);
+    }
     detail
 }
 
@@ -74,6 +79,10 @@ impl DomainEvent {
 
     pub fn reservation_refund_required(r: &Reservation) -> Self {
         Self::of_reservation("ReservationRefundRequired", r)
+    }
+
+    pub fn reservation_refunded(r: &Reservation) -> Self {
+        Self::of_reservation("ReservationRefunded", r)
     }
 
     pub fn request_rejected(record: &RequestRecord) -> Self {

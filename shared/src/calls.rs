@@ -108,6 +108,23 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
     ("get-sales", &[GET, BATCH_GET]),
     ("get-sales-timeline", &[GET, QUERY]),
     (
+        "get-sales-queue",
+        &[
+            GET,
+            Call {
+                action: "dynamodb:Query",
+                on: On::Index("GSI2"),
+            },
+            Call {
+                action: "sqs:GetQueueAttributes",
+                on: On::Queue("RequestsQueue"),
+            },
+        ],
+    ),
+    ("list-customer-reservations", &[QUERY_GSI1]),
+    ("get-reservation-history", &[GET, QUERY]),
+    ("mark-refunded", &[GET, UPDATE]),
+    (
         "export-attendees",
         &[
             GET,

@@ -2,12 +2,37 @@
 
 use std::future::Future;
 
+use serde::Serialize;
+
 use crate::{domain::TicketRequest, store::StoreError};
 
 /// Where requests wait their turn (the port).
 pub trait RequestQueue: Sync {
     /// Enqueues a request: group per session and sector, deduplicated by the request id.
     fn send(&self, request: &TicketRequest) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The queue's messages (every session's), as SQS approximates them.
+    fn depth(&self) -> impl Future<Output = Result<QueueDepth, StoreError>> + Send;
+}
+
+/// A queue's messages by state, SQS's approximate figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct QueueDepth {
+    /// Waiting to be received.
+    pub waiting: u64,
+    /// Received by the consumer and not yet deleted: being decided.
+    pub in_flight: u64,
+    /// Sent with a delay that has not passed.
+    pub delayed: u64,
+}
+
+fn unavailable<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug>(
+    e: aws_sdk_sqs::error::SdkError<E, R>,
+) -> StoreError {
+    StoreError::Unavailable(
+        aws_sdk_sqs::error::DisplayErrorContext(e)
+            .to_string()
+            .into(),
+    )
 }
 
 #[derive(Clone, Debug)]
@@ -36,13 +61,33 @@ impl RequestQueue for SqsQueue {
             .message_body(body)
             .send()
             .await
-            .map_err(|e| {
-                StoreError::Unavailable(
-                    aws_sdk_sqs::error::DisplayErrorContext(e)
-                        .to_string()
-                        .into(),
-                )
-            })?;
+            .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn depth(&self) -> Result<QueueDepth, StoreError> {
+        use aws_sdk_sqs::types::QueueAttributeName as Name;
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(Name::ApproximateNumberOfMessages)
+            .attribute_names(Name::ApproximateNumberOfMessagesNotVisible)
+            .attribute_names(Name::ApproximateNumberOfMessagesDelayed)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let attributes = out.attributes.unwrap_or_default();
+        let count = |name: Name| {
+            attributes
+                .get(&name)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        Ok(QueueDepth {
+            waiting: count(Name::ApproximateNumberOfMessages),
+            in_flight: count(Name::ApproximateNumberOfMessagesNotVisible),
+            delayed: count(Name::ApproximateNumberOfMessagesDelayed),
+        })
     }
 }

@@ -196,6 +196,7 @@ async fn an_idempotency_claim_left_by_a_stopped_request_is_taken_over_after_its_
     let response = StoredResponse {
         status: 200,
         body: "{}".into(),
+        location: None,
     };
     store.settle("ana", "k", &response).await.unwrap();
     assert!(matches!(

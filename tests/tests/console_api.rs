@@ -7,14 +7,18 @@ use std::collections::HashSet;
 
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use bilheteria::{
-    api::sales,
-    domain::{ReservationId, SeatLabel, SectorCode, Ticket, TicketId},
-    store::keys,
+    api::{requests, sales},
+    domain::{
+        RejectReason, RequestRecord, ReservationId, SeatLabel, SectorCode, Ticket, TicketId,
+        TicketRequest,
+    },
+    store::{Requests, keys},
 };
 use chrono::Utc;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
-use support::{Caller, Stack, request};
+use serde_json::Value;
+use support::{Caller, KeptQueue, Stack, request};
 
 #[derive(Serialize)]
 struct Stored<'a> {
@@ -182,4 +186,72 @@ async fn an_attendee_export_of_fifty_thousand_tickets_lists_each_once_in_bounded
             .all(|r| r[2] == "pista" && r[3].is_empty()),
         "then general admission, without seats"
     );
+}
+
+#[tokio::test]
+async fn the_line_names_the_longest_waiting_request_until_it_is_decided() {
+    let stack = Stack::start().await;
+    let event = stack.seed_event("01JF000000000000000000EV01").await;
+    let session = stack
+        .seed_session(event.id, "01JF000000000000000000SE01", 10, 20)
+        .await;
+    let now = Utc::now();
+    let plateia: SectorCode = "plateia".to_owned().try_into().unwrap();
+    let asked = |id: &str, seconds_ago: i64| TicketRequest {
+        request_id: id.parse().unwrap(),
+        customer: format!("fan-{id}"),
+        session_id: session.id,
+        sector: plateia.clone(),
+        quantity: 1,
+        requested_at: now - chrono::Duration::seconds(seconds_ago),
+    };
+    let waiting = [
+        asked("01JF000000000000000000RQ01", 30),
+        asked("01JF000000000000000000RQ02", 90),
+        asked("01JF000000000000000000RQ03", 10),
+    ];
+    for request in &waiting {
+        stack
+            .store
+            .queue_request(RequestRecord::queued(request.clone()))
+            .await
+            .unwrap();
+    }
+    let line = || async {
+        let req = request(
+            Caller::Admin("organiser"),
+            "GET /sessions/{id}/sales/queue",
+            &[("id", &session.id.to_string())],
+            &[],
+            None,
+        );
+        let queue = KeptQueue::default();
+        let resp = requests::get_queue(req, &stack.store, &queue)
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        serde_json::from_slice::<Value>(resp.body().as_ref()).unwrap()
+    };
+    let when = |r: &TicketRequest| {
+        r.requested_at
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    };
+    let first = line().await;
+    let at = |line: &Value, sector: usize| line["sectors"][sector]["oldest_requested_at"].clone();
+    assert_eq!(at(&first, 0), when(&waiting[1]).as_str(), "{first}");
+    assert_eq!(at(&first, 1), Value::Null, "nobody waits for pista");
+    assert!(
+        first["oldest_age_seconds"].as_i64().unwrap() >= 90,
+        "{first}"
+    );
+
+    // The longest-waiting one is decided: the next in line is the oldest.
+    let decided = RequestRecord::rejected(waiting[1].clone(), RejectReason::SoldOut, None, now);
+    assert!(stack.store.reject(&decided).await.unwrap());
+    let second = line().await;
+    assert_eq!(at(&second, 0), when(&waiting[0]).as_str(), "{second}");
+    let decided = RequestRecord::rejected(waiting[0].clone(), RejectReason::SoldOut, None, now);
+    assert!(stack.store.reject(&decided).await.unwrap());
+    let third = line().await;
+    assert_eq!(at(&third, 0), when(&waiting[2]).as_str(), "{third}");
 }

@@ -7,7 +7,7 @@ use std::{collections::BTreeSet, path::Path};
 
 use bilheteria::{
     announce::announce_batch,
-    api::{catalog, purchase, requests, sales},
+    api::{catalog, desk, purchase, requests, sales},
     consumer::{Settings, process_batch, reject_dead_letters},
     expiry::sweep,
     payments::SimulatedProvider,
@@ -64,6 +64,10 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
             requests::request_tickets(req, store, &support::KeptQueue::default()).await
         }
         "get-request" => requests::get_request(req, store).await,
+        "get-sales-queue" => requests::get_queue(req, store, &support::KeptQueue::default()).await,
+        "list-customer-reservations" => desk::customer_reservations(req, store).await,
+        "get-reservation-history" => desk::reservation_history(req, store).await,
+        "mark-refunded" => desk::mark_refunded(req, store).await,
         "get-sales" => sales::get_sales(req, store).await,
         other => panic!("no handler is known for function {other}"),
     })

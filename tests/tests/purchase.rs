@@ -1140,6 +1140,22 @@ async fn a_hold_retried_under_its_key_is_held_once_even_after_its_attempt_stoppe
         (201, first.clone()),
         "the same answer, replayed"
     );
+    let url = format!("{}{path}", shop.stack.api_url());
+    let (_, headers, _) = support::call(
+        &shop.http,
+        url,
+        Method::POST,
+        Some(&token),
+        Some(body.clone()),
+        &key,
+    )
+    .await;
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(
+        headers["location"],
+        format!("/reservations/{}", first["id"].as_str().unwrap()).as_str(),
+        "a replayed 201 names what it created, as the first answer did"
+    );
 
     // The attempt stopped after the hold was written and before its answer was kept.
     aws_sdk_dynamodb::Client::new(shop.stack.dynamodb_sdk())

@@ -48,6 +48,11 @@ fn stored(resp: &Response<Body>) -> StoredResponse {
     StoredResponse {
         status: resp.status().as_u16(),
         body: String::from_utf8_lossy(resp.body().as_ref()).into_owned(),
+        location: resp
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned),
     }
 }
 
@@ -57,11 +62,14 @@ fn replay(stored: StoredResponse) -> Result<Response<Body>, ApiError> {
     } else {
         "application/json"
     };
-    Response::builder()
+    let mut resp = Response::builder()
         .status(stored.status)
         .header("content-type", content_type)
-        .header("idempotent-replayed", "true")
-        .body(Body::Text(stored.body))
+        .header("idempotent-replayed", "true");
+    if let Some(location) = &stored.location {
+        resp = resp.header("location", location);
+    }
+    resp.body(Body::Text(stored.body))
         .map_err(|e| ApiError::Internal(Box::new(e)))
 }
 

@@ -1,6 +1,7 @@
 //! API Gateway (HTTP API, payload 2.0) glue: requests in, domain calls, JSON or problem+json out.
 
 pub mod catalog;
+pub mod desk;
 pub mod idempotency;
 mod problem;
 pub mod purchase;

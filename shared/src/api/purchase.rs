@@ -369,7 +369,7 @@ struct ListView<'a, T> {
     next: Option<&'a str>,
 }
 
-fn page<T: Serialize>(page: &Page<T>) -> Result<Response<Body>, ApiError> {
+pub(super) fn page<T: Serialize>(page: &Page<T>) -> Result<Response<Body>, ApiError> {
     json(
         StatusCode::OK,
         &ListView {
@@ -585,7 +585,9 @@ pub async fn settle_paid<S: Catalog + Reservations>(
                 let tickets = store.tickets(reservation.id).await?;
                 return Ok((reservation, tickets));
             }
-            ReservationStatus::RefundRequired => return Ok((reservation, Vec::new())),
+            ReservationStatus::RefundRequired | ReservationStatus::Refunded => {
+                return Ok((reservation, Vec::new()));
+            }
             // Cancelled while this payment was being taken: the money is owed back.
             ReservationStatus::Cancelled
                 if reservation

@@ -15,6 +15,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct Identity {
     pub sub: String,
     pub groups: Vec<String>,
+    /// The `email` claim, when the token has one.
+    pub email: Option<String>,
 }
 
 impl Identity {
@@ -28,7 +30,13 @@ impl Identity {
             .get("cognito:groups")
             .map(|g| parse_groups(g))
             .unwrap_or_default();
-        Some(Self { sub, groups })
+        let email = claims.get("email").filter(|e| !e.is_empty()).cloned();
+        Some(Self { sub, groups, email })
+    }
+
+    /// How an audit names the caller: the e-mail address, else the subject.
+    pub fn name(&self) -> &str {
+        self.email.as_deref().unwrap_or(&self.sub)
     }
 
     pub fn is_admin(&self) -> bool {

@@ -4,14 +4,17 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use chrono::{DateTime, Utc};
+use futures::future::try_join_all;
+
 use super::{
     ApiError, Identity,
     idempotency::{idempotency_key, once, unless_answered},
-    json, json_body, path_id,
+    json, json_body, path_id, require_admin,
 };
 use crate::{
-    domain::{RequestId, RequestRecord, SessionId, TicketRequest},
-    queue::RequestQueue,
+    domain::{RequestId, RequestRecord, SectorCode, SessionId, TicketRequest},
+    queue::{QueueDepth, RequestQueue},
     store::{Catalog, Requests, Reservations},
 };
 
@@ -113,4 +116,73 @@ pub async fn get_request<S: Requests>(req: Request, store: &S) -> Result<Respons
         .filter(|r| r.request.customer == me.sub)
         .ok_or(ApiError::NotFound("request"))?;
     json(StatusCode::OK, &RequestView::new(&record))
+}
+
+#[derive(Serialize)]
+struct SectorLine {
+    sector: SectorCode,
+    /// When the sector's longest-waiting request was made, and how long ago (seconds).
+    oldest_requested_at: Option<DateTime<Utc>>,
+    oldest_age_seconds: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct SaleQueue {
+    session_id: SessionId,
+    at: DateTime<Utc>,
+    /// The request queue's messages, every session's (SQS's approximate figures).
+    queue: QueueDepth,
+    /// The session's sectors, each with the age of its line.
+    sectors: Vec<SectorLine>,
+    /// The oldest of the sectors' ages.
+    oldest_age_seconds: Option<i64>,
+}
+
+/// `GET /sessions/{id}/sales/queue` (admin): the flash-sale line: the queue's depth from SQS and,
+/// per sector, the request waiting longest (one GetItem, one GetQueueAttributes, a one-item
+/// Query a sector).
+pub async fn get_queue<S, Q>(req: Request, store: &S, queue: &Q) -> Result<Response<Body>, ApiError>
+where
+    S: Catalog + Requests,
+    Q: RequestQueue,
+{
+    require_admin(&req)?;
+    let id: SessionId = path_id(&req, "id", "session")?;
+    let session = store
+        .session(id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
+    let now = crate::clock::now();
+    let oldest = try_join_all(
+        session
+            .sectors
+            .iter()
+            .map(|sector| store.oldest_queued(id, &sector.code)),
+    );
+    let (depth, oldest) = futures::try_join!(async { Ok(queue.depth().await?) }, async {
+        Ok::<_, ApiError>(oldest.await?)
+    })?;
+    let sectors: Vec<SectorLine> = session
+        .sectors
+        .iter()
+        .zip(oldest)
+        .map(|(sector, oldest)| {
+            let at = oldest.map(|r| r.request.requested_at);
+            SectorLine {
+                sector: sector.code.clone(),
+                oldest_requested_at: at,
+                oldest_age_seconds: at.map(|at| (now - at).num_seconds().max(0)),
+            }
+        })
+        .collect();
+    json(
+        StatusCode::OK,
+        &SaleQueue {
+            session_id: id,
+            at: now,
+            queue: depth,
+            oldest_age_seconds: sectors.iter().filter_map(|s| s.oldest_age_seconds).max(),
+            sectors,
+        },
+    )
 }

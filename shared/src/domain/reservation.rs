@@ -33,6 +33,9 @@ pub enum ReservationStatus {
     Expired,
     /// Paid after the hold lapsed and the seats could not be held again: money goes back.
     RefundRequired,
+    /// The money owed back was returned: an organiser marked the refund done (`refunded_by`,
+    /// `refunded_at`). Final.
+    Refunded,
 }
 
 /// A numbered seat in a reservation.
@@ -93,6 +96,13 @@ pub struct Reservation {
     /// Why a paid reservation needs a refund.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_reason: Option<String>,
+    /// Who marked the refund done, when, and the provider's reference for it, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refunded_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_reference: Option<String>,
     /// Bumped by every change, so that a change computed from a read applies only to that read.
     pub version: u32,
 }
@@ -235,6 +245,9 @@ impl Reservation {
             payment: None,
             confirmed_at: None,
             refund_reason: None,
+            refunded_by: None,
+            refunded_at: None,
+            refund_reference: None,
             version: 1,
         };
         reservation.total().ok_or_else(|| {

@@ -94,8 +94,9 @@ impl Step {
         }
         let confirmed_now = after.status == ReservationStatus::Confirmed
             && before.is_none_or(|b| b.status != ReservationStatus::Confirmed);
-        let at = match after.confirmed_at {
-            Some(confirmed) if after.status == ReservationStatus::Confirmed => confirmed,
+        let at = match (after.status, after.confirmed_at, after.refunded_at) {
+            (ReservationStatus::Confirmed, Some(confirmed), _) => confirmed,
+            (ReservationStatus::Refunded, _, Some(refunded)) => refunded,
             _ => at,
         };
         if confirmed_now {
@@ -116,7 +117,10 @@ impl Step {
                 status: after.status,
                 version: after.version,
                 at,
-                by: None,
+                by: after
+                    .refunded_by
+                    .clone()
+                    .filter(|_| after.status == ReservationStatus::Refunded),
             },
             tallies,
         })
@@ -215,6 +219,25 @@ mod tests {
         let step = Step::of(Some(&held), &charging, at("2026-12-03T20:03:00Z")).unwrap();
         assert!(step.tallies.is_empty());
         assert_eq!(step.entry.status, ReservationStatus::Charging);
+    }
+
+    #[test]
+    fn a_refund_marked_done_is_history_with_who_and_when() {
+        let owed = reservation("REFUND_REQUIRED", "2026-12-03T20:10:45Z", 3);
+        let mut refunded = reservation("REFUNDED", "2026-12-03T20:10:45Z", 4);
+        refunded.refunded_by = Some("organiser@example.com".into());
+        refunded.refunded_at = Some(at("2026-12-04T09:30:00Z"));
+        let step = Step::of(Some(&owed), &refunded, at("2026-12-04T09:30:01Z")).unwrap();
+        assert!(step.tallies.is_empty(), "nothing held, nothing sold");
+        assert_eq!(
+            step.entry,
+            HistoryEntry {
+                status: ReservationStatus::Refunded,
+                version: 4,
+                at: at("2026-12-04T09:30:00Z"),
+                by: Some("organiser@example.com".into()),
+            }
+        );
     }
 
     #[test]

@@ -566,9 +566,11 @@ impl Auditor<'_> {
                     ),
                 );
             }
-            if r.status == ReservationStatus::RefundRequired
-                && (r.payment.is_none() || r.refund_reason.is_none())
-            {
+            let owed = matches!(
+                r.status,
+                ReservationStatus::RefundRequired | ReservationStatus::Refunded
+            );
+            if owed && (r.payment.is_none() || r.refund_reason.is_none()) {
                 self.violation(
                     "invoice",
                     session,
@@ -577,6 +579,16 @@ impl Auditor<'_> {
                         "reservation {} needs a refund but names no payment or reason",
                         r.id
                     ),
+                );
+            }
+            if r.status == ReservationStatus::Refunded
+                && (r.refunded_by.is_none() || r.refunded_at.is_none())
+            {
+                self.violation(
+                    "invoice",
+                    session,
+                    vec![here.to_owned()],
+                    format!("reservation {} was refunded by no one, or at no time", r.id),
                 );
             }
             return;

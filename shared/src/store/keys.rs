@@ -139,6 +139,20 @@ pub fn sector_tickets(session: SessionId, sector: &SectorCode) -> String {
     format!("SESSION#{session}#SECTOR#{sector}#TICKETS")
 }
 
+/// GSI2 partition of a sector's waiting requests (sparse: a request is in it while QUEUED),
+/// oldest first (`queued_sk`): the age of the line. One partition a sector, as the queue's
+/// message groups are.
+pub fn sector_queue(session: SessionId, sector: &SectorCode) -> String {
+    format!("SESSION#{session}#SECTOR#{sector}#QUEUE")
+}
+
+pub fn queued_sk(requested_at: DateTime<Utc>, id: RequestId) -> String {
+    format!(
+        "{}#{id}",
+        requested_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    )
+}
+
 /// A session's sale minute by minute: one item a minute (`minute_sk`), read with one Query.
 pub fn timeline(session: SessionId) -> String {
     format!("SESSION#{session}#TIMELINE")

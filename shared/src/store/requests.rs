@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     DynamoStore, StoreError, WriteError,
+    dynamo::data,
     item::{Item, SectorStock},
     keys,
-    transact::{Change, n},
+    transact::{Change, n, s},
 };
 use crate::domain::{RequestId, RequestRecord, RequestStatus, Reservation, SectorCode, SessionId};
 
@@ -51,6 +52,12 @@ pub trait Requests: Sync {
         now: DateTime<Utc>,
         record: &RequestRecord,
     ) -> impl Future<Output = Result<(), WriteError>> + Send;
+    /// The sector's longest-waiting request still QUEUED, if any: one Query of one item.
+    fn oldest_queued(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> impl Future<Output = Result<Option<RequestRecord>, StoreError>> + Send;
     fn sector_state(
         &self,
         session: SessionId,
@@ -70,16 +77,26 @@ pub(super) struct RequestItem {
     #[serde(flatten)]
     pub(super) record: RequestRecord,
     ttl: i64,
+    /// While QUEUED, the request is listed in its sector's line (`keys::sector_queue`); the
+    /// decision's Put leaves these out, which takes it off.
+    #[serde(rename = "GSI2PK", default, skip_serializing_if = "Option::is_none")]
+    gsi2pk: Option<String>,
+    #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
+    gsi2sk: Option<String>,
 }
 
 fn item(record: &RequestRecord) -> Item<RequestItem> {
-    let ttl = (record.decided_at.unwrap_or(record.request.requested_at) + KEEP).timestamp();
+    let request = &record.request;
+    let ttl = (record.decided_at.unwrap_or(request.requested_at) + KEEP).timestamp();
+    let waiting = !record.is_decided();
     Item::new(
-        keys::request(record.request.request_id),
+        keys::request(request.request_id),
         keys::REQUEST_SK,
         RequestItem {
             record: record.clone(),
             ttl,
+            gsi2pk: waiting.then(|| keys::sector_queue(request.session_id, &request.sector)),
+            gsi2sk: waiting.then(|| keys::queued_sk(request.requested_at, request.request_id)),
         },
     )
 }
@@ -150,6 +167,24 @@ impl Requests for DynamoStore {
             .build();
         self.hold_with(reservation, limit, now, Some(decision))
             .await
+    }
+
+    async fn oldest_queued(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> Result<Option<RequestRecord>, StoreError> {
+        let out = self
+            .query()
+            .index_name(keys::GSI2)
+            .key_condition_expression("GSI2PK = :pk")
+            .expression_attribute_values(":pk", s(keys::sector_queue(session, sector)))
+            .limit(1)
+            .send()
+            .await?;
+        Ok(data::<RequestItem>(out.items.unwrap_or_default())?
+            .pop()
+            .map(|i| i.record))
     }
 
     async fn sector_state(

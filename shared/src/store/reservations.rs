@@ -55,6 +55,9 @@ pub struct TakenAgain {
 pub struct StoredResponse {
     pub status: u16,
     pub body: String,
+    /// A 201's `Location`, given again on a replay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// What claiming an idempotency key found.
@@ -141,6 +144,15 @@ pub trait Reservations: Sync {
         payment: PaymentRecord,
         reason: &str,
         counted: &HashSet<ProductId>,
+    ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
+    /// Records that the money a REFUND_REQUIRED reservation was owed went back: by whom, when,
+    /// and under which provider reference. Refused (`Changed`) unless it is still that version.
+    fn refunded(
+        &self,
+        reservation: &Reservation,
+        by: &str,
+        at: DateTime<Utc>,
+        reference: Option<&str>,
     ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
     /// A customer's reservations, newest first.
     fn reservations_of(
@@ -867,6 +879,39 @@ impl Reservations for DynamoStore {
             payment: Some(payment),
             refund_reason: Some(reason.to_owned()),
             ..Self::updated(reservation, ReservationStatus::RefundRequired)
+        })
+    }
+
+    async fn refunded(
+        &self,
+        reservation: &Reservation,
+        by: &str,
+        at: DateTime<Utc>,
+        reference: Option<&str>,
+    ) -> Result<Reservation, WriteError> {
+        let mut change = self
+            .reservation_change(reservation)
+            .set(if reference.is_some() {
+                "SET #status = :refunded, refunded_by = :by, refunded_at = :at, refund_reference = :reference, version = version + :one"
+            } else {
+                "SET #status = :refunded, refunded_by = :by, refunded_at = :at, version = version + :one"
+            })
+            .when("version = :v AND #status = :required")
+            .value(":required", status(ReservationStatus::RefundRequired)?)
+            .value(":refunded", status(ReservationStatus::Refunded)?)
+            .value(":by", s(by))
+            .value(":at", attribute(&at)?);
+        if let Some(reference) = reference {
+            change = change.value(":reference", s(reference));
+        }
+        if !change.apply(&self.client).await? {
+            return Err(WriteError::Refused(Refused::Changed));
+        }
+        Ok(Reservation {
+            refunded_by: Some(by.to_owned()),
+            refunded_at: Some(at),
+            refund_reference: reference.map(str::to_owned),
+            ..Self::updated(reservation, ReservationStatus::Refunded)
         })
     }
 

@@ -19,7 +19,7 @@ use bilheteria::{
         Session, SessionId, TicketSigner, reservation::PaymentRecord,
     },
     domain::{RequestRecord, TicketRequest},
-    queue::RequestQueue,
+    queue::{QueueDepth, RequestQueue},
     store::{Catalog, DynamoStore, Requests, Reservations, StoreError},
 };
 use chrono::{Duration, Utc};
@@ -339,8 +339,11 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests>(store: &S
         "get-invoice",
         "list-my-tickets",
         "list-my-reservations",
+        "list-customer-reservations",
+        "get-reservation-history",
+        "mark-refunded",
     ];
-    if function == "get-request" {
+    if function == "get-request" || function == "get-sales-queue" {
         let request = TicketRequest {
             request_id: REQUEST_ID.parse().unwrap(),
             customer: CUSTOMER.into(),
@@ -394,6 +397,19 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests>(store: &S
                 Invoice::for_reservation(&held, &sales().seller, amount, MethodKind::Card, now);
             store
                 .confirm(&held, payment, &tickets, &invoice, &Default::default(), now)
+                .await
+                .unwrap();
+        }
+        "mark-refunded" => {
+            let payment = PaymentRecord {
+                id: "pay_seed".into(),
+                method: MethodKind::Card,
+                amount,
+                instructions: None,
+            };
+            let reason = "paid after the seats were sold again";
+            store
+                .refund_required(&held, payment, reason, &Default::default())
                 .await
                 .unwrap();
         }
@@ -606,5 +622,12 @@ impl RequestQueue for KeptQueue {
     async fn send(&self, request: &TicketRequest) -> Result<(), StoreError> {
         self.0.lock().unwrap().push(request.clone());
         Ok(())
+    }
+
+    async fn depth(&self) -> Result<QueueDepth, StoreError> {
+        Ok(QueueDepth {
+            waiting: self.0.lock().unwrap().len() as u64,
+            ..QueueDepth::default()
+        })
     }
 }
