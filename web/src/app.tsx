@@ -2,6 +2,7 @@ import { LocationProvider, Route, Router } from "preact-iso";
 import { useAuth } from "./auth";
 import { Callback } from "./auth/Callback";
 import { isAdmin } from "./console/AdminOnly";
+import { DeskPage } from "./console/Desk";
 import { ConsoleEventPage } from "./console/Event";
 import { ConsoleEventsPage } from "./console/Events";
 import { NewSessionPage } from "./console/NewSession";
@@ -82,6 +83,7 @@ export function App() {
           <Route path="/admin/events/:id" component={ConsoleEventPage} />
           <Route path="/admin/events/:id/sessions/new" component={NewSessionPage} />
           <Route path="/admin/sessions/:id" component={SalesPage} />
+          <Route path="/admin/reservations" component={DeskPage} />
           <Route path="/callback" component={Callback} />
           <Route default component={NotFound} />
         </Router>

@@ -50,6 +50,9 @@ function ConsoleEvents() {
   return (
     <section class="console">
       <h1>{t.console.title}</h1>
+      <p>
+        <a href="/admin/reservations">{t.console.desk}</a>
+      </p>
       <NewEventForm />
       <h2>{t.events}</h2>
       {error && <ProblemMessage failure={error} retry={() => void load()} />}

@@ -6,12 +6,18 @@ import { dateTime, money, time } from "../ui/format";
 import { ProblemMessage } from "../ui/Problem";
 import { useRefresh } from "../ui/useRefresh";
 import { AdminOnly } from "./AdminOnly";
+import { allPages, saveFile } from "./exports";
+import { SalesChart } from "./SalesChart";
 
 /** How often the dashboard reads the sales view while it is shown. */
 const REFRESH_MS = 5_000;
 
-/** A session's sale as it happens: per sector sold, held and available as bars, and what was
- *  confirmed, refreshed on its own while the tab is visible. */
+/** Tickets an attendee export asks for a page (the route's most). */
+const EXPORT_PAGE = 5000;
+
+/** A session's sale as it happens: per sector sold, held and available as bars, tickets sold a
+ *  minute, holds about to end, the flash-sale line, and what was confirmed, refreshed on its own
+ *  while the tab is visible; the attendee list and the sector figures as CSV files. */
 export function SalesPage({ id }: { id: string }) {
   return (
     <AdminOnly>
@@ -26,6 +32,9 @@ function Sales({ id }: { id: string }) {
   const [session, setSession] = useState<Schemas["Session"] | null>(null);
   const [report, setReport] = useState<Schemas["SalesReport"] | null>(null);
   const [products, setProducts] = useState<Schemas["Product"][]>([]);
+  const [timeline, setTimeline] = useState<Schemas["SalesTimeline"] | null>(null);
+  const [line, setLine] = useState<Schemas["SaleQueue"] | null>(null);
+  const [exporting, setExporting] = useState<"attendees" | "sectors" | null>(null);
   const [updated, setUpdated] = useState<Date | null>(null);
   const [error, setError] = useState<Failure | null>(null);
   const busy = useRef(false);
@@ -37,14 +46,17 @@ function Sales({ id }: { id: string }) {
     busy.current = true;
     try {
       // The session (its sectors' names, its event) is read once; the figures every time.
-      const [s, r] = await Promise.all([
-        known.current
-          ? { data: known.current, error: undefined }
-          : api.GET("/sessions/{id}", { params: { path: { id } } }),
-        api.GET("/sessions/{id}/sales", { params: { path: { id } } }),
+      const path = { params: { path: { id } } };
+      const [s, r, tl, q] = await Promise.all([
+        known.current ? { data: known.current, error: undefined } : api.GET("/sessions/{id}", path),
+        api.GET("/sessions/{id}/sales", path),
+        api.GET("/sessions/{id}/sales/timeline", path),
+        api.GET("/sessions/{id}/sales/queue", path),
       ]);
       if (s.error || !s.data) return setError(failure(s.error));
       if (r.error || !r.data) return setError(failure(r.error));
+      if (tl.error || !tl.data) return setError(failure(tl.error));
+      if (q.error || !q.data) return setError(failure(q.error));
       const p = await api.GET("/events/{id}/products", {
         params: { path: { id: s.data.event_id } },
       });
@@ -53,6 +65,8 @@ function Sales({ id }: { id: string }) {
       known.current = s.data;
       setSession(s.data);
       setReport(r.data);
+      setTimeline(tl.data);
+      setLine(q.data);
       setProducts(p.data.items);
       setUpdated(new Date());
     } catch {
@@ -63,7 +77,40 @@ function Sales({ id }: { id: string }) {
   };
   useRefresh(() => void load(), REFRESH_MS, [id]);
 
-  if (!report || !session) {
+  /** The attendee list (every page, following `Link`) or the sector figures, saved as a file. */
+  const download = async (what: "attendees" | "sectors") => {
+    setExporting(what);
+    try {
+      const text =
+        what === "attendees"
+          ? await allPages(async (next) => {
+              const { data, error, response } = await api.GET("/sessions/{id}/attendees", {
+                params: { path: { id }, query: { limit: EXPORT_PAGE, next } },
+                headers: { Accept: "text/csv" },
+                parseAs: "text",
+              });
+              if (error || data === undefined) throw failure(error);
+              return { text: data, link: response.headers.get("Link") };
+            })
+          : await (async () => {
+              const { data, error } = await api.GET("/sessions/{id}/sales", {
+                params: { path: { id } },
+                headers: { Accept: "text/csv" },
+                parseAs: "text",
+              });
+              if (error || data === undefined) throw failure(error);
+              return data;
+            })();
+      saveFile(text, `${what}-${id}.csv`);
+      setError(null);
+    } catch (e) {
+      setError(e && typeof e === "object" && "kind" in e ? (e as Failure) : { kind: "network" });
+    } finally {
+      setExporting(null);
+    }
+  };
+
+  if (!report || !session || !timeline || !line) {
     return error ? (
       <ProblemMessage failure={error} retry={() => void load()} />
     ) : (
@@ -101,6 +148,49 @@ function Sales({ id }: { id: string }) {
           </dd>
         </div>
       </dl>
+      <h2>{c.soldOverTime(minutesIn(timeline))}</h2>
+      <SalesChart
+        timeline={timeline}
+        series={c.ticketsPerMinute}
+        label={c.chartLabel(timeline.sold_in_window, minutesIn(timeline))}
+      />
+      <p>{c.chartLabel(timeline.sold_in_window, minutesIn(timeline))}</p>
+      <div class="panels">
+        <section aria-labelledby="expiring-title">
+          <h2 id="expiring-title">{c.expiringTitle}</h2>
+          <p>{c.expiringTotal(timeline.expiring.reduce((n, m) => n + m.tickets, 0))}</p>
+          {timeline.expiring.length > 0 && (
+            <ul class="minutes">
+              {timeline.expiring.map((m) => (
+                <li key={m.minute}>{c.expiringAt(time(new Date(m.minute), locale), m.tickets)}</li>
+              ))}
+            </ul>
+          )}
+          {timeline.lapsed > 0 && <p class="hint">{c.lapsed(timeline.lapsed)}</p>}
+        </section>
+        <section aria-labelledby="queue-title">
+          <h2 id="queue-title">{c.queueTitle}</h2>
+          <dl class="figures">
+            <div>
+              <dt>{c.queueWaiting}</dt>
+              <dd>{line.queue.waiting.toLocaleString(locale)}</dd>
+            </div>
+            <div>
+              <dt>{c.queueInFlight}</dt>
+              <dd>{line.queue.in_flight.toLocaleString(locale)}</dd>
+            </div>
+            <div>
+              <dt>{c.oldestWait}</dt>
+              <dd>
+                {line.oldest_age_seconds === null
+                  ? c.nobodyWaiting
+                  : c.seconds(line.oldest_age_seconds)}
+              </dd>
+            </div>
+          </dl>
+          <p class="hint">{c.queueScope}</p>
+        </section>
+      </div>
       <table class="listing sales">
         <caption>{c.bySector}</caption>
         <thead>
@@ -149,6 +239,23 @@ function Sales({ id }: { id: string }) {
         <span class="swatch sold" /> {c.counts.sold} <span class="swatch held" /> {c.counts.held}{" "}
         <span class="swatch available" /> {c.counts.available}
       </p>
+      <h2>{c.exportsTitle}</h2>
+      <p class="actions">
+        <button
+          type="button"
+          disabled={exporting !== null}
+          onClick={() => void download("attendees")}
+        >
+          {exporting === "attendees" ? c.exporting : c.exportAttendees}
+        </button>{" "}
+        <button
+          type="button"
+          disabled={exporting !== null}
+          onClick={() => void download("sectors")}
+        >
+          {exporting === "sectors" ? c.exporting : c.exportSectors}
+        </button>
+      </p>
       {products.length > 0 && (
         <table class="listing">
           <caption>{c.addOnsSold}</caption>
@@ -172,4 +279,9 @@ function Sales({ id }: { id: string }) {
       )}
     </section>
   );
+}
+
+/** Minutes the timeline's window spans, both ends included. */
+function minutesIn(timeline: Schemas["SalesTimeline"]): number {
+  return Math.round((Date.parse(timeline.to) - Date.parse(timeline.from)) / 60_000) + 1;
 }
