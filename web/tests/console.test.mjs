@@ -3,6 +3,7 @@
 // tests.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { accessible, api, browserForTests, shoot, signInAs, TOKEN, WEB } from "./support.mjs";
 
@@ -135,8 +136,75 @@ describe("the organiser console", () => {
       .waitFor();
     const popcorn = page.getByRole("row", { name: /^Pipoca/ });
     assert.deepEqual(await popcorn.getByRole("cell").allTextContents(), ["0", "50"]);
+
+    // A fan, in a browser of their own, buys two seats and a popcorn.
+    const fanContext = await tests.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const fan = await fanContext.newPage();
+    await fan.goto(`${WEB}/sessions/${session.id}`);
+    await fan.getByRole("application", { name: "Mapa de lugares" }).waitFor();
+    const box = await fan.locator(".seatmap canvas").boundingBox();
+    for (const dx of [-20, 20]) {
+      await fan.mouse.click(box.x + box.width / 2 + dx, box.y + box.height / 2);
+    }
+    const chosen = fan.getByRole("complementary", { name: "Sua escolha" }).getByRole("listitem");
+    await chosen.nth(1).waitFor();
+    await fan.getByRole("button", { name: "Entre para reservar" }).click();
+    await signInAs(fan, "bia");
+    await fan.getByRole("button", { name: "Reservar" }).click();
+    await fan.getByRole("heading", { name: "Sua reserva" }).waitFor();
+    const reservationId = new URL(fan.url()).pathname.split("/").pop();
+    await fan.getByLabel(/^Pipoca/).fill("1");
+    await fan.getByRole("button", { name: "Atualizar pedido" }).click();
+    await fan.getByText("Pedido atualizado.").waitFor();
+    await fan.getByLabel("Número do cartão").fill("4111 1111 1111 1111");
+    await fan.getByRole("button", { name: /^Pagar R\$/ }).click();
+    await fan.getByText("Pagamento confirmado! Seus ingressos estão abaixo.").waitFor();
+    await fanContext.close();
+
+    // The dashboard shows the sale within one refresh, without a reload: the bars, the add-on,
+    // the minute it sold in.
+    await page
+      .getByRole("img", { name: "Plateia: 2 vendidos, 2 reservados, 593 disponíveis" })
+      .waitFor();
+    assert.deepEqual(await popcorn.getByRole("cell").allTextContents(), ["1", "49"]);
+    await page.getByRole("img", { name: "2 ingressos vendidos nos últimos 60 minutos" }).waitFor();
+    await page
+      .getByText("2 ingressos estão em reservas que terminam nos próximos 15 minutos.")
+      .waitFor();
+    await page.getByText("Ninguém esperando").waitFor();
     await accessible(page, "console sales");
     await shoot(page, "console-sales");
+
+    // The attendee list, as a file: both tickets, with their seats.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Baixar participantes (CSV)" }).click(),
+    ]);
+    const rows = readFileSync(await download.path(), "utf8")
+      .trim()
+      .split("\n");
+    assert.equal(rows[0], "ticket,reservation,sector,seat,customer,issued_at,checked_in_at");
+    assert.equal(rows.length, 3, rows.join("\n"));
+    for (const line of rows.slice(1)) {
+      assert.match(line, new RegExp(`^[0-9A-Z]{26},${reservationId},plateia,[A-T]-\\d+,`));
+    }
+
+    // The reservation desk finds it by id, with what it went through.
+    await page.goto(`${WEB}/admin`);
+    await page.getByRole("main").getByRole("link", { name: "Reservas", exact: true }).click();
+    await page.getByRole("heading", { name: "Reservas", exact: true }).waitFor();
+    await page.getByLabel("Código da reserva").fill(reservationId);
+    await page.getByRole("button", { name: "Buscar" }).first().click();
+    const card = page.getByRole("article", { name: `Reserva ${reservationId}` });
+    await card.waitFor();
+    await card
+      .getByRole("listitem")
+      .filter({ hasText: /^Confirmada/ })
+      .waitFor();
+    const steps = await card.getByRole("listitem").allTextContents();
+    assert.match(steps[0], /^Reservada/, steps.join("\n"));
+    await accessible(page, "console desk");
+    await shoot(page, "console-desk");
     await context.close();
   });
 
@@ -163,6 +231,21 @@ describe("the organiser console", () => {
       TOKEN,
     );
     assert.equal(refused.status, 403);
+    // Every console route says no to a customer's token.
+    const s = "01JF000000000000000000SE01";
+    const r = "01JF000000000000000000RS01";
+    for (const [method, path] of [
+      ["GET", `/sessions/${s}/sales`],
+      ["GET", `/sessions/${s}/sales/timeline`],
+      ["GET", `/sessions/${s}/sales/queue`],
+      ["GET", `/sessions/${s}/attendees`],
+      ["GET", "/customers/curioso/reservations"],
+      ["GET", `/reservations/${r}/history`],
+      ["POST", `/reservations/${r}/refund`],
+    ]) {
+      const answer = await api(method, path, method === "POST" ? {} : undefined, TOKEN);
+      assert.equal(answer.status, 403, `${method} ${path}`);
+    }
     await context.close();
   });
 });

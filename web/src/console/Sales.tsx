@@ -2,7 +2,7 @@ import { useRef, useState } from "preact/hooks";
 import { type Failure, failure, type Schemas } from "../api/client";
 import { useServices } from "../api/context";
 import { useI18n } from "../i18n";
-import { dateTime, money, time } from "../ui/format";
+import { dateTime, hourMinute, money, time } from "../ui/format";
 import { ProblemMessage } from "../ui/Problem";
 import { useRefresh } from "../ui/useRefresh";
 import { AdminOnly } from "./AdminOnly";
@@ -151,6 +151,7 @@ function Sales({ id }: { id: string }) {
       <h2>{c.soldOverTime(minutesIn(timeline))}</h2>
       <SalesChart
         timeline={timeline}
+        locale={locale}
         series={c.ticketsPerMinute}
         label={c.chartLabel(timeline.sold_in_window, minutesIn(timeline))}
       />
@@ -162,7 +163,9 @@ function Sales({ id }: { id: string }) {
           {timeline.expiring.length > 0 && (
             <ul class="minutes">
               {timeline.expiring.map((m) => (
-                <li key={m.minute}>{c.expiringAt(time(new Date(m.minute), locale), m.tickets)}</li>
+                <li key={m.minute}>
+                  {c.expiringAt(hourMinute(new Date(m.minute), locale), m.tickets)}
+                </li>
               ))}
             </ul>
           )}
@@ -170,7 +173,7 @@ function Sales({ id }: { id: string }) {
         </section>
         <section aria-labelledby="queue-title">
           <h2 id="queue-title">{c.queueTitle}</h2>
-          <dl class="figures">
+          <dl class="totals">
             <div>
               <dt>{c.queueWaiting}</dt>
               <dd>{line.queue.waiting.toLocaleString(locale)}</dd>

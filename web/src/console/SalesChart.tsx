@@ -2,6 +2,7 @@ import "uplot/dist/uPlot.min.css";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import type { Schemas } from "../api/client";
+import { hourMinute } from "../ui/format";
 
 /** One point a minute from `from` to `to` (the API lists only minutes that sold). */
 export function perMinute(timeline: Schemas["SalesTimeline"]): [number[], number[]] {
@@ -19,10 +20,12 @@ export function perMinute(timeline: Schemas["SalesTimeline"]): [number[], number
  *  new figures replace the data, the chart stays. */
 export function SalesChart({
   timeline,
+  locale,
   label,
   series,
 }: {
   timeline: Schemas["SalesTimeline"];
+  locale: string;
   /** What the chart shows, in words (read by screen readers instead of the canvas). */
   label: string;
   series: string;
@@ -39,8 +42,21 @@ export function SalesChart({
         width: Math.max(320, el.clientWidth),
         height: 220,
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(4, max)] } },
-        axes: [{}, { label: series, size: 60 }],
-        series: [{}, { label: series, stroke: "#0b5394", width: 2, fill: "rgba(11,83,148,0.12)" }],
+        axes: [
+          // The minutes as the rest of the console shows times: in the venue's zone.
+          { values: (_u, splits) => splits.map((s) => hourMinute(new Date(s * 1000), locale)) },
+          { label: series, size: 60 },
+        ],
+        series: [
+          {},
+          {
+            label: series,
+            stroke: "#0b5394",
+            width: 2,
+            fill: "rgba(11,83,148,0.12)",
+            points: { show: false },
+          },
+        ],
         legend: { show: false },
       },
       data,

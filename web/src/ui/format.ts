@@ -19,6 +19,13 @@ export function time(date: Date, locale: string, timeZone = DEFAULT_TIME_ZONE): 
   return new Intl.DateTimeFormat(locale, { timeStyle: "medium", timeZone }).format(date);
 }
 
+/** Hours and minutes only ("20:05"), for a minute of a timeline. */
+export function hourMinute(date: Date, locale: string, timeZone = DEFAULT_TIME_ZONE): string {
+  return new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", timeZone }).format(
+    date,
+  );
+}
+
 /** Whole seconds left until `end` (never negative). */
 export function secondsLeft(end: Date, now: Date): number {
   return Math.max(0, Math.ceil((end.getTime() - now.getTime()) / 1000));
