@@ -127,7 +127,9 @@ async fn one_sweep_releases_lapsed_holds_at_a_measured_rate() {
         .await
         .unwrap();
         let took = started.elapsed();
-        let Cost { calls, wcu: units } = Cost::of(&meter.take());
+        let Cost {
+            calls, wcu: units, ..
+        } = Cost::of(&meter.take());
         assert_eq!(swept.expired, holds as u32, "{round}");
         let transactions = calls.iter().filter(|c| **c == "TransactWriteItems").count();
         assert_eq!(
@@ -145,4 +147,93 @@ async fn one_sweep_releases_lapsed_holds_at_a_measured_rate() {
             transactions
         );
     }
+}
+
+/// The console's live sales view refreshes every 5 seconds: what one refresh of a session of
+/// ten sectors reads (the sales view, the timeline, the flash-sale line, the add-ons), by warm
+/// processes (a cold one reads the session once more).
+#[tokio::test]
+async fn a_dashboard_refresh_of_ten_sectors_costs_few_reads() {
+    use bilheteria::api::{catalog, requests, sales};
+    use serde_json::json;
+    use support::{Caller, KeptQueue, outcome, request};
+
+    let stack = Stack::start().await;
+    let event = stack.seed_event(support::EVENT_ID).await;
+    support::Seeder(&stack.store)
+        .product(event.id, support::PRODUCT_ID, Some(100))
+        .await;
+    let sectors: Vec<_> = (0..10)
+        .map(|i| {
+            if i < 4 {
+                json!({"code": format!("numbered-{i}"), "name": format!("Numbered {i}"), "kind": "numbered",
+                       "rows": 20, "seats_per_row": 30, "price": {"cents": 12000}})
+            } else {
+                json!({"code": format!("standing-{i}"), "name": format!("Standing {i}"), "kind": "general_admission",
+                       "capacity": 5000, "price": {"cents": 8000}})
+            }
+        })
+        .collect();
+    let body = json!({
+        "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z",
+        "sale_ends_at": "2030-09-10T18:00:00Z", "sectors": sectors
+    })
+    .to_string();
+    let event_id = event.id.to_string();
+    let req = request(
+        Caller::Admin("organiser"),
+        "POST /events/{id}/sessions",
+        &[("id", &event_id)],
+        &[],
+        Some(&body),
+    );
+    let (status, session, _) = outcome(catalog::create_session(req, &stack.store).await);
+    assert_eq!(status, 201, "{session}");
+    let session = session["id"].as_str().unwrap().to_owned();
+    let (store, meter) = Meter::store(&stack).await;
+    let get = |route: &str, id: &str| {
+        request(Caller::Admin("organiser"), route, &[("id", id)], &[], None)
+    };
+    let mut costs = Vec::new();
+    let req = get("GET /sessions/{id}/sales", &session);
+    assert_eq!(outcome(sales::get_sales(req, &store).await).0, 200);
+    costs.push(("sales view", Cost::of(&meter.take())));
+    let req = get("GET /sessions/{id}/sales/timeline", &session);
+    assert_eq!(outcome(sales::get_timeline(req, &store).await).0, 200);
+    costs.push(("timeline", Cost::of(&meter.take())));
+    let req = get("GET /sessions/{id}/sales/queue", &session);
+    let queue = KeptQueue::default();
+    assert_eq!(
+        outcome(requests::get_queue(req, &store, &queue).await).0,
+        200
+    );
+    costs.push(("flash-sale line", Cost::of(&meter.take())));
+    let req = get("GET /events/{id}/products", &event_id);
+    assert_eq!(outcome(catalog::list_products(req, &store).await).0, 200);
+    costs.push(("add-ons", Cost::of(&meter.take())));
+
+    for (name, cost) in &costs {
+        println!(
+            "dashboard {name:<16} {} DynamoDB calls, {:.1} RCU: {}",
+            cost.calls.len(),
+            cost.rcu,
+            cost.calls.join(", ")
+        );
+    }
+    let calls: usize = costs.iter().map(|(_, c)| c.calls.len()).sum();
+    let rcu: f64 = costs.iter().map(|(_, c)| c.rcu).sum();
+    println!(
+        "dashboard refresh, 10 sectors: 4 HTTP requests, {calls} DynamoDB calls, {rcu:.1} RCU, 1 SQS GetQueueAttributes"
+    );
+    let of = |name: &str| &costs.iter().find(|(n, _)| *n == name).unwrap().1.calls;
+    assert_eq!(of("sales view"), &["GetItem", "BatchGetItem"]);
+    // The session read by the sales view is kept by the process: the others do not read it again.
+    assert_eq!(of("timeline"), &["Query"], "one Query a view");
+    assert_eq!(
+        of("flash-sale line"),
+        &["Query"; 10],
+        "one one-item Query a sector"
+    );
+    assert_eq!(of("add-ons"), &["GetItem", "Query"]);
+    assert!(rcu > 0.0, "the reads report what they consume");
 }

@@ -21,13 +21,40 @@ use serde_json::{Value, json};
 
 use super::{Caller, Stack, outcome, request};
 
-/// Every DynamoDB call a client makes, with the write units it consumed.
+/// Every DynamoDB call a client makes, with the capacity units it consumed (write units for
+/// writes, read units for reads).
 #[derive(Clone, Debug, Default)]
 pub struct Meter(Arc<Mutex<Vec<(&'static str, f64)>>>);
 
 impl Intercept for Meter {
     fn name(&self) -> &'static str {
         "meter"
+    }
+
+    /// Reads are asked to report what they consume too (the store asks it of writes only).
+    fn modify_before_serialization(
+        &self,
+        ctx: &mut aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextMut<
+            '_,
+        >,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::{
+            operation::{
+                batch_get_item::BatchGetItemInput, get_item::GetItemInput, query::QueryInput,
+            },
+            types::ReturnConsumedCapacity::Total,
+        };
+        let input = ctx.input_mut();
+        if let Some(i) = input.downcast_mut::<GetItemInput>() {
+            i.return_consumed_capacity = Some(Total);
+        } else if let Some(i) = input.downcast_mut::<QueryInput>() {
+            i.return_consumed_capacity = Some(Total);
+        } else if let Some(i) = input.downcast_mut::<BatchGetItemInput>() {
+            i.return_consumed_capacity = Some(Total);
+        }
+        Ok(())
     }
 
     fn read_after_deserialization(
@@ -55,12 +82,18 @@ impl Intercept for Meter {
             ("PutItem", units(o.consumed_capacity()))
         } else if let Some(o) = out.downcast_ref::<UpdateItemOutput>() {
             ("UpdateItem", units(o.consumed_capacity()))
-        } else if out.downcast_ref::<GetItemOutput>().is_some() {
-            ("GetItem", 0.0)
-        } else if out.downcast_ref::<BatchGetItemOutput>().is_some() {
-            ("BatchGetItem", 0.0)
-        } else if out.downcast_ref::<QueryOutput>().is_some() {
-            ("Query", 0.0)
+        } else if let Some(o) = out.downcast_ref::<GetItemOutput>() {
+            ("GetItem", units(o.consumed_capacity()))
+        } else if let Some(o) = out.downcast_ref::<BatchGetItemOutput>() {
+            (
+                "BatchGetItem",
+                o.consumed_capacity()
+                    .iter()
+                    .filter_map(|c| c.capacity_units())
+                    .sum(),
+            )
+        } else if let Some(o) = out.downcast_ref::<QueryOutput>() {
+            ("Query", units(o.consumed_capacity()))
         } else {
             ("other", 0.0)
         };
@@ -93,13 +126,24 @@ impl Meter {
 pub struct Cost {
     pub calls: Vec<&'static str>,
     pub wcu: f64,
+    pub rcu: f64,
 }
+
+const READS: [&str; 3] = ["GetItem", "BatchGetItem", "Query"];
 
 impl Cost {
     pub fn of(calls: &[(&'static str, f64)]) -> Self {
+        let units = |reads: bool| {
+            calls
+                .iter()
+                .filter(|(op, _)| READS.contains(op) == reads)
+                .map(|(_, u)| u)
+                .sum()
+        };
         Self {
             calls: calls.iter().map(|(op, _)| *op).collect(),
-            wcu: calls.iter().map(|(_, u)| u).sum(),
+            wcu: units(false),
+            rcu: units(true),
         }
     }
 }
