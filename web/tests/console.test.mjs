@@ -194,7 +194,7 @@ describe("the organiser console", () => {
     await page.getByRole("main").getByRole("link", { name: "Reservas", exact: true }).click();
     await page.getByRole("heading", { name: "Reservas", exact: true }).waitFor();
     await page.getByLabel("Código da reserva").fill(reservationId);
-    await page.getByRole("button", { name: "Buscar" }).first().click();
+    await page.getByRole("button", { name: "Buscar pelo código" }).click();
     const card = page.getByRole("article", { name: `Reserva ${reservationId}` });
     await card.waitFor();
     await card

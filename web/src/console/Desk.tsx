@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { useLocation } from "preact-iso";
 import { type Failure, failure, type Schemas } from "../api/client";
 import { useServices } from "../api/context";
@@ -26,20 +26,26 @@ function Desk() {
   const { query, route } = useLocation();
   const [id, setId] = useState(query.id ?? "");
   const [customer, setCustomer] = useState(query.customer ?? "");
-  const [found, setFound] = useState<Reservation[] | null>(null);
-  const [error, setError] = useState<Failure | null>(null);
+  const [found, showFound] = useState<Reservation[] | null>(null);
+  const [error, showError] = useState<Failure | null>(null);
   const c = t.console;
 
+  // Only the latest search may show its answer: an earlier, slower one is dropped.
+  const latest = useRef(0);
   const search = async () => {
-    setError(null);
-    setFound(null);
+    const mine = ++latest.current;
+    const setFound = (items: Reservation[]) => mine === latest.current && showFound(items);
+    const setError = (f: Failure) => mine === latest.current && showError(f);
+    showError(null);
+    showFound(null);
     try {
       if (query.id) {
         const { data, error } = await api.GET("/reservations/{id}/history", {
           params: { path: { id: query.id } },
         });
         const failed = error ? failure(error) : null;
-        if (failed?.kind === "problem" && failed.problem.code === "NOT_FOUND") {
+        const unknown = ["NOT_FOUND", "MALFORMED_REQUEST"];
+        if (failed?.kind === "problem" && unknown.includes(failed.problem.code)) {
           return setFound([]);
         }
         if (failed || !data) return setError(failed ?? failure(error));
@@ -83,7 +89,7 @@ function Desk() {
               />
             )}
           </Field>
-          <button type="submit">{c.find}</button>
+          <button type="submit">{c.findById}</button>
         </form>
         <form
           class="lookup"
@@ -104,11 +110,11 @@ function Desk() {
               />
             )}
           </Field>
-          <button type="submit">{c.find}</button>
+          <button type="submit">{c.findByCustomer}</button>
         </form>
       </div>
       {error && <ProblemMessage failure={error} retry={() => void search()} />}
-      {found && found.length === 0 && <p role="status">{c.noReservations}</p>}
+      <p role="status">{found && found.length === 0 ? c.noReservations : ""}</p>
       {found?.map((r) => (
         <ReservationCard key={r.id} initial={r} expanded={found.length === 1} />
       ))}
@@ -154,7 +160,12 @@ function ReservationCard({ initial, expanded }: { initial: Reservation; expanded
         params: { path: { id: r.id } },
         body: reference.trim() ? { reference: reference.trim() } : {},
       });
-      if (error || !data) return setError(failure(error));
+      if (error || !data) {
+        setError(failure(error));
+        // Someone else marked it meanwhile: show what it is now.
+        if (failure(error).kind === "problem") void loadHistory();
+        return;
+      }
       setReservation(data);
       setDone(true);
       void loadHistory();
@@ -165,9 +176,10 @@ function ReservationCard({ initial, expanded }: { initial: Reservation; expanded
     }
   };
 
-  const tickets =
-    r.seats.map((s) => `${s.sector} ${s.seat}`).join(", ") +
-    r.places.map((p) => ` ${p.quantity}× ${p.sector}`).join(",");
+  const tickets = [
+    ...r.seats.map((s) => `${s.sector} ${s.seat}`),
+    ...r.places.map((p) => `${p.quantity}× ${p.sector}`),
+  ].join(", ");
   const headingId = `reservation-${r.id}`;
   return (
     <article class="card reservation-card" aria-labelledby={headingId}>
@@ -186,7 +198,7 @@ function ReservationCard({ initial, expanded }: { initial: Reservation; expanded
           <dd>{dateTime(r.created_at, locale)}</dd>
         </div>
       </dl>
-      <p>{tickets.trim()}</p>
+      <p>{tickets}</p>
       {r.refund_reason && (
         <p>
           {c.refundReason}: {r.refund_reason}
@@ -239,7 +251,7 @@ function ReservationCard({ initial, expanded }: { initial: Reservation; expanded
           </button>
         </form>
       )}
-      {done && <p role="status">{c.refundMarked}</p>}
+      <p role="status">{done ? c.refundMarked : ""}</p>
       {error && <ProblemMessage failure={error} />}
     </article>
   );

@@ -56,7 +56,6 @@ function Sales({ id }: { id: string }) {
       if (s.error || !s.data) return setError(failure(s.error));
       if (r.error || !r.data) return setError(failure(r.error));
       if (tl.error || !tl.data) return setError(failure(tl.error));
-      if (q.error || !q.data) return setError(failure(q.error));
       const p = await api.GET("/events/{id}/products", {
         params: { path: { id: s.data.event_id } },
       });
@@ -66,7 +65,8 @@ function Sales({ id }: { id: string }) {
       setSession(s.data);
       setReport(r.data);
       setTimeline(tl.data);
-      setLine(q.data);
+      // The line comes from the queue as well: without it the rest still refreshes.
+      setLine(q.data ?? null);
       setProducts(p.data.items);
       setUpdated(new Date());
     } catch {
@@ -110,7 +110,7 @@ function Sales({ id }: { id: string }) {
     }
   };
 
-  if (!report || !session || !timeline || !line) {
+  if (!report || !session || !timeline) {
     return error ? (
       <ProblemMessage failure={error} retry={() => void load()} />
     ) : (
@@ -173,24 +173,28 @@ function Sales({ id }: { id: string }) {
         </section>
         <section aria-labelledby="queue-title">
           <h2 id="queue-title">{c.queueTitle}</h2>
-          <dl class="totals">
-            <div>
-              <dt>{c.queueWaiting}</dt>
-              <dd>{line.queue.waiting.toLocaleString(locale)}</dd>
-            </div>
-            <div>
-              <dt>{c.queueInFlight}</dt>
-              <dd>{line.queue.in_flight.toLocaleString(locale)}</dd>
-            </div>
-            <div>
-              <dt>{c.oldestWait}</dt>
-              <dd>
-                {line.oldest_age_seconds === null
-                  ? c.nobodyWaiting
-                  : c.seconds(line.oldest_age_seconds)}
-              </dd>
-            </div>
-          </dl>
+          {line ? (
+            <dl class="totals">
+              <div>
+                <dt>{c.queueWaiting}</dt>
+                <dd>{line.queue.waiting.toLocaleString(locale)}</dd>
+              </div>
+              <div>
+                <dt>{c.queueInFlight}</dt>
+                <dd>{line.queue.in_flight.toLocaleString(locale)}</dd>
+              </div>
+              <div>
+                <dt>{c.oldestWait}</dt>
+                <dd>
+                  {line.oldest_age_seconds === null
+                    ? c.nobodyWaiting
+                    : c.seconds(line.oldest_age_seconds)}
+                </dd>
+              </div>
+            </dl>
+          ) : (
+            <p>{c.lineUnavailable}</p>
+          )}
           <p class="hint">{c.queueScope}</p>
         </section>
       </div>

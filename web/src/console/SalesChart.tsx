@@ -70,7 +70,7 @@ export function SalesChart({
       plot.destroy();
       chart.current = null;
     };
-  }, []);
+  }, [locale, series]);
 
   useEffect(() => {
     chart.current?.setData(data);

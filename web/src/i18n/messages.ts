@@ -189,6 +189,7 @@ export interface ConsoleMessages {
   nobodyWaiting: string;
   seconds: (n: number) => string;
   queueScope: string;
+  lineUnavailable: string;
   exportsTitle: string;
   exportAttendees: string;
   exportSectors: string;
@@ -197,7 +198,8 @@ export interface ConsoleMessages {
   deskTitle: string;
   lookupById: string;
   lookupByCustomer: string;
-  find: string;
+  findById: string;
+  findByCustomer: string;
   noReservations: string;
   reservationHeading: (id: string) => string;
   customer: string;
