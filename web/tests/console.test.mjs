@@ -203,6 +203,13 @@ describe("the organiser console", () => {
       .waitFor();
     const steps = await card.getByRole("listitem").allTextContents();
     assert.match(steps[0], /^Reservada/, steps.join("\n"));
+    // And by customer: the fan's reservations, all on one page.
+    await page.getByLabel("Cliente (id da conta)").fill("bia");
+    await page.getByRole("button", { name: "Buscar pelo cliente" }).click();
+    await page.waitForURL(/customer=bia/);
+    await card.waitFor();
+    assert.equal(await page.getByRole("article").count(), 1);
+    assert.equal(await page.getByRole("button", { name: "Mostrar mais reservas" }).count(), 0);
     await accessible(page, "console desk");
     await shoot(page, "console-desk");
     await context.close();

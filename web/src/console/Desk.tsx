@@ -30,6 +30,25 @@ function Desk() {
   const [error, showError] = useState<Failure | null>(null);
   const c = t.console;
 
+  const [more, setMore] = useState<{ customer: string; next: string; shown: Reservation[] } | null>(
+    null,
+  );
+  /** A page of a customer's reservations after those `shown`, if the search is still the latest. */
+  const page = async (
+    customer: string,
+    next: string | undefined,
+    shown: Reservation[],
+    mine: number,
+  ) => {
+    const { data, error } = await api.GET("/customers/{id}/reservations", {
+      params: { path: { id: customer }, query: { limit: 50, ...(next ? { next } : {}) } },
+    });
+    if (mine !== latest.current) return;
+    if (error || !data) return showError(failure(error));
+    const all = [...shown, ...data.items];
+    showFound(all);
+    setMore(data.next ? { customer, next: data.next, shown: all } : null);
+  };
   // Only the latest search may show its answer: an earlier, slower one is dropped.
   const latest = useRef(0);
   const search = async () => {
@@ -38,6 +57,7 @@ function Desk() {
     const setError = (f: Failure) => mine === latest.current && showError(f);
     showError(null);
     showFound(null);
+    setMore(null);
     try {
       if (query.id) {
         const { data, error } = await api.GET("/reservations/{id}/history", {
@@ -51,11 +71,7 @@ function Desk() {
         if (failed || !data) return setError(failed ?? failure(error));
         setFound([data.reservation]);
       } else if (query.customer) {
-        const { data, error } = await api.GET("/customers/{id}/reservations", {
-          params: { path: { id: query.customer }, query: { limit: 100 } },
-        });
-        if (error || !data) return setError(failure(error));
-        setFound(data.items);
+        await page(query.customer, undefined, [], mine);
       }
     } catch {
       setError({ kind: "network" });
@@ -118,6 +134,18 @@ function Desk() {
       {found?.map((r) => (
         <ReservationCard key={r.id} initial={r} expanded={found.length === 1} />
       ))}
+      {more && (
+        <button
+          type="button"
+          onClick={() =>
+            void page(more.customer, more.next, more.shown, latest.current).catch(() =>
+              showError({ kind: "network" }),
+            )
+          }
+        >
+          {c.moreReservations}
+        </button>
+      )}
     </section>
   );
 }

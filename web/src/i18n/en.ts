@@ -287,6 +287,7 @@ export const en: Messages = {
     lookupByCustomer: "Customer (account id)",
     findById: "Find by id",
     findByCustomer: "Find by customer",
+    moreReservations: "Show more reservations",
     noReservations: "No reservation found.",
     reservationHeading: (id) => `Reservation ${id}`,
     customer: "Customer",

@@ -201,6 +201,7 @@ export interface ConsoleMessages {
   findById: string;
   findByCustomer: string;
   noReservations: string;
+  moreReservations: string;
   reservationHeading: (id: string) => string;
   customer: string;
   status: string;

@@ -293,6 +293,7 @@ export const ptBR: Messages = {
     lookupByCustomer: "Cliente (id da conta)",
     findById: "Buscar pelo código",
     findByCustomer: "Buscar pelo cliente",
+    moreReservations: "Mostrar mais reservas",
     noReservations: "Nenhuma reserva encontrada.",
     reservationHeading: (id) => `Reserva ${id}`,
     customer: "Cliente",
