@@ -189,6 +189,21 @@ describe("the organiser console", () => {
       assert.match(line, new RegExp(`^[0-9A-Z]{26},${reservationId},plateia,[A-T]-\\d+,`));
     }
 
+    // The sector figures, as a file: one row a sector.
+    const [figures] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Baixar vendas por setor (CSV)" }).click(),
+    ]);
+    const sectors = readFileSync(await figures.path(), "utf8")
+      .trim()
+      .split("\n");
+    assert.equal(
+      sectors[0],
+      "sector,capacity,sold,held,available,expired,cancelled,revenue_cents,currency",
+    );
+    assert.match(sectors[1], /^plateia,597,2,2,593,0,0,24000,BRL$/);
+    assert.match(sectors[2], /^pista,500,0,0,500,0,0,/);
+
     // The reservation desk finds it by id, with what it went through.
     await page.goto(`${WEB}/admin`);
     await page.getByRole("main").getByRole("link", { name: "Reservas", exact: true }).click();

@@ -159,9 +159,7 @@ where
             .iter()
             .map(|sector| store.oldest_queued(id, &sector.code)),
     );
-    let (depth, oldest) = futures::try_join!(async { Ok(queue.depth().await?) }, async {
-        Ok::<_, ApiError>(oldest.await?)
-    })?;
+    let (depth, oldest) = futures::try_join!(queue.depth(), oldest)?;
     let sectors: Vec<SectorLine> = session
         .sectors
         .iter()

@@ -30,6 +30,8 @@ function Desk() {
   const [error, showError] = useState<Failure | null>(null);
   const c = t.console;
 
+  // Only the latest search may show its answer: an earlier, slower one is dropped.
+  const latest = useRef(0);
   const [more, setMore] = useState<{ customer: string; next: string; shown: Reservation[] } | null>(
     null,
   );
@@ -49,8 +51,6 @@ function Desk() {
     showFound(all);
     setMore(data.next ? { customer, next: data.next, shown: all } : null);
   };
-  // Only the latest search may show its answer: an earlier, slower one is dropped.
-  const latest = useRef(0);
   const search = async () => {
     const mine = ++latest.current;
     const setFound = (items: Reservation[]) => mine === latest.current && showFound(items);

@@ -81,26 +81,19 @@ function Sales({ id }: { id: string }) {
   const download = async (what: "attendees" | "sectors") => {
     setExporting(what);
     try {
-      const text =
-        what === "attendees"
-          ? await allPages(async (next) => {
-              const { data, error, response } = await api.GET("/sessions/{id}/attendees", {
+      // The sector figures are one page; the attendee list follows its `Link` headers.
+      const text = await allPages(async (next) => {
+        const csv = { headers: { Accept: "text/csv" }, parseAs: "text" } as const;
+        const { data, error, response } =
+          what === "attendees"
+            ? await api.GET("/sessions/{id}/attendees", {
                 params: { path: { id }, query: { limit: EXPORT_PAGE, next } },
-                headers: { Accept: "text/csv" },
-                parseAs: "text",
-              });
-              if (error || data === undefined) throw failure(error);
-              return { text: data, link: response.headers.get("Link") };
-            })
-          : await (async () => {
-              const { data, error } = await api.GET("/sessions/{id}/sales", {
-                params: { path: { id } },
-                headers: { Accept: "text/csv" },
-                parseAs: "text",
-              });
-              if (error || data === undefined) throw failure(error);
-              return data;
-            })();
+                ...csv,
+              })
+            : await api.GET("/sessions/{id}/sales", { params: { path: { id } }, ...csv });
+        if (error || data === undefined) throw failure(error);
+        return { text: data, link: response.headers.get("Link") };
+      });
       saveFile(text, `${what}-${id}.csv`);
       setError(null);
     } catch (e) {
