@@ -91,7 +91,10 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
             },
         ],
     ),
-    ("process-requests", &[GET, PUT, UPDATE, CHECK, QUERY]),
+    (
+        "process-requests",
+        &[GET, BATCH_GET, PUT, UPDATE, CHECK, QUERY],
+    ),
     ("reject-dead-requests", &[PUT]),
     (
         "announce-changes",

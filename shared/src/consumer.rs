@@ -1,25 +1,39 @@
-//! The flash-sale consumer: takes queued requests in order, allocates best-available seats or
-//! places, holds them with the same transaction as a direct hold, and records each request
-//! FULFILLED or REJECTED. Idempotent per request: the reservation shares the request's id.
-//! On a fault it stops, and reports that record and every later one as failed, so that the
-//! queue hands them back in the same order.
+//! The flash-sale consumer: takes queued requests in order and decides each message group's
+//! share of a batch in one pass: one read of what the batch is decided against, an in-memory
+//! allocation in queue order (best available, the customer limit, parties together), then the
+//! holds committed concurrently, each with the same transaction as a direct hold and the
+//! request's FULFILLED decision. A request whose hold is refused (a direct hold took a seat) is
+//! allocated again after the others, still in order. Idempotent per request: the reservation
+//! shares the request's id. On a fault it reports that record and every later one of its group
+//! as failed, so that the queue hands them back in the same order.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::{
+    collections::{BTreeSet, HashMap, HashSet},
+    sync::Mutex,
+};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::{DateTime, Duration, Utc};
+use futures::future::join_all;
 
 use crate::{
     domain::{
         HoldError, RejectReason, RequestRecord, Reservation, SeatLabel, SectorCode, SectorLayout,
-        SessionId, TicketRequest, allocation::best_available, seat::SeatStatus,
+        Session, SessionId, TicketRequest,
+        allocation::{Allocated, Ask, Pool, allocate},
+        seat::SeatStatus,
     },
     store::{Catalog, Refused, Requests, Reservations, StoreError, WriteError},
     telemetry::{self, Unit},
 };
 
-/// Times a request re-reads the seats when a direct hold took the ones it chose.
+/// Rounds of allocation a batch gets when direct holds keep taking the seats it chose.
 const ALLOCATION_ATTEMPTS: u32 = 5;
+
+/// How long a warm process trusts the free seats it read: seats it did not see come back
+/// (an expiry, a cancel) are offered from the next read. Never a reason to refuse: a batch that
+/// finds too few seats reads them again first.
+const SEATS_KEPT_SECONDS: i64 = 5;
 
 /// How the consumer runs.
 #[derive(Clone, Copy, Debug)]
@@ -29,7 +43,7 @@ pub struct Settings {
     pub fail_after_first_record: bool,
 }
 
-/// A fault worth retrying: the record (and the rest of the batch) goes back to the queue.
+/// A fault worth retrying: the record (and the rest of its group) goes back to the queue.
 #[derive(Debug, thiserror::Error)]
 #[error("request {request} could not be handled now")]
 pub struct Transient {
@@ -38,56 +52,129 @@ pub struct Transient {
     source: StoreError,
 }
 
-/// Free seats per sector, read once and kept up to date while a batch is handled.
+/// The free seats of the sectors a warm process serves, kept between batches (one message
+/// group is served by one batch at a time, so a sector's entry has one user).
 #[derive(Default)]
-struct FreeSeats(HashMap<(SessionId, SectorCode), BTreeSet<SeatLabel>>);
+pub struct SeatCache(Mutex<HashMap<SectorKey, FreeSeats>>);
 
-impl FreeSeats {
-    async fn of<S: Catalog>(
-        &mut self,
-        store: &S,
-        session: SessionId,
-        sector: &SectorCode,
-        now: DateTime<Utc>,
-    ) -> Result<&mut BTreeSet<SeatLabel>, StoreError> {
-        let key = (session, sector.clone());
-        if !self.0.contains_key(&key) {
-            let seats = store.seats(session, sector).await?;
-            let free = seats
-                .into_iter()
-                .filter(|s| s.state.status_at(now) == SeatStatus::Free)
-                .map(|s| s.label)
-                .collect();
-            self.0.insert(key.clone(), free);
-        }
-        Ok(self.0.get_mut(&key).expect("inserted above"))
+type SectorKey = (SessionId, SectorCode);
+
+impl SeatCache {
+    fn take(&self, key: &SectorKey, now: DateTime<Utc>) -> Option<FreeSeats> {
+        let seats = self.0.lock().ok()?.remove(key)?;
+        (now - seats.read_at < Duration::seconds(SEATS_KEPT_SECONDS)).then_some(FreeSeats {
+            fresh: false,
+            ..seats
+        })
     }
 
-    fn forget(&mut self, session: SessionId, sector: &SectorCode) {
-        self.0.remove(&(session, sector.clone()));
+    fn keep(&self, key: SectorKey, seats: FreeSeats) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.insert(key, seats);
+        }
     }
 }
 
-/// Handles a batch in order; returns the records to hand back.
-pub async fn process_batch<S>(event: SqsEvent, store: &S, settings: Settings) -> SqsBatchResponse
+/// A sector's free seats as a batch sees them, and whether they were read during it.
+struct FreeSeats {
+    free: BTreeSet<SeatLabel>,
+    read_at: DateTime<Utc>,
+    fresh: bool,
+}
+
+async fn read_free<S: Catalog>(
+    store: &S,
+    session: SessionId,
+    sector: &SectorCode,
+    now: DateTime<Utc>,
+) -> Result<FreeSeats, StoreError> {
+    let free = store
+        .seats(session, sector)
+        .await?
+        .into_iter()
+        .filter(|s| s.state.status_at(now) == SeatStatus::Free)
+        .map(|s| s.label)
+        .collect();
+    Ok(FreeSeats {
+        free,
+        read_at: now,
+        fresh: true,
+    })
+}
+
+/// Handles a batch: each message group's records in order, the groups side by side; returns the
+/// records to hand back.
+pub async fn process_batch<S>(
+    event: SqsEvent,
+    store: &S,
+    settings: Settings,
+    cache: &SeatCache,
+) -> SqsBatchResponse
 where
     S: Catalog + Requests + Reservations,
 {
-    let mut free = FreeSeats::default();
-    let mut handled = 0;
-    in_group_order(&event, async |record| {
-        handled += 1;
-        if settings.fail_after_first_record && handled > 1 {
-            tracing::warn!("fault switch: failing the rest of the batch");
-            return Err(Transient {
-                request: record.message_id.clone().unwrap_or_default(),
-                source: StoreError::Unavailable("the fault switch is on".into()),
-            });
+    let mut groups: Vec<(String, Vec<&SqsMessage>)> = Vec::new();
+    for record in &event.records {
+        let group = group_of(record);
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, records)) => records.push(record),
+            None => groups.push((group, vec![record])),
         }
-        // Boxed: the record's future is deep, and the batch's would otherwise nest it whole.
-        Box::pin(process(record, store, settings, &mut free)).await
-    })
-    .await
+    }
+    let mut response = SqsBatchResponse::default();
+    let mut first = true;
+    let served = join_all(groups.iter().map(|(group, records)| {
+        // The fault switch: only the batch's first record is served.
+        let take = match (settings.fail_after_first_record, first) {
+            (false, _) => records.len(),
+            (true, true) => 1,
+            (true, false) => 0,
+        };
+        first = false;
+        async move {
+            let outcome = match take {
+                0 => Err((0, fault_switch(records[0]))),
+                _ => Box::pin(serve_group(&records[..take], store, settings, cache)).await,
+            };
+            let outcome = match outcome {
+                Ok(()) if take < records.len() => Err((take, fault_switch(records[take]))),
+                other => other,
+            };
+            (group, records, outcome)
+        }
+    }))
+    .await;
+    for (group, records, outcome) in served {
+        if let Err((from, e)) = outcome {
+            tracing::error!(error = %e, source = ?e.source, group, "stopping the message group");
+            response
+                .batch_item_failures
+                .extend(records[from..].iter().map(|r| failure(r)));
+        }
+    }
+    response
+}
+
+fn group_of(record: &SqsMessage) -> String {
+    record
+        .attributes
+        .get("MessageGroupId")
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn fault_switch(record: &SqsMessage) -> Transient {
+    tracing::warn!("fault switch: failing the rest of the batch");
+    Transient {
+        request: record.message_id.clone().unwrap_or_default(),
+        source: StoreError::Unavailable("the fault switch is on".into()),
+    }
+}
+
+fn failure(record: &SqsMessage) -> BatchItemFailure {
+    let mut failure = BatchItemFailure::default();
+    failure.item_identifier = record.message_id.clone().unwrap_or_default();
+    failure
 }
 
 /// Handles a FIFO batch in order. A record that fails, and every later record of its message
@@ -99,11 +186,7 @@ async fn in_group_order(
     let mut failed_groups = HashSet::new();
     let mut response = SqsBatchResponse::default();
     for record in &event.records {
-        let group = record
-            .attributes
-            .get("MessageGroupId")
-            .cloned()
-            .unwrap_or_default();
+        let group = group_of(record);
         let failed = failed_groups.contains(&group)
             || match handle(record).await {
                 Ok(()) => false,
@@ -114,9 +197,7 @@ async fn in_group_order(
             };
         if failed {
             failed_groups.insert(group);
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = record.message_id.clone().unwrap_or_default();
-            response.batch_item_failures.push(failure);
+            response.batch_item_failures.push(failure(record));
         }
     }
     response
@@ -126,11 +207,7 @@ async fn in_group_order(
 /// `FAILED` (unless it was decided meanwhile), so that nobody waits on it forever.
 pub async fn reject_dead_letters<S: Requests>(event: SqsEvent, store: &S) -> SqsBatchResponse {
     in_group_order(&event, async |record| {
-        let Some(request) = record
-            .body
-            .as_deref()
-            .and_then(|b| serde_json::from_str::<TicketRequest>(b).ok())
-        else {
+        let Some(request) = read(record) else {
             tracing::error!(message = ?record.message_id, "unreadable dead letter");
             return Ok(());
         };
@@ -146,187 +223,388 @@ pub async fn reject_dead_letters<S: Requests>(event: SqsEvent, store: &S) -> Sqs
     .await
 }
 
-async fn process<S>(
-    message: &SqsMessage,
-    store: &S,
-    settings: Settings,
-    free: &mut FreeSeats,
-) -> Result<(), Transient>
-where
-    S: Catalog + Requests + Reservations,
-{
-    let Some(request) = message
+fn read(message: &SqsMessage) -> Option<TicketRequest> {
+    message
         .body
         .as_deref()
         .and_then(|b| serde_json::from_str::<TicketRequest>(b).ok())
-    else {
-        // Nothing to record it under: logged, and taken off the queue.
-        tracing::error!(message = ?message.message_id, "unreadable request message");
-        return Ok(());
-    };
-    let transient = |source| Transient {
-        request: request.request_id.to_string(),
-        source,
-    };
-    let sequence = message.attributes.get("SequenceNumber").cloned();
+}
+
+/// One request of a group being decided.
+struct Pending {
+    /// Its place in the group's records.
+    at: usize,
+    request: TicketRequest,
+    sequence: Option<String>,
+}
+
+impl Pending {
+    fn rejected(&self, reason: RejectReason, now: DateTime<Utc>) -> RequestRecord {
+        RequestRecord::rejected(self.request.clone(), reason, self.sequence.clone(), now)
+    }
+}
+
+/// Decides a message group's records (one session's sector, in queue order). On a fault, the
+/// index of the first record to hand back.
+async fn serve_group<S>(
+    records: &[&SqsMessage],
+    store: &S,
+    settings: Settings,
+    cache: &SeatCache,
+) -> Result<(), (usize, Transient)>
+where
+    S: Catalog + Requests + Reservations,
+{
     let now = crate::clock::now();
-    let waited = (now - request.requested_at).num_milliseconds().max(0) as f64;
-    telemetry::metric("QueueWaitMs", waited, Unit::Milliseconds, &[]);
-    if store
-        .request(request.request_id)
-        .await
-        .map_err(transient)?
-        .is_some_and(|r| r.is_decided())
-    {
+    let mut pending: Vec<Pending> = Vec::new();
+    for (at, record) in records.iter().enumerate() {
+        let Some(request) = read(record) else {
+            // Nothing to record it under: logged, and taken off the queue.
+            tracing::error!(message = ?record.message_id, "unreadable request message");
+            continue;
+        };
+        let waited = (now - request.requested_at).num_milliseconds().max(0) as f64;
+        telemetry::metric("QueueWaitMs", waited, Unit::Milliseconds, &[]);
+        pending.push(Pending {
+            at,
+            request,
+            sequence: record.attributes.get("SequenceNumber").cloned(),
+        });
+    }
+    let Some(first) = pending.first() else {
         return Ok(());
-    }
-    let reject = |reason| RequestRecord::rejected(request.clone(), reason, sequence.clone(), now);
+    };
+    let (session_id, code) = (first.request.session_id, first.request.sector.clone());
+    let names: Vec<String> = records
+        .iter()
+        .map(|r| {
+            read(r)
+                .map(|q| q.request_id.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    let fault = |at: usize, source: StoreError| {
+        let request = names.get(at).cloned().unwrap_or_default();
+        (at, Transient { request, source })
+    };
     // Sessions never change once created: the store keeps them for a warm process.
-    let Some(session) = store.session(request.session_id).await.map_err(transient)? else {
-        return declined(store, reject(RejectReason::Invalid))
-            .await
-            .map_err(transient);
-    };
-    let Some(sector) = session.sector(request.sector.as_str()).cloned() else {
-        return declined(store, reject(RejectReason::Invalid))
-            .await
-            .map_err(transient);
-    };
-    if !session.sale.is_open(now) {
-        return declined(store, reject(RejectReason::SaleClosed))
-            .await
-            .map_err(transient);
-    }
-    let state = store
-        .sector_state(session.id, &sector.code)
+    let session = store
+        .session(session_id)
         .await
-        .map_err(transient)?;
-    if state.is_some_and(|s| s.sold_out) {
-        return declined(store, reject(RejectReason::SoldOut))
+        .map_err(|e| fault(first.at, e))?;
+    let sector = session
+        .as_ref()
+        .and_then(|s| s.sector(code.as_str()))
+        .cloned();
+    let (Some(session), Some(sector)) = (session, sector) else {
+        let rejected: Vec<_> = pending
+            .iter()
+            .map(|p| (p.at, p.rejected(RejectReason::Invalid, now)))
+            .collect();
+        return reject_all(store, rejected)
             .await
-            .map_err(transient);
+            .map_err(|(at, e)| fault(at, e));
+    };
+    let numbered = matches!(sector.layout, SectorLayout::Numbered { .. });
+    let key = (session.id, sector.code.clone());
+    let mut seats: Option<FreeSeats> = None;
+    if numbered {
+        seats = cache.take(&key, now);
     }
-    // Whether nothing is left: then the sector is marked (only if nothing came back meanwhile)
-    // and announced.
-    let sold_out = || store.mark_sold_out(session.id, &sector.code);
-    for _ in 0..ALLOCATION_ATTEMPTS {
-        let (seats, places) = match &sector.layout {
-            SectorLayout::Numbered { .. } => {
-                let available = free
-                    .of(store, session.id, &sector.code, now)
-                    .await
-                    .map_err(transient)?;
-                let Some(chosen) = best_available(&sector.layout, available, request.quantity)
-                else {
-                    if !available.is_empty() {
-                        return declined(store, reject(RejectReason::NotEnoughLeft))
-                            .await
-                            .map_err(transient);
-                    }
-                    if sold_out().await.map_err(transient)? {
-                        return declined(store, reject(RejectReason::SoldOut))
-                            .await
-                            .map_err(transient);
-                    }
-                    // Seats came back since they were read: read them again.
-                    free.forget(session.id, &sector.code);
-                    continue;
-                };
-                (
-                    chosen
-                        .iter()
-                        .map(|s| (sector.code.to_string(), s.to_string()))
-                        .collect(),
-                    Vec::new(),
-                )
-            }
-            SectorLayout::GeneralAdmission { .. } => (
-                Vec::new(),
-                vec![(sector.code.to_string(), i64::from(request.quantity))],
-            ),
-        };
-        let mut reservation = match Reservation::plan_hold(
-            &session,
-            &request.customer,
-            seats,
-            places,
-            now,
-            settings.hold,
-        ) {
-            Ok(r) => r,
-            Err(HoldError::OverCustomerLimit { .. }) => {
-                return declined(store, reject(RejectReason::LimitExceeded))
-                    .await
-                    .map_err(transient);
-            }
-            Err(HoldError::SaleClosed) => {
-                return declined(store, reject(RejectReason::SaleClosed))
-                    .await
-                    .map_err(transient);
-            }
-            Err(HoldError::Invalid(_)) => {
-                return declined(store, reject(RejectReason::Invalid))
-                    .await
-                    .map_err(transient);
-            }
-        };
-        reservation.id = request.reservation_id();
-        let fulfilled = RequestRecord::fulfilled(request.clone(), sequence.clone(), now);
-        match store
-            .fulfil(
-                &reservation,
-                session.max_tickets_per_customer,
-                now,
-                &fulfilled,
-            )
-            .await
-        {
-            Ok(()) => {
-                telemetry::metric(
-                    "HoldsCreated",
-                    1.0,
-                    Unit::Count,
-                    &[("session", &session.id.to_string())],
-                );
-                if let Ok(available) = free.of(store, session.id, &sector.code, now).await {
-                    reservation.seats.iter().for_each(|s| {
-                        available.remove(&s.seat);
-                    });
-                }
+    let outcome = async {
+        for _ in 0..ALLOCATION_ATTEMPTS {
+            let ids: Vec<_> = pending.iter().map(|p| p.request.request_id).collect();
+            let customers: Vec<&str> = pending
+                .iter()
+                .map(|p| p.request.customer.as_str())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let context = store
+                .batch_context(session.id, &sector.code, &ids, &customers)
+                .await
+                .map_err(|e| (pending[0].at, e))?;
+            pending.retain(|p| !context.decided.contains(&p.request.request_id));
+            if pending.is_empty() {
                 return Ok(());
             }
-            Err(WriteError::Refused(Refused::Taken(_))) => free.forget(session.id, &sector.code),
-            Err(WriteError::Refused(Refused::SoldOut(_))) => {
-                let left = store
-                    .sector_state(session.id, &sector.code)
-                    .await
-                    .map_err(transient)?
-                    .map_or(0, |s| s.available);
-                let reason = if left >= i64::from(request.quantity) {
-                    // Places came back since the hold was refused: try again.
-                    continue;
-                } else if left > 0 {
-                    RejectReason::NotEnoughLeft
-                } else if sold_out().await.map_err(transient)? {
-                    RejectReason::SoldOut
-                } else {
-                    continue;
-                };
-                return declined(store, reject(reason)).await.map_err(transient);
+            if numbered && seats.is_none() {
+                seats = Some(
+                    read_free(store, session.id, &sector.code, now)
+                        .await
+                        .map_err(|e| (pending[0].at, e))?,
+                );
             }
-            Err(WriteError::Refused(Refused::LimitExceeded)) => {
-                return declined(store, reject(RejectReason::LimitExceeded))
+            let round = Round {
+                session: &session,
+                layout: &sector.layout,
+                context: &context,
+                now,
+                hold: settings.hold,
+            };
+            let mut plan = round.plan(&pending, seats.as_ref());
+            if numbered
+                && plan.iter().any(Allocated::is_short)
+                && seats.as_ref().is_some_and(|s| !s.fresh)
+            {
+                // Too few seats in what the process kept: read them before refusing anyone.
+                let fresh = read_free(store, session.id, &sector.code, now)
                     .await
-                    .map_err(transient);
+                    .map_err(|e| (pending[0].at, e))?;
+                plan = round.plan(&pending, Some(&fresh));
+                seats = Some(fresh);
             }
-            // Already fulfilled (a redelivery) or decided: nothing more to do.
-            Err(WriteError::Refused(_)) => return Ok(()),
-            Err(WriteError::Store(e)) => return Err(transient(e)),
+            let left = round
+                .commit(
+                    store,
+                    &session,
+                    &sector.code,
+                    &pending,
+                    plan,
+                    seats.as_mut(),
+                )
+                .await?;
+            pending = left;
+            if pending.is_empty() {
+                return Ok(());
+            }
+            // Seats were taken under the batch, or places came back: read again.
+            seats = None;
         }
+        Err((
+            pending[0].at,
+            StoreError::Unavailable("the seats kept being taken by direct holds".into()),
+        ))
     }
-    Err(transient(StoreError::Unavailable(
-        "the seats kept being taken by direct holds".into(),
-    )))
+    .await;
+    if let Some(seats) = seats {
+        cache.keep(key, seats);
+    }
+    outcome.map_err(|(at, e)| fault(at, e))
+}
+
+/// One allocation round of a group's batch.
+struct Round<'a> {
+    session: &'a Session,
+    layout: &'a SectorLayout,
+    context: &'a crate::store::BatchContext,
+    now: DateTime<Utc>,
+    hold: Duration,
+}
+
+impl Round<'_> {
+    /// Each pending request's share, in order: refused outright when the sale closed or the
+    /// sector is marked sold out, else allocated from what is left.
+    fn plan(&self, pending: &[Pending], seats: Option<&FreeSeats>) -> Vec<Allocated> {
+        let sold_out = self.context.state.is_some_and(|s| s.sold_out);
+        let mut pool = Pool {
+            free: seats.map(|s| s.free.clone()).unwrap_or_default(),
+            places: self.context.state.map_or(0, |s| s.available),
+            held: self.context.held.clone(),
+            limit: u32::from(self.session.max_tickets_per_customer),
+        };
+        pending
+            .iter()
+            .map(|p| {
+                if !self.session.sale.is_open(self.now) {
+                    return Allocated::Rejected(RejectReason::SaleClosed);
+                }
+                if sold_out {
+                    return Allocated::Rejected(RejectReason::SoldOut);
+                }
+                let ask = Ask {
+                    customer: p.request.customer.clone(),
+                    quantity: p.request.quantity,
+                };
+                allocate(self.layout, &mut pool, std::slice::from_ref(&ask))
+                    .pop()
+                    .unwrap_or(Allocated::Rejected(RejectReason::Invalid))
+            })
+            .collect()
+    }
+
+    fn reservation(&self, p: &Pending, given: &Allocated) -> Result<Reservation, RejectReason> {
+        let code = p.request.sector.to_string();
+        let (seats, places) = match given {
+            Allocated::Seats(seats) => (
+                seats
+                    .iter()
+                    .map(|s| (code.clone(), s.to_string()))
+                    .collect(),
+                Vec::new(),
+            ),
+            Allocated::Places(n) => (Vec::new(), vec![(code, i64::from(*n))]),
+            Allocated::Rejected(reason) => return Err(*reason),
+        };
+        let mut reservation = Reservation::plan_hold(
+            self.session,
+            &p.request.customer,
+            seats,
+            places,
+            self.now,
+            self.hold,
+        )
+        .map_err(|e| match e {
+            HoldError::OverCustomerLimit { .. } => RejectReason::LimitExceeded,
+            HoldError::SaleClosed => RejectReason::SaleClosed,
+            HoldError::Invalid(_) => RejectReason::Invalid,
+        })?;
+        reservation.id = p.request.reservation_id();
+        Ok(reservation)
+    }
+
+    /// Commits the plan: the holds side by side (a customer's second request after their
+    /// first), then the refusals of the requests before the first hold to be tried again. The
+    /// requests still to decide, in order.
+    async fn commit<S>(
+        &self,
+        store: &S,
+        session: &Session,
+        sector: &SectorCode,
+        pending: &[Pending],
+        plan: Vec<Allocated>,
+        mut seats: Option<&mut FreeSeats>,
+    ) -> Result<Vec<Pending>, (usize, StoreError)>
+    where
+        S: Requests,
+    {
+        let mut refusals: Vec<Option<RejectReason>> = vec![None; pending.len()];
+        let mut holds: Vec<(usize, Reservation)> = Vec::new();
+        for (i, (p, given)) in pending.iter().zip(&plan).enumerate() {
+            match self.reservation(p, given) {
+                Ok(reservation) => holds.push((i, reservation)),
+                Err(reason) => refusals[i] = Some(reason),
+            }
+        }
+        // Waves: a customer's requests never race each other for their count.
+        let mut wave_of: HashMap<&str, usize> = HashMap::new();
+        let mut waves: Vec<Vec<&(usize, Reservation)>> = Vec::new();
+        for hold in &holds {
+            let wave = wave_of
+                .entry(pending[hold.0].request.customer.as_str())
+                .and_modify(|w| *w += 1)
+                .or_insert(0);
+            if waves.len() <= *wave {
+                waves.push(Vec::new());
+            }
+            waves[*wave].push(hold);
+        }
+        let limit = session.max_tickets_per_customer;
+        let mut again: BTreeSet<usize> = BTreeSet::new();
+        let mut fault: Option<(usize, StoreError)> = None;
+        for wave in waves {
+            let written = join_all(wave.iter().map(|(i, reservation)| {
+                let p = &pending[*i];
+                let fulfilled =
+                    RequestRecord::fulfilled(p.request.clone(), p.sequence.clone(), self.now);
+                async move {
+                    let written = store.fulfil(reservation, limit, self.now, &fulfilled).await;
+                    (*i, reservation, written)
+                }
+            }))
+            .await;
+            for (i, reservation, written) in written {
+                match written {
+                    Ok(()) => {
+                        telemetry::metric(
+                            "HoldsCreated",
+                            1.0,
+                            Unit::Count,
+                            &[("session", &session.id.to_string())],
+                        );
+                        if let Some(seats) = seats.as_deref_mut() {
+                            reservation.seats.iter().for_each(|s| {
+                                seats.free.remove(&s.seat);
+                            });
+                        }
+                    }
+                    // A direct hold took a chosen seat, or places went meanwhile: again.
+                    Err(WriteError::Refused(Refused::Taken(_) | Refused::SoldOut(_))) => {
+                        again.insert(i);
+                    }
+                    // The customer's count moved under the batch (a direct hold of theirs).
+                    Err(WriteError::Refused(Refused::LimitExceeded)) => {
+                        refusals[i] = Some(RejectReason::LimitExceeded);
+                    }
+                    // Decided already (a redelivery): nothing more to do.
+                    Err(WriteError::Refused(_)) => {}
+                    Err(WriteError::Store(e)) => {
+                        if fault.as_ref().is_none_or(|(at, _)| *at > i) {
+                            fault = Some((i, e));
+                        }
+                    }
+                }
+            }
+        }
+        // What is decided after the first request to try again (or to hand back) waits for it.
+        let cut = again
+            .first()
+            .copied()
+            .into_iter()
+            .chain(fault.as_ref().map(|(at, _)| *at))
+            .min()
+            .unwrap_or(pending.len());
+        let mut rejected: Vec<(usize, RequestRecord)> = Vec::new();
+        let mut short = false;
+        for (i, reason) in refusals.iter().enumerate().take(cut) {
+            if let Some(reason) = reason {
+                short |= *reason == RejectReason::SoldOut;
+                rejected.push((i, pending[i].rejected(*reason, self.now)));
+            }
+        }
+        // Nothing left: the sector is marked first (only if nothing came back meanwhile, else
+        // the requests are tried again) so that later batches skip it.
+        let sold_out_marked = !short
+            || store
+                .mark_sold_out(session.id, sector)
+                .await
+                .map_err(|e| (pending[0].at, e))?;
+        if !sold_out_marked {
+            let first_sold_out = rejected
+                .iter()
+                .find(|(_, r)| r.reason == Some(RejectReason::SoldOut))
+                .map_or(cut, |(i, _)| *i);
+            rejected.retain(|(i, _)| *i < first_sold_out);
+            again.insert(first_sold_out);
+        }
+        let written = reject_all(store, rejected).await;
+        let cut = again.first().copied().unwrap_or(pending.len());
+        if let Some((at, e)) = fault {
+            return Err((pending[at].at, e));
+        }
+        written.map_err(|(i, e)| (pending[i].at, e))?;
+        Ok(pending
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i >= cut && (again.contains(i) || refusals[*i].is_some()))
+            .map(|(_, p)| Pending {
+                at: p.at,
+                request: p.request.clone(),
+                sequence: p.sequence.clone(),
+            })
+            .collect())
+    }
+}
+
+/// Records rejections side by side; on a fault, the first one (by its key) that failed.
+async fn reject_all<S: Requests>(
+    store: &S,
+    rejected: Vec<(usize, RequestRecord)>,
+) -> Result<(), (usize, StoreError)> {
+    let written = join_all(
+        rejected
+            .into_iter()
+            .map(|(i, record)| async move { (i, declined(store, record).await) }),
+    )
+    .await;
+    match written
+        .into_iter()
+        .filter_map(|(i, w)| w.err().map(|e| (i, e)))
+        .min_by_key(|(i, _)| *i)
+    {
+        Some(fault) => Err(fault),
+        None => Ok(()),
+    }
 }
 
 /// Records a rejection, unless the request was decided already.

@@ -142,7 +142,7 @@ async fn every_event_file_gets_its_status_from_its_function() {
             };
             let response = match name {
                 "reject-dead-requests" => reject_dead_letters(event, &stack.store).await,
-                _ => process_batch(event, &stack.store, settings).await,
+                _ => process_batch(event, &stack.store, settings, &Default::default()).await,
             };
             assert!(
                 response.batch_item_failures.is_empty(),

@@ -2,7 +2,7 @@
 
 use bilheteria::{
     config::{self, Sales},
-    consumer::{Settings, process_batch},
+    consumer::{SeatCache, Settings, process_batch},
     wiring::Wiring,
 };
 use lambda_http::{
@@ -18,8 +18,11 @@ async fn main() -> Result<(), Error> {
         hold: Sales::from_env()?.hold,
         fail_after_first_record: config::fail_after_first_record(),
     };
+    let seats = SeatCache::default();
     run(service_fn(|event: LambdaEvent<SqsEvent>| async {
-        Ok::<SqsBatchResponse, Error>(process_batch(event.payload, &w.store, settings).await)
+        Ok::<SqsBatchResponse, Error>(
+            process_batch(event.payload, &w.store, settings, &seats).await,
+        )
     }))
     .await
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 use super::{
     DynamoStore, StoreError,
     dynamo::Attributes,
-    item::{SeatItem, SeatStateName, SectorStock},
+    item::{LimitItem, SeatItem, SeatStateName, SectorStock},
     keys,
     reservations::ReservationItem,
 };
@@ -92,12 +92,6 @@ struct StockItem {
     stock: SectorStock,
     #[serde(default)]
     sold_out: bool,
-}
-
-#[derive(Deserialize)]
-struct LimitItem {
-    #[serde(default)]
-    tickets: i64,
 }
 
 #[derive(Deserialize)]

@@ -100,7 +100,10 @@ impl DynamoStore {
     }
 
     /// Items by key with BatchGetItem (strongly consistent), re-asking for unprocessed keys.
-    async fn get_many(&self, keys: Vec<(String, &str)>) -> Result<Vec<Attributes>, StoreError> {
+    pub(super) async fn get_many(
+        &self,
+        keys: Vec<(String, &str)>,
+    ) -> Result<Vec<Attributes>, StoreError> {
         let mut found = Vec::new();
         for chunk in keys.chunks(100) {
             let wanted: Vec<Attributes> = chunk

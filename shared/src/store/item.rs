@@ -53,6 +53,14 @@ pub struct SectorStock {
     pub cancelled: u32,
 }
 
+/// A customer's count of tickets in a session (live holds and confirmed), which the hold's
+/// transaction keeps within the session's limit.
+#[derive(Debug, Deserialize)]
+pub struct LimitItem {
+    #[serde(default)]
+    pub tickets: i64,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SeatStateName {

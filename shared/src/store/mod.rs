@@ -22,7 +22,7 @@ pub use changes::{Stored, stored};
 pub use dynamo::DynamoStore;
 pub use error::StoreError;
 pub use expiries::{Due, Expiries};
-pub use requests::{Requests, SectorState};
+pub use requests::{BatchContext, Requests, SectorState};
 pub use reservations::{
     CLAIM_LEASE_SECONDS, Claim, Refused, Reservations, StoredResponse, TakenAgain, WriteError,
 };

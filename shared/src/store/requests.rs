@@ -1,7 +1,10 @@
 //! Queued ticket requests in DynamoDB: their records, the hold that fulfils one written in the
 //! same transaction as its decision, and the sector marks that let later requests skip the seats.
 
-use std::future::Future;
+use std::{
+    collections::{HashMap, HashSet},
+    future::Future,
+};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
@@ -10,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     DynamoStore, StoreError, WriteError,
     dynamo::data,
-    item::{Item, SectorStock},
+    item::{Item, LimitItem, SectorStock},
     keys,
     transact::{Change, n, s},
 };
@@ -28,7 +31,26 @@ pub struct SectorState {
     pub sold_out: bool,
 }
 
+/// What a batch of one sector's requests is decided against.
+#[derive(Clone, Debug, Default)]
+pub struct BatchContext {
+    /// Those of the batch's requests already decided (redelivered).
+    pub decided: HashSet<RequestId>,
+    /// Tickets each of the batch's customers holds or bought in the session.
+    pub held: HashMap<String, u32>,
+    pub state: Option<SectorState>,
+}
+
 pub trait Requests: Sync {
+    /// Reads, in one BatchGetItem, which of `requests` are decided, what `customers` hold in the
+    /// session and the sector's state.
+    fn batch_context(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+        requests: &[RequestId],
+        customers: &[&str],
+    ) -> impl Future<Output = Result<BatchContext, StoreError>> + Send;
     /// Records a queued request, unless it is there already (perhaps decided): the record as
     /// stored.
     fn queue_request(
@@ -101,7 +123,78 @@ fn item(record: &RequestRecord) -> Item<RequestItem> {
     )
 }
 
+/// The sector's stock item with the consumer's sold-out mark.
+#[derive(Deserialize)]
+struct MarkedStock {
+    #[serde(flatten)]
+    stock: SectorStock,
+    #[serde(default)]
+    sold_out: bool,
+}
+
+impl From<MarkedStock> for SectorState {
+    fn from(m: MarkedStock) -> Self {
+        SectorState {
+            available: m.stock.available,
+            sold_out: m.sold_out,
+        }
+    }
+}
+
 impl Requests for DynamoStore {
+    async fn batch_context(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+        requests: &[RequestId],
+        customers: &[&str],
+    ) -> Result<BatchContext, StoreError> {
+        let mut wanted: Vec<(String, &str)> = requests
+            .iter()
+            .map(|id| (keys::request(*id), keys::REQUEST_SK))
+            .collect();
+        wanted.extend(
+            customers
+                .iter()
+                .map(|c| (keys::customer_limit(session, c), keys::LIMIT_SK)),
+        );
+        wanted.push((keys::sector(session, sector), keys::STOCK_SK));
+        let mut context = BatchContext::default();
+        for item in self.get_many(wanted).await? {
+            let sk = match item.get(keys::SK) {
+                Some(AttributeValue::S(sk)) => sk.clone(),
+                _ => continue,
+            };
+            match sk.as_str() {
+                keys::REQUEST_SK => {
+                    let request: Item<RequestItem> = serde_dynamo::from_item(item)?;
+                    if request.data.record.is_decided() {
+                        context
+                            .decided
+                            .insert(request.data.record.request.request_id);
+                    }
+                }
+                keys::LIMIT_SK => {
+                    let pk = match item.get(keys::PK) {
+                        Some(AttributeValue::S(pk)) => pk.clone(),
+                        _ => continue,
+                    };
+                    let limit: Item<LimitItem> = serde_dynamo::from_item(item)?;
+                    if let Some((_, customer)) = keys::session_part(&pk, "#CUSTOMER#") {
+                        let tickets = u32::try_from(limit.data.tickets).unwrap_or(0);
+                        context.held.insert(customer.to_owned(), tickets);
+                    }
+                }
+                keys::STOCK_SK => {
+                    let stock: Item<MarkedStock> = serde_dynamo::from_item(item)?;
+                    context.state = Some(stock.data.into());
+                }
+                _ => {}
+            }
+        }
+        Ok(context)
+    }
+
     async fn queue_request(&self, record: RequestRecord) -> Result<RequestRecord, StoreError> {
         match self.create(&item(&record)).await {
             Ok(()) => Ok(record),
@@ -192,20 +285,10 @@ impl Requests for DynamoStore {
         session: SessionId,
         sector: &SectorCode,
     ) -> Result<Option<SectorState>, StoreError> {
-        #[derive(Deserialize)]
-        struct Marked {
-            #[serde(flatten)]
-            stock: SectorStock,
-            #[serde(default)]
-            sold_out: bool,
-        }
         Ok(self
-            .get::<Marked>(keys::sector(session, sector), keys::STOCK_SK)
+            .get::<MarkedStock>(keys::sector(session, sector), keys::STOCK_SK)
             .await?
-            .map(|m| SectorState {
-                available: m.stock.available,
-                sold_out: m.sold_out,
-            }))
+            .map(SectorState::from))
     }
 
     async fn mark_sold_out(

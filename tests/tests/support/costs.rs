@@ -294,7 +294,7 @@ pub async fn queued() -> QueuedCosts {
         hold: chrono::Duration::seconds(600),
         fail_after_first_record: false,
     };
-    let response = process_batch(event, &store, settings).await;
+    let response = process_batch(event, &store, settings, &Default::default()).await;
     assert!(response.batch_item_failures.is_empty());
     let serve = Cost::of(&meter.take());
     QueuedCosts {
