@@ -28,23 +28,143 @@ pub struct QueueMapping {
     pub visibility_timeout: Option<i32>,
 }
 
+/// The functions whose queue mappings are disabled (`UpdateEventSourceMapping`, `Enabled:
+/// false`): their pollers receive nothing until enabled again, or until stepped one batch at a
+/// time ([`Disabled::step`]); messages wait in the queue.
+#[derive(Debug, Default)]
+pub struct Disabled {
+    functions: std::sync::RwLock<HashSet<String>>,
+    /// Polls under way (a receive, then the batch's invocation), per function.
+    polling: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+    /// Batches a disabled mapping may still hand over, per function.
+    steps: std::sync::Mutex<std::collections::HashMap<String, usize>>,
+}
+
+impl Disabled {
+    /// Turns `function`'s mapping off or on; turning it off returns once no poll of it is under
+    /// way, so that nothing more is handed to the function.
+    pub async fn set(&self, function: &str, disabled: bool) {
+        if let Ok(mut set) = self.functions.write() {
+            match disabled {
+                true => set.insert(function.to_owned()),
+                false => set.remove(function),
+            };
+        }
+        if disabled {
+            self.settled(function).await;
+        }
+    }
+
+    /// Lets a disabled mapping hand `function` `batches` more batches (of messages waiting), and
+    /// returns once they are handled.
+    pub async fn step(&self, function: &str, batches: usize) {
+        if let Ok(mut steps) = self.steps.lock() {
+            *steps.entry(function.to_owned()).or_default() += batches;
+        }
+        self.settled(function).await;
+    }
+
+    async fn settled(&self, function: &str) {
+        while count(&self.polling, function) > 0
+            || (self.contains(function) && count(&self.steps, function) > 0)
+        {
+            tokio::time::sleep(DISABLED_POLL).await;
+        }
+    }
+
+    fn contains(&self, function: &str) -> bool {
+        self.functions.read().is_ok_and(|s| s.contains(function))
+    }
+
+    /// Counts a poll of `function` while it runs; `None` when its mapping is off (and has no
+    /// step left).
+    fn poll(&self, function: &str) -> Option<Polling<'_>> {
+        let mut polling = self.polling.lock().ok()?;
+        let step = self.contains(function);
+        if step {
+            let mut steps = self.steps.lock().ok()?;
+            let left = steps.get_mut(function).filter(|n| **n > 0)?;
+            *left -= 1;
+        }
+        *polling.entry(function.to_owned()).or_default() += 1;
+        Some(Polling {
+            disabled: self,
+            function: function.to_owned(),
+            step,
+        })
+    }
+}
+
+fn count(counts: &std::sync::Mutex<std::collections::HashMap<String, usize>>, key: &str) -> usize {
+    counts
+        .lock()
+        .map(|c| c.get(key).copied().unwrap_or(0))
+        .unwrap_or(0)
+}
+
+/// A poll under way.
+struct Polling<'a> {
+    disabled: &'a Disabled,
+    function: String,
+    /// Taken from a disabled mapping's steps.
+    step: bool,
+}
+
+impl Polling<'_> {
+    /// A step that found nothing to hand over is given back.
+    fn delivered(self, delivered: bool) {
+        if self.step
+            && !delivered
+            && let Ok(mut steps) = self.disabled.steps.lock()
+        {
+            *steps.entry(self.function.clone()).or_default() += 1;
+        }
+    }
+}
+
+impl Drop for Polling<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut polling) = self.disabled.polling.lock()
+            && let Some(n) = polling.get_mut(&self.function)
+        {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+/// How often a disabled mapping looks whether it was enabled again.
+const DISABLED_POLL: Duration = Duration::from_millis(50);
+
 /// Polls `mapping`'s queue with `pollers` concurrent receivers until `stop` turns true.
 pub fn spawn(
     mapping: QueueMapping,
     sqs: aws_sdk_sqs::Client,
     lambda: Arc<Lambda>,
     pollers: usize,
+    disabled: Arc<Disabled>,
     stop: watch::Receiver<bool>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     (0..pollers.max(1))
         .map(|_| {
-            let (mapping, sqs, lambda, mut stop) =
-                (mapping.clone(), sqs.clone(), lambda.clone(), stop.clone());
+            let (mapping, sqs, lambda, disabled, mut stop) = (
+                mapping.clone(),
+                sqs.clone(),
+                lambda.clone(),
+                disabled.clone(),
+                stop.clone(),
+            );
             tokio::spawn(async move {
                 while !*stop.borrow() {
+                    let Some(polling) = disabled.poll(&mapping.function) else {
+                        tokio::select! {
+                            _ = stop.changed() => {}
+                            _ = tokio::time::sleep(DISABLED_POLL) => {}
+                        }
+                        continue;
+                    };
                     tokio::select! {
                         _ = stop.changed() => {}
-                        _ = poll_once(&mapping, &sqs, &lambda) => {}
+                        delivered = poll_once(&mapping, &sqs, &lambda) => polling.delivered(delivered),
                     }
                 }
             })
@@ -52,7 +172,8 @@ pub fn spawn(
         .collect()
 }
 
-async fn poll_once(mapping: &QueueMapping, sqs: &aws_sdk_sqs::Client, lambda: &Lambda) {
+/// Receives a batch and hands it to the function: whether there was one.
+async fn poll_once(mapping: &QueueMapping, sqs: &aws_sdk_sqs::Client, lambda: &Lambda) -> bool {
     let received = sqs
         .receive_message()
         .queue_url(&mapping.queue_url)
@@ -72,11 +193,11 @@ async fn poll_once(mapping: &QueueMapping, sqs: &aws_sdk_sqs::Client, lambda: &L
                 aws_sdk_sqs::error::DisplayErrorContext(e)
             );
             tokio::time::sleep(Duration::from_millis(500)).await;
-            return;
+            return false;
         }
     };
     if messages.is_empty() {
-        return;
+        return false;
     }
     let event = json!({ "Records": messages.iter().map(|m| record(m, &mapping.queue_arn)).collect::<Vec<_>>() });
     let ids: Vec<&str> = messages.iter().filter_map(|m| m.message_id()).collect();
@@ -99,7 +220,7 @@ async fn poll_once(mapping: &QueueMapping, sqs: &aws_sdk_sqs::Client, lambda: &L
         })
         .collect();
     if entries.is_empty() {
-        return;
+        return true;
     }
     let deleted = sqs
         .delete_message_batch()
@@ -114,6 +235,7 @@ async fn poll_once(mapping: &QueueMapping, sqs: &aws_sdk_sqs::Client, lambda: &L
             aws_sdk_sqs::error::DisplayErrorContext(e)
         );
     }
+    true
 }
 
 /// The records of a batch that succeeded: all, unless the response lists `batchItemFailures`

@@ -149,6 +149,8 @@ pub struct Stack {
     /// Taken while the bus is set up again (see [`Mappings::bus`]).
     bus_setup: Arc<tokio::sync::RwLock<()>>,
     lambda: Arc<Lambda>,
+    /// Queue mappings turned off (`Stack::enable_mapping`).
+    disabled: Arc<queue_source::Disabled>,
     gate: Arc<Gate>,
     gate_url: String,
     issuer: Arc<Issuer>,
@@ -394,6 +396,7 @@ impl Stack {
             .collect();
         let lambda = Arc::new(Lambda::new(configs, options.max_instances, options.logs));
         let (stop, stopped) = watch::channel(false);
+        let disabled = Arc::new(queue_source::Disabled::default());
 
         let (listener, api_url) = listen(options.host, options.api_port).await?;
         // The web app's origin: CloudFront's in AWS, this listener's here.
@@ -508,6 +511,7 @@ impl Stack {
                         sqs.clone(),
                         lambda.clone(),
                         options.pollers,
+                        disabled.clone(),
                         stopped.clone(),
                     ));
                 }
@@ -593,6 +597,7 @@ impl Stack {
                 template: template_without_tables(&template),
             },
             lambda,
+            disabled,
             gate,
             gate_url,
             issuer,
@@ -717,6 +722,19 @@ impl Stack {
     /// Fires `function`'s schedule now.
     pub async fn tick(&self, function: &str) -> Result<Invoked, InvokeError> {
         self.control.tick(function).await
+    }
+
+    /// Turns `function`'s queue mapping on or off, as `UpdateEventSourceMapping` with `Enabled`
+    /// does: while off, its messages wait in the queue. Turning it off returns once the batch
+    /// in flight, if any, is handled.
+    pub async fn enable_mapping(&self, function: &str, enabled: bool) {
+        self.disabled.set(function, !enabled).await;
+    }
+
+    /// Lets `function`'s disabled queue mapping hand over `batches` more batches, and returns
+    /// once they are handled: the queue's consumer, one batch at a time.
+    pub async fn step_mapping(&self, function: &str, batches: usize) {
+        self.disabled.step(function, batches).await;
     }
 
     /// Stops SQS and EventBridge (ministack) while everything else runs on: to the functions, an

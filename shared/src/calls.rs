@@ -83,6 +83,7 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
         "request-tickets",
         &[
             GET,
+            BATCH_GET,
             PUT,
             UPDATE,
             Call {
@@ -95,7 +96,7 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
         "process-requests",
         &[GET, BATCH_GET, PUT, UPDATE, CHECK, QUERY],
     ),
-    ("reject-dead-requests", &[PUT]),
+    ("reject-dead-requests", &[PUT, UPDATE]),
     (
         "announce-changes",
         &[

@@ -18,8 +18,8 @@ use futures::future::join_all;
 
 use crate::{
     domain::{
-        HoldError, RejectReason, RequestRecord, Reservation, SeatLabel, SectorCode, SectorLayout,
-        Session, SessionId, TicketRequest,
+        HoldError, Line, RejectReason, RequestRecord, Reservation, SeatLabel, SectorCode,
+        SectorLayout, Session, SessionId, TicketRequest,
         allocation::{Allocated, Ask, Pool, allocate},
         seat::SeatStatus,
     },
@@ -256,9 +256,10 @@ where
     S: Catalog + Requests + Reservations,
 {
     let now = crate::clock::now();
+    let requests: Vec<Option<TicketRequest>> = records.iter().map(|r| read(r)).collect();
     let mut pending: Vec<Pending> = Vec::new();
-    for (at, record) in records.iter().enumerate() {
-        let Some(request) = read(record) else {
+    for (at, (record, request)) in records.iter().zip(&requests).enumerate() {
+        let Some(request) = request.clone() else {
             // Nothing to record it under: logged, and taken off the queue.
             tracing::error!(message = ?record.message_id, "unreadable request message");
             continue;
@@ -275,10 +276,10 @@ where
         return Ok(());
     };
     let (session_id, code) = (first.request.session_id, first.request.sector.clone());
-    let names: Vec<String> = records
+    let names: Vec<String> = requests
         .iter()
         .map(|r| {
-            read(r)
+            r.as_ref()
                 .map(|q| q.request_id.to_string())
                 .unwrap_or_default()
         })
@@ -311,6 +312,7 @@ where
     if numbered {
         seats = cache.take(&key, now);
     }
+    let mut line: Option<Option<Line>> = None;
     let outcome = async {
         for _ in 0..ALLOCATION_ATTEMPTS {
             let ids: Vec<_> = pending.iter().map(|p| p.request.request_id).collect();
@@ -324,6 +326,7 @@ where
                 .batch_context(session.id, &sector.code, &ids, &customers)
                 .await
                 .map_err(|e| (pending[0].at, e))?;
+            line.get_or_insert(context.line);
             pending.retain(|p| !context.decided.contains(&p.request.request_id));
             if pending.is_empty() {
                 return Ok(());
@@ -379,6 +382,26 @@ where
     .await;
     if let Some(seats) = seats {
         cache.keep(key, seats);
+    }
+    // The line moved up to the highest number decided.
+    let decided = match &outcome {
+        Ok(()) => records.len(),
+        Err((at, _)) => *at,
+    };
+    let numbers: Vec<u64> = requests[..decided]
+        .iter()
+        .filter_map(|r| r.as_ref().and_then(|r| r.number))
+        .collect();
+    if let (Some(served), Some(before)) = (numbers.iter().max(), line) {
+        let moved = Line::advanced(
+            before.as_ref(),
+            *served,
+            numbers.len() as u32,
+            crate::clock::now(),
+        );
+        if let Err(e) = store.advance_line(session.id, &sector.code, &moved).await {
+            tracing::warn!(error = %e, "the line's progress was not recorded");
+        }
     }
     outcome.map_err(|(at, e)| fault(at, e))
 }

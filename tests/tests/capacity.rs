@@ -75,13 +75,16 @@ async fn a_queued_request_costs_few_calls_to_accept_and_to_serve() {
         costs.serve.wcu / batch as f64
     );
     assert!(
-        costs.accept.calls.len() <= batch + 1,
-        "a record a request, plus the session once a process: {:?}",
+        costs.accept.calls.len() <= 4 * batch + 2,
+        "a request: its place in the customer's waiting requests, its number in line (one \
+         counter written, the others read, side by side) and its record; the session once a \
+         process, the line's progress once a second: {:?}",
         costs.accept.calls
     );
     assert!(
-        costs.serve.calls.len() <= 3 * batch + 2,
-        "a request, its sector state and the hold, plus one seat read a batch: {:?}",
+        costs.serve.calls.len() <= batch + 3,
+        "a batch: one read of what it is decided against, one of the seats, a hold a request, \
+         and the line's progress: {:?}",
         costs.serve.calls
     );
 }

@@ -204,6 +204,7 @@ async fn the_line_names_the_longest_waiting_request_until_it_is_decided() {
         sector: plateia.clone(),
         quantity: 1,
         requested_at: now - chrono::Duration::seconds(seconds_ago),
+        number: None,
     };
     let waiting = [
         asked("01JF000000000000000000RQ01", 30),

@@ -221,6 +221,7 @@ async fn a_request_the_queue_gives_up_on_is_rejected_as_failed_and_announced() {
         sector: "plateia".to_string().try_into().unwrap(),
         quantity: 1,
         requested_at: sale.stack.now(),
+        number: None,
     };
     sale.store
         .queue_request(RequestRecord::queued(request.clone()))

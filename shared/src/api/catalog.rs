@@ -10,7 +10,7 @@ use super::{
 use crate::{
     domain::{
         Currency, Event, EventCategory, EventChanges, EventId, Invalid, Money, NewEvent,
-        NewProduct, NewSession, Product, ProductCategory, ProductId, SaleWindow, Sector,
+        NewProduct, NewSession, Product, ProductCategory, ProductId, SaleMode, SaleWindow, Sector,
         SectorLayout, Session, SessionId, seat::SeatStatus,
     },
     store::{Catalog, SessionStock},
@@ -160,7 +160,9 @@ struct SessionView<'a> {
     sale_starts_at: DateTime<Utc>,
     sale_ends_at: DateTime<Utc>,
     on_sale: bool,
+    sale_mode: SaleMode,
     max_tickets_per_customer: u8,
+    max_waiting_per_customer: u8,
     sectors: Vec<SectorView<'a>>,
 }
 
@@ -183,7 +185,9 @@ impl<'a> SessionView<'a> {
             sale_starts_at: session.sale.starts_at,
             sale_ends_at: session.sale.ends_at,
             on_sale: session.sale.is_open(now),
+            sale_mode: session.sale_mode,
             max_tickets_per_customer: session.max_tickets_per_customer,
+            max_waiting_per_customer: session.max_waiting_per_customer,
             sectors,
         }
     }
@@ -286,7 +290,10 @@ struct CreateSessionBody {
     starts_at: DateTime<Utc>,
     sale_starts_at: DateTime<Utc>,
     sale_ends_at: DateTime<Utc>,
+    #[serde(default)]
+    sale_mode: SaleMode,
     max_tickets_per_customer: Option<i64>,
+    max_waiting_per_customer: Option<i64>,
     sectors: Vec<SectorBody>,
 }
 
@@ -307,7 +314,9 @@ impl CreateSessionBody {
                 starts_at: self.sale_starts_at,
                 ends_at: self.sale_ends_at,
             },
+            sale_mode: self.sale_mode,
             max_tickets_per_customer: self.max_tickets_per_customer,
+            max_waiting_per_customer: self.max_waiting_per_customer,
             sectors,
         })
     }

@@ -168,6 +168,12 @@ pub async fn hold_seats<S: Catalog + Reservations>(
                 .await?
                 .ok_or(ApiError::NotFound("session"))?;
             let now = crate::clock::now();
+            if session.refuses_direct_holds(now) {
+                return Err(ApiError::conflict(
+                    "USE_QUEUE",
+                    "this sale is served in arrival order: ask for tickets with POST /sessions/{id}/requests",
+                ));
+            }
             let mut reservation =
                 Reservation::plan_hold(&session, &me.sub, seats, places, now, sales.hold)?;
             if let Some(id) = id {

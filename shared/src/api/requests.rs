@@ -13,7 +13,10 @@ use super::{
     json, json_body, path_id, require_admin,
 };
 use crate::{
-    domain::{RequestId, RequestRecord, SectorCode, SessionId, TicketRequest},
+    domain::{
+        Line, Position, RequestId, RequestRecord, SectorCode, SessionId, TicketRequest,
+        line::LINE_SHARDS,
+    },
     queue::{QueueDepth, RequestQueue},
     store::{Catalog, Requests, Reservations},
 };
@@ -29,20 +32,34 @@ struct RequestBody {
 struct RequestView<'a> {
     #[serde(flatten)]
     record: &'a RequestRecord,
+    /// While QUEUED: its place in the sector's line and the estimated wait.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    position: Option<Position>,
     status_url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     reservation_url: Option<String>,
 }
 
 impl<'a> RequestView<'a> {
-    fn new(record: &'a RequestRecord) -> Self {
-        Self {
-            status_url: format!("/requests/{}", record.request.request_id),
+    /// The record, with its place in line while it waits (the line as this process read it
+    /// within the last second).
+    async fn new<S: Requests>(record: &'a RequestRecord, store: &S) -> Result<Self, ApiError> {
+        let request = &record.request;
+        let position = match (record.is_decided(), request.number) {
+            (false, Some(number)) => {
+                let line = store.line(request.session_id, &request.sector).await?;
+                Some(Line::position(line.as_ref(), number))
+            }
+            _ => None,
+        };
+        Ok(Self {
+            status_url: format!("/requests/{}", request.request_id),
             reservation_url: record
                 .reservation_id
                 .map(|id| format!("/reservations/{id}")),
+            position,
             record,
-        }
+        })
     }
 }
 
@@ -70,25 +87,57 @@ where
             .session(session_id)
             .await?
             .ok_or(ApiError::NotFound("session"))?;
-        Ok::<_, ApiError>(TicketRequest::create(
+        let request = TicketRequest::create(
             &session,
             &me.sub,
             &body.sector,
             body.quantity,
             crate::clock::now(),
-        )?)
+        )?;
+        Ok::<_, ApiError>((request, usize::from(session.max_waiting_per_customer)))
     };
-    let request = match checked.await {
-        Ok(request) => request,
+    let (request, cap) = match checked.await {
+        Ok(checked) => checked,
         Err(refusal) => {
             return unless_answered(refusal, store, &me.sub, key.as_deref(), &hash).await;
         }
     };
     let enqueue = |request: TicketRequest| async move {
+        let (session, customer, id) = (
+            request.session_id,
+            request.customer.clone(),
+            request.request_id,
+        );
+        // The number is drawn while the customer's place is checked: a refused request only
+        // leaves a gap in the numbers.
+        let shard = (id.spread() % u128::from(LINE_SHARDS)) as u32;
+        let (joined, number) = futures::try_join!(
+            store.join_line(session, &customer, id, cap),
+            store.draw_number(session, &request.sector, shard)
+        )?;
+        if !joined {
+            return Err(ApiError::conflict(
+                "TOO_MANY_WAITING",
+                format!(
+                    "you have {cap} requests waiting in this session's lines: ask again once one is decided"
+                ),
+            ));
+        }
+        let request = TicketRequest {
+            number: Some(number),
+            ..request
+        };
         // Sent first: a message always reaches a decision; the QUEUED record only shows it waiting.
-        queue.send(&request).await?;
+        if let Err(e) = queue.send(&request).await {
+            // Nothing was queued: it does not count against the customer.
+            store.leave_line(session, &customer, id).await?;
+            return Err(e.into());
+        }
         let record = store.queue_request(RequestRecord::queued(request)).await?;
-        json(StatusCode::ACCEPTED, &RequestView::new(&record))
+        json(
+            StatusCode::ACCEPTED,
+            &RequestView::new(&record, store).await?,
+        )
     };
     match key {
         None => enqueue(request).await,
@@ -115,7 +164,7 @@ pub async fn get_request<S: Requests>(req: Request, store: &S) -> Result<Respons
         .await?
         .filter(|r| r.request.customer == me.sub)
         .ok_or(ApiError::NotFound("request"))?;
-    json(StatusCode::OK, &RequestView::new(&record))
+    json(StatusCode::OK, &RequestView::new(&record, store).await?)
 }
 
 #[derive(Serialize)]

@@ -16,6 +16,9 @@ pub struct TicketRequest {
     pub sector: SectorCode,
     pub quantity: u32,
     pub requested_at: DateTime<Utc>,
+    /// Its number in the sector's line (`domain::line`), drawn as it joined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<u64>,
 }
 
 impl TicketRequest {
@@ -50,6 +53,7 @@ impl TicketRequest {
             sector: sector.code.clone(),
             quantity,
             requested_at: now,
+            number: None,
         })
     }
 

@@ -398,6 +398,8 @@ mod tests {
     fn session(now: DateTime<Utc>) -> Session {
         let price = |c| Money::price(c, Currency::BRL).unwrap();
         let new = NewSession {
+            sale_mode: Default::default(),
+            max_waiting_per_customer: None,
             starts_at: now + Duration::days(10),
             sale: SaleWindow {
                 starts_at: now - Duration::hours(1),

@@ -12,6 +12,10 @@ pub const MAX_SECTORS: usize = 50;
 pub const MAX_SEATS_PER_SESSION: u32 = 50_000;
 pub const DEFAULT_MAX_TICKETS_PER_CUSTOMER: u8 = 6;
 pub const MAX_TICKETS_PER_CUSTOMER: u8 = 50;
+/// Requests one customer may have waiting in a session's lines at once: a script cannot fill a
+/// line with one account.
+pub const DEFAULT_MAX_WAITING_PER_CUSTOMER: u8 = 2;
+pub const MAX_WAITING_PER_CUSTOMER: u8 = 10;
 
 /// When tickets can be bought: from `starts_at` (inclusive) until `ends_at` (exclusive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,11 +30,25 @@ impl SaleWindow {
     }
 }
 
+/// How a session sells while its sale is open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SaleMode {
+    /// Fans pick and hold seats themselves; the queue is there too.
+    #[default]
+    Direct,
+    /// Only through the queue: requests are served in arrival order and direct holds are
+    /// refused, so that nobody jumps the line.
+    Queue,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewSession {
     pub starts_at: DateTime<Utc>,
     pub sale: SaleWindow,
+    pub sale_mode: SaleMode,
     pub max_tickets_per_customer: Option<i64>,
+    pub max_waiting_per_customer: Option<i64>,
     pub sectors: Vec<Sector>,
 }
 
@@ -40,9 +58,28 @@ pub struct Session {
     pub event_id: EventId,
     pub starts_at: DateTime<Utc>,
     pub sale: SaleWindow,
+    #[serde(default)]
+    pub sale_mode: SaleMode,
     pub max_tickets_per_customer: u8,
+    #[serde(default = "default_max_waiting")]
+    pub max_waiting_per_customer: u8,
     pub sectors: Vec<Sector>,
     pub created_at: DateTime<Utc>,
+}
+
+fn default_max_waiting() -> u8 {
+    DEFAULT_MAX_WAITING_PER_CUSTOMER
+}
+
+/// A bounded count: `None` is `default`, else 1 to `most`.
+fn bounded(value: Option<i64>, default: u8, most: u8, field: &str) -> Result<u8, Invalid> {
+    match value {
+        None => Ok(default),
+        Some(n) => u8::try_from(n)
+            .ok()
+            .filter(|n| (1..=most).contains(n))
+            .ok_or_else(|| Invalid::new(field, format!("must be between 1 and {most}"))),
+    }
 }
 
 impl Session {
@@ -59,18 +96,18 @@ impl Session {
                 "must not be after the session starts",
             ));
         }
-        let max_tickets_per_customer = match new.max_tickets_per_customer {
-            None => DEFAULT_MAX_TICKETS_PER_CUSTOMER,
-            Some(n) => u8::try_from(n)
-                .ok()
-                .filter(|n| (1..=MAX_TICKETS_PER_CUSTOMER).contains(n))
-                .ok_or_else(|| {
-                    Invalid::new(
-                        "max_tickets_per_customer",
-                        format!("must be between 1 and {MAX_TICKETS_PER_CUSTOMER}"),
-                    )
-                })?,
-        };
+        let max_tickets_per_customer = bounded(
+            new.max_tickets_per_customer,
+            DEFAULT_MAX_TICKETS_PER_CUSTOMER,
+            MAX_TICKETS_PER_CUSTOMER,
+            "max_tickets_per_customer",
+        )?;
+        let max_waiting_per_customer = bounded(
+            new.max_waiting_per_customer,
+            DEFAULT_MAX_WAITING_PER_CUSTOMER,
+            MAX_WAITING_PER_CUSTOMER,
+            "max_waiting_per_customer",
+        )?;
         if new.sectors.is_empty() || new.sectors.len() > MAX_SECTORS {
             return Err(Invalid::new(
                 "sectors",
@@ -102,7 +139,9 @@ impl Session {
             event_id,
             starts_at: new.starts_at,
             sale: new.sale,
+            sale_mode: new.sale_mode,
             max_tickets_per_customer,
+            max_waiting_per_customer,
             sectors: new.sectors,
             created_at: now,
         })
@@ -110,6 +149,11 @@ impl Session {
 
     pub fn sector(&self, code: &str) -> Option<&Sector> {
         self.sectors.iter().find(|s| s.code.as_str() == code)
+    }
+
+    /// Whether a direct hold would jump the queue now: a `queue` sale while it is open.
+    pub fn refuses_direct_holds(&self, now: DateTime<Utc>) -> bool {
+        self.sale_mode == SaleMode::Queue && self.sale.is_open(now)
     }
 
     pub fn capacity(&self) -> u32 {
@@ -141,7 +185,9 @@ mod tests {
                 starts_at: now,
                 ends_at: now + Duration::days(29),
             },
+            sale_mode: SaleMode::Direct,
             max_tickets_per_customer: None,
+            max_waiting_per_customer: None,
             sectors: vec![
                 sector("plateia", SectorLayout::numbered(20, 30, vec![]).unwrap()),
                 sector("pista", SectorLayout::general_admission(2_000).unwrap()),
@@ -154,12 +200,27 @@ mod tests {
         let now = Utc::now();
         let session = Session::create(EventId::generate(), new_session(now), now).unwrap();
         assert_eq!(session.max_tickets_per_customer, 6);
+        assert_eq!(session.max_waiting_per_customer, 2);
         assert_eq!(session.capacity(), 2_600);
         assert!(session.sale.is_open(now));
         assert!(
             !session.sale.is_open(now + Duration::days(29)),
             "the end is exclusive"
         );
+    }
+
+    #[test]
+    fn a_queue_sale_refuses_direct_holds_only_while_it_is_open() {
+        let now = Utc::now();
+        let new = NewSession {
+            sale_mode: SaleMode::Queue,
+            ..new_session(now)
+        };
+        let session = Session::create(EventId::generate(), new, now).unwrap();
+        assert!(session.refuses_direct_holds(now));
+        assert!(!session.refuses_direct_holds(session.sale.ends_at));
+        let direct = Session::create(EventId::generate(), new_session(now), now).unwrap();
+        assert!(!direct.refuses_direct_holds(now));
     }
 
     #[test]
@@ -221,6 +282,18 @@ mod tests {
             assert!(
                 Session::create(EventId::generate(), new, now).is_err(),
                 "{bad} accepted"
+            );
+        }
+        for bad in [0, 11] {
+            let new = NewSession {
+                max_waiting_per_customer: Some(bad),
+                ..new_session(now)
+            };
+            assert_eq!(
+                Session::create(EventId::generate(), new, now)
+                    .unwrap_err()
+                    .field,
+                "max_waiting_per_customer"
             );
         }
         let new = NewSession {

@@ -15,7 +15,9 @@ use super::{
     item::{Item, SeatItem, SectorStock},
     keys,
 };
-use crate::domain::{Event, EventId, Product, ProductId, Seat, SectorCode, Session, SessionId};
+use crate::domain::{
+    Event, EventId, Line, Product, ProductId, Seat, SectorCode, Session, SessionId,
+};
 
 pub(super) type Attributes = HashMap<String, AttributeValue>;
 
@@ -31,18 +33,42 @@ pub struct DynamoStore {
     pub(super) client: Client,
     pub(super) table: String,
     /// Reads a warm Lambda keeps between invocations (see [`Warm`]).
-    warm: std::sync::Arc<Warm>,
+    pub(super) warm: std::sync::Arc<Warm>,
 }
 
 /// How long a warm process reuses an event's product list for hold suggestions.
 const SUGGESTIONS_TTL: Duration = Duration::from_secs(30);
 
+/// How long a warm process shows a sector's line as it read it.
+const LINE_TTL: Duration = Duration::from_secs(1);
+
+type SectorKey = (SessionId, SectorCode);
+
 /// What a warm process may remember: sessions (never changed once created) and, briefly, the
-/// product lists that suggestions are drawn from. Nothing that decides a sale is cached.
+/// product lists that suggestions are drawn from and how far each line has moved (shown to
+/// the fans who wait in it). Nothing that decides a sale is cached.
 #[derive(Debug, Default)]
-struct Warm {
+pub(super) struct Warm {
     sessions: std::sync::RwLock<HashMap<SessionId, Session>>,
     products: std::sync::Mutex<HashMap<EventId, (std::time::Instant, Vec<Product>)>>,
+    lines: std::sync::Mutex<HashMap<SectorKey, (std::time::Instant, Option<Line>)>>,
+}
+
+impl Warm {
+    pub(super) fn line(&self, key: &SectorKey) -> Option<Option<Line>> {
+        self.lines
+            .lock()
+            .ok()?
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < LINE_TTL)
+            .map(|(_, line)| *line)
+    }
+
+    pub(super) fn keep_line(&self, key: SectorKey, line: Option<Line>) {
+        if let Ok(mut lines) = self.lines.lock() {
+            lines.insert(key, (std::time::Instant::now(), line));
+        }
+    }
 }
 
 impl DynamoStore {

@@ -146,6 +146,19 @@ pub fn sector_queue(session: SessionId, sector: &SectorCode) -> String {
     format!("SESSION#{session}#SECTOR#{sector}#QUEUE")
 }
 
+/// One of a sector's line counters (`domain::line`): numbers are drawn from
+/// `LINE_SHARDS` partitions, so that joining a busy line does not write one key only.
+pub fn line_counter(session: SessionId, sector: &SectorCode, shard: u32) -> String {
+    format!("SESSION#{session}#SECTOR#{sector}#LINE#{shard}")
+}
+
+/// How far a sector's line has moved: written once a batch by the consumer.
+pub fn line(session: SessionId, sector: &SectorCode) -> String {
+    format!("SESSION#{session}#SECTOR#{sector}#LINE")
+}
+
+pub const LINE_SK: &str = "LINE";
+
 pub fn queued_sk(requested_at: DateTime<Utc>, id: RequestId) -> String {
     format!(
         "{}#{id}",

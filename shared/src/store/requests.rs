@@ -17,10 +17,16 @@ use super::{
     keys,
     transact::{Change, n, s},
 };
-use crate::domain::{RequestId, RequestRecord, RequestStatus, Reservation, SectorCode, SessionId};
+use crate::domain::{
+    Line, RequestId, RequestRecord, RequestStatus, Reservation, SectorCode, SessionId, line,
+};
 
 /// Finished requests stay readable this long, then DynamoDB's TTL removes them.
 const KEEP: Duration = Duration::days(7);
+
+/// A request listed as waiting with no record this long after it was made was never queued
+/// (its process stopped before sending it): it no longer counts against its customer.
+const NEVER_QUEUED_AFTER: Duration = Duration::minutes(10);
 
 /// A sector's live counts as a consumer sees them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +45,8 @@ pub struct BatchContext {
     /// Tickets each of the batch's customers holds or bought in the session.
     pub held: HashMap<String, u32>,
     pub state: Option<SectorState>,
+    /// How far the sector's line has moved.
+    pub line: Option<Line>,
 }
 
 pub trait Requests: Sync {
@@ -51,6 +59,44 @@ pub trait Requests: Sync {
         requests: &[RequestId],
         customers: &[&str],
     ) -> impl Future<Output = Result<BatchContext, StoreError>> + Send;
+    /// Lists `request` among the customer's waiting requests of the session, unless `cap` are
+    /// waiting already (requests decided since, or never queued, are taken off first): whether
+    /// it did. Listing the same request again is a yes.
+    fn join_line(
+        &self,
+        session: SessionId,
+        customer: &str,
+        request: RequestId,
+        cap: usize,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Takes `request` off its customer's waiting requests (it was never queued).
+    fn leave_line(
+        &self,
+        session: SessionId,
+        customer: &str,
+        request: RequestId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A number in the sector's line, drawn from counter `shard`.
+    fn draw_number(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+        shard: u32,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// How far the sector's line has moved, as a warm process read it within the last second
+    /// (for showing a place in line; nothing is decided on it).
+    fn line(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> impl Future<Output = Result<Option<Line>, StoreError>> + Send;
+    /// Records that the line moved, unless a later batch recorded more already.
+    fn advance_line(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+        line: &Line,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// Records a queued request, unless it is there already (perhaps decided): the record as
     /// stored.
     fn queue_request(
@@ -141,6 +187,27 @@ impl From<MarkedStock> for SectorState {
     }
 }
 
+impl DynamoStore {
+    /// Takes `requests` off the customer's waiting requests of the session.
+    async fn leave_lines(
+        &self,
+        session: SessionId,
+        customer: &str,
+        requests: Vec<String>,
+    ) -> Result<(), StoreError> {
+        Change::on(
+            &self.table,
+            keys::customer_limit(session, customer),
+            keys::LIMIT_SK,
+        )
+        .set("DELETE waiting :ids")
+        .value(":ids", AttributeValue::Ss(requests))
+        .apply(&self.client)
+        .await
+        .map(|_| ())
+    }
+}
+
 impl Requests for DynamoStore {
     async fn batch_context(
         &self,
@@ -159,6 +226,7 @@ impl Requests for DynamoStore {
                 .map(|c| (keys::customer_limit(session, c), keys::LIMIT_SK)),
         );
         wanted.push((keys::sector(session, sector), keys::STOCK_SK));
+        wanted.push((keys::line(session, sector), keys::LINE_SK));
         let mut context = BatchContext::default();
         for item in self.get_many(wanted).await? {
             let sk = match item.get(keys::SK) {
@@ -189,10 +257,163 @@ impl Requests for DynamoStore {
                     let stock: Item<MarkedStock> = serde_dynamo::from_item(item)?;
                     context.state = Some(stock.data.into());
                 }
+                keys::LINE_SK => {
+                    let line: Item<Line> = serde_dynamo::from_item(item)?;
+                    context.line = Some(line.data);
+                }
                 _ => {}
             }
         }
         Ok(context)
+    }
+
+    async fn join_line(
+        &self,
+        session: SessionId,
+        customer: &str,
+        request: RequestId,
+        cap: usize,
+    ) -> Result<bool, StoreError> {
+        let join = || {
+            Change::on(
+                &self.table,
+                keys::customer_limit(session, customer),
+                keys::LIMIT_SK,
+            )
+            .set("ADD waiting :id")
+            .when(
+                "attribute_not_exists(waiting) OR size(waiting) < :cap OR contains(waiting, :rid)",
+            )
+            .value(":id", AttributeValue::Ss(vec![request.to_string()]))
+            .value(":rid", s(request.to_string()))
+            .value(":cap", n(cap as i64))
+            .apply(&self.client)
+        };
+        if join().await? {
+            return Ok(true);
+        }
+        // Full: take off what no longer waits, then try once more.
+        #[derive(Deserialize)]
+        struct Waiting {
+            #[serde(default)]
+            waiting: HashSet<RequestId>,
+        }
+        let listed = self
+            .get::<Waiting>(keys::customer_limit(session, customer), keys::LIMIT_SK)
+            .await?
+            .map(|w| w.waiting)
+            .unwrap_or_default();
+        let keys: Vec<(String, &str)> = listed
+            .iter()
+            .map(|id| (keys::request(*id), keys::REQUEST_SK))
+            .collect();
+        let records: HashMap<RequestId, RequestRecord> =
+            data::<RequestItem>(self.get_many(keys).await?)?
+                .into_iter()
+                .map(|i| (i.record.request.request_id, i.record))
+                .collect();
+        let now = crate::clock::now();
+        let gone: Vec<String> = listed
+            .iter()
+            .filter(|id| match records.get(id) {
+                Some(record) => record.is_decided(),
+                None => {
+                    let made = DateTime::<Utc>::from(id.ulid().datetime());
+                    now - made > NEVER_QUEUED_AFTER
+                }
+            })
+            .map(ToString::to_string)
+            .collect();
+        if gone.is_empty() {
+            return Ok(false);
+        }
+        self.leave_lines(session, customer, gone).await?;
+        join().await
+    }
+
+    async fn leave_line(
+        &self,
+        session: SessionId,
+        customer: &str,
+        request: RequestId,
+    ) -> Result<(), StoreError> {
+        self.leave_lines(session, customer, vec![request.to_string()])
+            .await
+    }
+
+    async fn draw_number(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+        shard: u32,
+    ) -> Result<u64, StoreError> {
+        #[derive(Deserialize)]
+        struct Counter {
+            #[serde(default)]
+            drawn: u64,
+        }
+        let drawn = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::line_counter(session, sector, shard)))
+            .key(keys::SK, s(keys::LINE_SK.to_owned()))
+            .update_expression("ADD drawn :one")
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send();
+        // Everyone counted on the other counters joined before (or with) this request: read
+        // at the same moment.
+        let others: Vec<(String, &str)> = (0..line::LINE_SHARDS)
+            .filter(|k| *k != shard)
+            .map(|k| (keys::line_counter(session, sector, k), keys::LINE_SK))
+            .collect();
+        let (drawn, others) = futures::try_join!(
+            async { drawn.await.map_err(StoreError::from) },
+            self.get_many(others)
+        )?;
+        let mine = match drawn.attributes.as_ref().and_then(|a| a.get("drawn")) {
+            Some(AttributeValue::N(drawn)) => drawn.parse().unwrap_or(0),
+            _ => 0,
+        };
+        let others: u64 = data::<Counter>(others)?.iter().map(|c| c.drawn).sum();
+        Ok(mine + others)
+    }
+
+    async fn line(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> Result<Option<Line>, StoreError> {
+        let key = (session, sector.clone());
+        if let Some(line) = self.warm.line(&key) {
+            return Ok(line);
+        }
+        let line: Option<Line> = self.get(keys::line(session, sector), keys::LINE_SK).await?;
+        self.warm.keep_line(key, line);
+        Ok(line)
+    }
+
+    async fn advance_line(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+        line: &Line,
+    ) -> Result<(), StoreError> {
+        let item = Item::new(keys::line(session, sector), keys::LINE_SK, line);
+        let written = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(item)?))
+            .condition_expression("attribute_not_exists(served) OR served <= :served")
+            .expression_attribute_values(":served", n(line.served as i64))
+            .send()
+            .await;
+        match written.map_err(StoreError::from) {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn queue_request(&self, record: RequestRecord) -> Result<RequestRecord, StoreError> {
@@ -227,11 +448,19 @@ impl Requests for DynamoStore {
             )
             .send()
             .await;
-        match written.map_err(StoreError::from) {
-            Ok(_) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
-            Err(e) => Err(e),
-        }
+        let rejected = match written.map_err(StoreError::from) {
+            Ok(_) => true,
+            Err(StoreError::ConditionFailed) => false,
+            Err(e) => return Err(e),
+        };
+        let request = &record.request;
+        self.leave_lines(
+            request.session_id,
+            &request.customer,
+            vec![request.request_id.to_string()],
+        )
+        .await?;
+        Ok(rejected)
     }
 
     async fn fulfil(
@@ -258,8 +487,13 @@ impl Requests for DynamoStore {
         let decision = aws_sdk_dynamodb::types::TransactWriteItem::builder()
             .put(decision)
             .build();
-        self.hold_with(reservation, limit, now, Some(decision))
-            .await
+        self.hold_with(
+            reservation,
+            limit,
+            now,
+            Some((record.request.request_id, decision)),
+        )
+        .await
     }
 
     async fn oldest_queued(

@@ -15,8 +15,8 @@ use super::{
     transact::{Change, TransactError, create, n, s, transact},
 };
 use crate::domain::{
-    Invoice, PlaceTickets, ProductId, ProductLine, Reservation, ReservationId, ReservationStatus,
-    SeatLabel, SectorCode, SessionId, Ticket, reservation::PaymentRecord,
+    Invoice, PlaceTickets, ProductId, ProductLine, RequestId, Reservation, ReservationId,
+    ReservationStatus, SeatLabel, SectorCode, SessionId, Ticket, reservation::PaymentRecord,
 };
 
 /// Why the store refused a write: the state it found, not a fault.
@@ -443,7 +443,7 @@ impl DynamoStore {
         reservation: &Reservation,
         limit: u8,
         now: DateTime<Utc>,
-        extra: Option<aws_sdk_dynamodb::types::TransactWriteItem>,
+        decision: Option<(RequestId, aws_sdk_dynamodb::types::TransactWriteItem)>,
     ) -> Result<(), WriteError> {
         let expires = reservation.expires_at.timestamp();
         let (gsi2pk, gsi2sk) = keys::expiry(expires, reservation.id);
@@ -467,12 +467,18 @@ impl DynamoStore {
                 &self.table,
                 serde_dynamo::to_item(item).map_err(StoreError::from)?,
             )?,
-            self.limit_change(reservation)
-                .set("ADD tickets :n")
-                .when("attribute_not_exists(tickets) OR tickets <= :room")
-                .value(":n", n(tickets))
-                .value(":room", n(i64::from(limit) - i64::from(tickets)))
-                .build()?,
+            match &decision {
+                // A queued request's hold also takes it off its customer's waiting requests.
+                Some((request, _)) => self
+                    .limit_change(reservation)
+                    .set("ADD tickets :n DELETE waiting :request")
+                    .value(":request", AttributeValue::Ss(vec![request.to_string()])),
+                None => self.limit_change(reservation).set("ADD tickets :n"),
+            }
+            .when("attribute_not_exists(tickets) OR tickets <= :room")
+            .value(":n", n(tickets))
+            .value(":room", n(i64::from(limit) - i64::from(tickets)))
+            .build()?,
         ];
         for seat in &reservation.seats {
             items.push(
@@ -502,7 +508,7 @@ impl DynamoStore {
             items.push(change.build()?);
         }
         let extra_at = items.len();
-        items.extend(extra);
+        items.extend(decision.map(|(_, d)| d));
         let failed = self.write_built(items).await?;
         if failed.is_empty() {
             return Ok(());

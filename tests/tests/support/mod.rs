@@ -351,6 +351,7 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests>(store: &S
             sector: "plateia".to_string().try_into().unwrap(),
             quantity: 2,
             requested_at: Utc::now(),
+            number: Some(8),
         };
         store
             .queue_request(RequestRecord::queued(request))
@@ -482,6 +483,8 @@ impl<C: Catalog> Seeder<'_, C> {
             .unwrap(),
         ];
         let new = NewSession {
+            sale_mode: Default::default(),
+            max_waiting_per_customer: None,
             starts_at: now + Duration::days(30),
             sale: SaleWindow {
                 starts_at: now - Duration::hours(1),

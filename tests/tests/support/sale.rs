@@ -22,6 +22,8 @@ pub struct Sale {
 }
 
 pub const LIMIT: u32 = 6;
+/// Requests a customer may have waiting: the rushes post four a customer at once.
+pub const WAITING: u32 = 4;
 /// Places in the sale's general-admission sector, `pista`.
 pub const PISTA: u32 = 5;
 
@@ -95,6 +97,12 @@ impl Sale {
 
     /// A sale whose window closes at `sale_ends_at` (RFC 3339).
     pub async fn start_until(options: Options, rows: u32, seats: u32, sale_ends_at: &str) -> Sale {
+        let extra = json!({"sale_ends_at": sale_ends_at});
+        Self::start_with(options, rows, seats, extra).await
+    }
+
+    /// A sale whose session also has the fields of `extra` (e.g. its `sale_mode`).
+    pub async fn start_with(options: Options, rows: u32, seats: u32, extra: Value) -> Sale {
         let stack = Stack::start(options)
             .await
             .expect("the stack starts with ministack");
@@ -107,14 +115,17 @@ impl Sale {
         let admin = sale.stack.token("organiser", true);
         let event = json!({"name": "Flash", "venue": "Estádio", "category": "show"});
         let (_, _, event) = sale.send("/events", &admin, event, &[]).await;
-        let body = json!({
-            "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": sale_ends_at,
-            "max_tickets_per_customer": LIMIT,
+        let mut body = json!({
+            "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": "2030-09-10T18:00:00Z",
+            "max_tickets_per_customer": LIMIT, "max_waiting_per_customer": WAITING,
             "sectors": [
                 {"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": rows, "seats_per_row": seats, "price": {"cents": 30000}},
                 {"code": "pista", "name": "Pista", "kind": "general_admission", "capacity": PISTA, "price": {"cents": 18000}}
             ]
         });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
         let path = format!("/events/{}/sessions", event["id"].as_str().unwrap());
         let (_, _, session) = sale.send(&path, &admin, body, &[]).await;
         sale.session = session["id"].as_str().unwrap().to_owned();

@@ -56,6 +56,7 @@ function NewSession({ event }: { event: string }) {
     saleStartsAt: "",
     saleEndsAt: "",
     maxPerCustomer: "",
+    saleMode: "direct",
     sectors: [sector("numbered", 1)],
   }));
   const [tried, setTried] = useState(false);
@@ -162,6 +163,20 @@ function NewSession({ event }: { event: string }) {
                 value={draft.maxPerCustomer}
                 onInput={(e) => set({ maxPerCustomer: e.currentTarget.value })}
               />
+            )}
+          </Field>
+          <Field id="sale-mode" label={t.console.saleMode}>
+            {(p) => (
+              <select
+                {...p}
+                value={draft.saleMode}
+                onChange={(e) =>
+                  set({ saleMode: e.currentTarget.value === "queue" ? "queue" : "direct" })
+                }
+              >
+                <option value="direct">{t.console.saleModeDirect}</option>
+                <option value="queue">{t.console.saleModeQueue}</option>
+              </select>
             )}
           </Field>
         </fieldset>

@@ -49,6 +49,7 @@ function draft(over: Partial<SessionDraft> = {}): SessionDraft {
     saleStartsAt: "2030-01-01T00:00",
     saleEndsAt: "2030-09-10T18:00",
     maxPerCustomer: "",
+    saleMode: "direct",
     sectors: [numbered(), standing()],
     ...over,
   };

@@ -37,6 +37,8 @@ export interface SessionDraft {
   saleStartsAt: string;
   saleEndsAt: string;
   maxPerCustomer: string;
+  /** `queue`: only through the queue while the sale is open. */
+  saleMode: "direct" | "queue";
   sectors: SectorDraft[];
 }
 
@@ -213,7 +215,9 @@ export function sessionBody(d: SessionDraft) {
     starts_at: iso(d.startsAt),
     sale_starts_at: iso(d.saleStartsAt),
     sale_ends_at: iso(d.saleEndsAt),
+    sale_mode: d.saleMode,
     max_tickets_per_customer: max ?? null,
+    max_waiting_per_customer: null,
     sectors: d.sectors.map((s) =>
       s.kind === "numbered"
         ? {

@@ -122,6 +122,11 @@ export const en: Messages = {
     FULFILLED: "Request served! Your seats are held.",
     REJECTED: "We could not serve your request.",
   },
+  queueOnly:
+    "This sale is served in arrival order, through the queue: choose a sector and how many tickets, and the best seats left are held for you when your turn comes.",
+  placeInLine: (place: number) => `Your place in line: ${place}.`,
+  estimatedWait: (seconds: number) =>
+    seconds < 60 ? `About ${seconds} s to go.` : `About ${Math.ceil(seconds / 60)} min to go.`,
   queuedFor: (quantity: number, sector: string) =>
     `${quantity} ${quantity === 1 ? "ticket" : "tickets"} in ${sector}`,
   rejectReason: {
@@ -152,6 +157,9 @@ export const en: Messages = {
     PAYMENT_IN_PROGRESS:
       "A payment for this reservation is already under way. Please wait a moment.",
     REQUEST_IN_FLIGHT: "Your previous request is still being handled. Please wait a moment.",
+    USE_QUEUE: "This sale is served in arrival order: join the queue below.",
+    TOO_MANY_WAITING:
+      "You already have requests waiting in this session's queue. Ask again once one is answered.",
     PAYMENT_DECLINED: "The payment was declined. Your seats are still held: try another card.",
     PAYLOAD_TOO_LARGE: "The request is too large.",
     UNSUPPORTED_MEDIA_TYPE: "The request could not be read.",
@@ -221,6 +229,9 @@ export const en: Messages = {
     saleStartsAt: "Sale opens",
     saleEndsAt: "Sale closes",
     maxPerCustomer: "Tickets per customer (default 6)",
+    saleMode: "Sale mode",
+    saleModeDirect: "Fans pick their seats",
+    saleModeQueue: "Queue only: served in arrival order",
     sectors: "Sectors",
     sectorN: (n) => `Sector ${n}`,
     numberedSeats: (n) => `${n.toLocaleString("en")} numbered seats`,

@@ -101,6 +101,9 @@ export interface Messages {
   joining: string;
   requestTitle: string;
   requestStatus: Record<"QUEUED" | "FULFILLED" | "REJECTED", string>;
+  queueOnly: string;
+  placeInLine: (place: number) => string;
+  estimatedWait: (seconds: number) => string;
   queuedFor: (quantity: number, sector: string) => string;
   rejectReason: Record<
     "SOLD_OUT" | "NOT_ENOUGH_LEFT" | "LIMIT_EXCEEDED" | "SALE_CLOSED" | "INVALID" | "FAILED",
@@ -145,6 +148,9 @@ export interface ConsoleMessages {
   saleStartsAt: string;
   saleEndsAt: string;
   maxPerCustomer: string;
+  saleMode: string;
+  saleModeDirect: string;
+  saleModeQueue: string;
   sectors: string;
   sectorN: (n: number) => string;
   numberedSeats: (n: number) => string;

@@ -123,6 +123,13 @@ export const ptBR: Messages = {
     FULFILLED: "Pedido atendido! Seus lugares estão reservados.",
     REJECTED: "Não foi possível atender seu pedido.",
   },
+  queueOnly:
+    "Esta venda é feita pela fila, por ordem de chegada: escolha o setor e quantos ingressos quer, e os melhores lugares que restarem serão reservados para você quando chegar sua vez.",
+  placeInLine: (place: number) => `Sua posição na fila: ${place}.`,
+  estimatedWait: (seconds: number) =>
+    seconds < 60
+      ? `Faltam cerca de ${seconds} s.`
+      : `Faltam cerca de ${Math.ceil(seconds / 60)} min.`,
   queuedFor: (quantity: number, sector: string) =>
     `${quantity} ${quantity === 1 ? "ingresso" : "ingressos"} em ${sector}`,
   rejectReason: {
@@ -152,6 +159,9 @@ export const ptBR: Messages = {
     UNKNOWN_PAYMENT: "Não reconhecemos este pagamento.",
     PAYMENT_IN_PROGRESS: "Um pagamento desta reserva já está em andamento. Aguarde um instante.",
     REQUEST_IN_FLIGHT: "Seu pedido anterior ainda está sendo processado. Aguarde um instante.",
+    USE_QUEUE: "Esta venda atende por ordem de chegada: entre na fila abaixo.",
+    TOO_MANY_WAITING:
+      "Você já tem pedidos esperando na fila desta sessão. Peça de novo quando um deles for respondido.",
     PAYMENT_DECLINED:
       "O pagamento foi recusado. Seus lugares continuam reservados: tente outro cartão.",
     PAYLOAD_TOO_LARGE: "O pedido é grande demais.",
@@ -227,6 +237,9 @@ export const ptBR: Messages = {
     saleStartsAt: "Abertura das vendas",
     saleEndsAt: "Fim das vendas",
     maxPerCustomer: "Ingressos por cliente (padrão 6)",
+    saleMode: "Modo de venda",
+    saleModeDirect: "O fã escolhe o assento",
+    saleModeQueue: "Só pela fila: atendidos por ordem de chegada",
     sectors: "Setores",
     sectorN: (n) => `Setor ${n}`,
     numberedSeats: (n) => `${n.toLocaleString("pt-BR")} lugares numerados`,

@@ -142,6 +142,13 @@ export function RequestPage({ id }: { id: string }) {
             {t.requestStatus[request.status]}
             {request.reason && ` ${t.rejectReason[request.reason]}`}
           </p>
+          {request.status === "QUEUED" && request.place !== undefined && (
+            <p class="place">
+              <strong>{t.placeInLine(request.place)}</strong>
+              {request.estimated_wait_seconds !== undefined &&
+                ` ${t.estimatedWait(request.estimated_wait_seconds)}`}
+            </p>
+          )}
           {request.status === "FULFILLED" && request.reservation_id && (
             <a class="button" href={`/reservations/${request.reservation_id}`}>
               {t.continueToPay}

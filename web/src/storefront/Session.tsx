@@ -112,6 +112,8 @@ export function SessionPage({ id }: { id: string }) {
   const currency = session.sectors[0]?.price.currency ?? "BRL";
   const price = (cents: number) => money(cents, currency, locale);
   const limit = session.max_tickets_per_customer;
+  /** A `queue` sale while it is open: seats are only asked for through the queue. */
+  const queueOnly = session.sale_mode === "queue" && session.on_sale;
   const count = chosen.size + Object.values(places).reduce((a, b) => a + b, 0);
   const standing = session.sectors.filter((s) => s.kind === "general_admission");
 
@@ -200,11 +202,16 @@ export function SessionPage({ id }: { id: string }) {
         <SeatMap
           layout={layout}
           chosen={chosen}
-          onToggle={toggle}
+          onToggle={queueOnly ? () => undefined : toggle}
           price={(hit) => price(hit.block.priceCents)}
         />
       )}
-      {standing.length > 0 && (
+      {queueOnly && (
+        <p class="notice" role="status">
+          {t.queueOnly}
+        </p>
+      )}
+      {standing.length > 0 && !queueOnly && (
         <fieldset class="standing">
           <legend>{t.places}</legend>
           {standing.map((s) => {
@@ -238,45 +245,47 @@ export function SessionPage({ id }: { id: string }) {
           })}
         </fieldset>
       )}
-      <aside class="choice" aria-labelledby="choice-title">
-        <h2 id="choice-title">{t.yourChoice}</h2>
-        {notice && (
-          <p class="notice" role="status">
-            {notice}
-          </p>
-        )}
-        {count === 0 && <p>{t.nothingChosen}</p>}
-        <ul>
-          {seatLines.map((l) => (
-            <li key={l.k}>
-              {t.seatName(l.block.name, l.seat.row, l.seat.number)} · {price(l.block.priceCents)}{" "}
-              <button
-                type="button"
-                class="link"
-                onClick={() => toggle({ block: l.block, seat: l.seat })}
-                aria-label={`${t.remove}: ${t.seatName(l.block.name, l.seat.row, l.seat.number)}`}
-              >
-                {t.remove}
-              </button>
-            </li>
-          ))}
-          {standing
-            .filter((s) => (places[s.code] ?? 0) > 0)
-            .map((s) => (
-              <li key={s.code}>
-                {places[s.code]} × {s.name} · {price(s.price.cents)}
+      {!queueOnly && (
+        <aside class="choice" aria-labelledby="choice-title">
+          <h2 id="choice-title">{t.yourChoice}</h2>
+          {notice && (
+            <p class="notice" role="status">
+              {notice}
+            </p>
+          )}
+          {count === 0 && <p>{t.nothingChosen}</p>}
+          <ul>
+            {seatLines.map((l) => (
+              <li key={l.k}>
+                {t.seatName(l.block.name, l.seat.row, l.seat.number)} · {price(l.block.priceCents)}{" "}
+                <button
+                  type="button"
+                  class="link"
+                  onClick={() => toggle({ block: l.block, seat: l.seat })}
+                  aria-label={`${t.remove}: ${t.seatName(l.block.name, l.seat.row, l.seat.number)}`}
+                >
+                  {t.remove}
+                </button>
               </li>
             ))}
-        </ul>
-        <p class="total">
-          {t.total}: <strong>{price(total)}</strong>
-        </p>
-        {holdError && <ProblemMessage failure={holdError} />}
-        <button type="button" onClick={() => void hold()} disabled={count === 0 || holding}>
-          {holding ? t.holding : sub ? t.hold : t.signInToHold}
-        </button>
-        {updated && <p class="hint">{t.updatedAt(time(updated, locale))}</p>}
-      </aside>
+            {standing
+              .filter((s) => (places[s.code] ?? 0) > 0)
+              .map((s) => (
+                <li key={s.code}>
+                  {places[s.code]} × {s.name} · {price(s.price.cents)}
+                </li>
+              ))}
+          </ul>
+          <p class="total">
+            {t.total}: <strong>{price(total)}</strong>
+          </p>
+          {holdError && <ProblemMessage failure={holdError} />}
+          <button type="button" onClick={() => void hold()} disabled={count === 0 || holding}>
+            {holding ? t.holding : sub ? t.hold : t.signInToHold}
+          </button>
+          {updated && <p class="hint">{t.updatedAt(time(updated, locale))}</p>}
+        </aside>
+      )}
       {session.on_sale && <JoinQueue session={session} />}
     </section>
   );
