@@ -71,7 +71,10 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
     ("get-seat-map", &[GET, BATCH_GET, QUERY]),
     ("list-products", &[GET, QUERY_GSI1]),
     ("get-product", &[GET]),
-    ("hold-seats", &[GET, PUT, UPDATE, CHECK, QUERY_GSI1]),
+    (
+        "hold-seats",
+        &[GET, BATCH_GET, PUT, UPDATE, CHECK, QUERY_GSI1],
+    ),
     ("set-products", &[GET, UPDATE, CHECK, QUERY_GSI1]),
     ("checkout", &[GET, PUT, UPDATE, CHECK, READ_TICKET_KEY]),
     ("cancel-reservation", &[GET, UPDATE, CHECK, QUERY_GSI1]),
@@ -155,6 +158,7 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
         "payment-webhook",
         &[
             GET,
+            BATCH_GET,
             PUT,
             UPDATE,
             CHECK,

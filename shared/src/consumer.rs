@@ -18,7 +18,7 @@ use futures::future::join_all;
 
 use crate::{
     domain::{
-        HoldError, Line, RejectReason, RequestRecord, Reservation, SeatLabel, SectorCode,
+        HoldError, Line, RejectReason, RequestRecord, Reservation, SeatLabel, Sector, SectorCode,
         SectorLayout, Session, SessionId, TicketRequest,
         allocation::{Allocated, Ask, Pool, allocate},
         seat::SeatStatus,
@@ -323,7 +323,7 @@ where
                 .into_iter()
                 .collect();
             let context = store
-                .batch_context(session.id, &sector.code, &ids, &customers)
+                .batch_context(session.id, &sector, &ids, &customers)
                 .await
                 .map_err(|e| (pending[0].at, e))?;
             line.get_or_insert(context.line);
@@ -358,14 +358,7 @@ where
                 seats = Some(fresh);
             }
             let left = round
-                .commit(
-                    store,
-                    &session,
-                    &sector.code,
-                    &pending,
-                    plan,
-                    seats.as_mut(),
-                )
+                .commit(store, &session, &sector, &pending, plan, seats.as_mut())
                 .await?;
             pending = left;
             if pending.is_empty() {
@@ -483,7 +476,7 @@ impl Round<'_> {
         &self,
         store: &S,
         session: &Session,
-        sector: &SectorCode,
+        sector: &Sector,
         pending: &[Pending],
         plan: Vec<Allocated>,
         mut seats: Option<&mut FreeSeats>,

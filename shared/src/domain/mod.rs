@@ -14,6 +14,7 @@ pub mod reservation;
 pub mod seat;
 pub mod sector;
 pub mod session;
+pub mod stock;
 pub mod ticket;
 pub mod timeline;
 

@@ -52,6 +52,10 @@ pub struct PlaceTickets {
     pub sector: SectorCode,
     pub quantity: u32,
     pub unit_price: Money,
+    /// The sector's stock shards (`domain::stock`) when the places were held; 0 in holds made
+    /// before the sector's places were sharded (they count on the sector's stock item).
+    #[serde(default)]
+    pub shards: u32,
 }
 
 /// Units of an add-on product in a reservation, at the price when added.
@@ -212,6 +216,7 @@ impl Reservation {
                 sector: sector.code.clone(),
                 quantity,
                 unit_price: sector.price,
+                shards: super::stock::shards(sector.capacity()).len() as u32,
             });
         }
         let tickets =

@@ -9,7 +9,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 use super::{
     DynamoStore, StoreError,
     dynamo::Attributes,
-    item::{LimitItem, SeatItem, SeatStateName, SectorStock},
+    item::{LimitItem, SeatItem, SeatStateName, SectorStock, ShardItem},
     keys,
     reservations::ReservationItem,
 };
@@ -107,6 +107,8 @@ struct ProductItem {
 struct Table {
     sessions: BTreeMap<SessionId, Session>,
     stock: HashMap<(SessionId, SectorCode), StockItem>,
+    /// A general-admission sector's places on its shards: (shard, available) each.
+    shards: HashMap<(SessionId, SectorCode), Vec<(u32, i64)>>,
     seats: HashMap<(SessionId, SectorCode), Vec<SeatItem>>,
     limits: BTreeMap<(SessionId, String), i64>,
     products: BTreeMap<ProductId, ProductItem>,
@@ -151,6 +153,19 @@ impl Table {
                 }
                 (_, Err(e)) => unreadable("sector stock", e),
                 (None, _) => unreadable("sector stock", "its key names no session".into()),
+            },
+            keys::SHARD_SK => match (
+                keys::session_part(&pk, "#SECTOR#"),
+                parse::<ShardItem>(item),
+            ) {
+                (Some((session, _)), Ok(shard)) => {
+                    self.shards
+                        .entry((session, shard.code))
+                        .or_default()
+                        .push((shard.shard, shard.available));
+                }
+                (_, Err(e)) => unreadable("stock shard", e),
+                (None, _) => unreadable("stock shard", "its key names no session".into()),
             },
             keys::LIMIT_SK => match (
                 keys::session_part(&pk, "#CUSTOMER#"),
@@ -299,14 +314,36 @@ impl Auditor<'_> {
                 let t = tally.get(&at).copied().unwrap_or_default();
                 let capacity = i64::from(sector.capacity());
                 let s = &stock.stock;
-                if capacity != s.available + t.live + t.sold || i64::from(s.capacity) != capacity {
+                // General admission: the places on sale are on the shards, each never below 0.
+                let shards = self.table.shards.get(&at).cloned().unwrap_or_default();
+                let mut items = vec![stock_key.clone()];
+                for (shard, available) in &shards {
+                    let shard_key = key(
+                        &keys::stock_shard(session.id, &sector.code, *shard),
+                        keys::SHARD_SK,
+                    );
+                    if *available < 0 {
+                        self.violation(
+                            "places",
+                            Some(session.id),
+                            vec![shard_key.clone()],
+                            format!(
+                                "sector {} shard {shard} has {available} places",
+                                sector.code
+                            ),
+                        );
+                    }
+                    items.push(shard_key);
+                }
+                let available = s.available + shards.iter().map(|(_, a)| a).sum::<i64>();
+                if capacity != available + t.live + t.sold || i64::from(s.capacity) != capacity {
                     self.violation(
                         "places",
                         Some(session.id),
-                        vec![stock_key.clone()],
+                        items,
                         format!(
-                            "sector {}: capacity {capacity} (stock item says {}) != available {} + held by live reservations {} + sold {}",
-                            sector.code, s.capacity, s.available, t.live, t.sold
+                            "sector {}: capacity {capacity} (stock item says {}) != available {available} + held by live reservations {} + sold {}",
+                            sector.code, s.capacity, t.live, t.sold
                         ),
                     );
                 }
@@ -327,14 +364,14 @@ impl Auditor<'_> {
                         );
                     }
                 }
-                if stock.sold_out && s.available > 0 {
+                if stock.sold_out && available > 0 {
                     self.violation(
                         "places",
                         Some(session.id),
                         vec![stock_key.clone()],
                         format!(
-                            "sector {} is marked sold out with {} places available",
-                            sector.code, s.available
+                            "sector {} is marked sold out with {available} places available",
+                            sector.code
                         ),
                     );
                 }

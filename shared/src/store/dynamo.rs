@@ -12,11 +12,12 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
     Catalog, Page, SectorCounts, SessionStock, StoreError, cursor,
-    item::{Item, SeatItem, SectorStock},
+    item::{Item, SeatItem, SectorStock, ShardItem},
     keys,
 };
 use crate::domain::{
-    Event, EventId, Line, Product, ProductId, Seat, SectorCode, Session, SessionId,
+    Event, EventId, Line, Product, ProductId, Seat, Sector, SectorCode, SectorLayout, Session,
+    SessionId, stock,
 };
 
 pub(super) type Attributes = HashMap<String, AttributeValue>;
@@ -38,6 +39,16 @@ pub struct DynamoStore {
 
 /// How long a warm process reuses an event's product list for hold suggestions.
 const SUGGESTIONS_TTL: Duration = Duration::from_secs(30);
+
+/// The keys of a general-admission sector's stock shards (none for a numbered one).
+pub(super) fn shard_keys(session: SessionId, sector: &Sector) -> Vec<(String, &'static str)> {
+    match sector.layout {
+        SectorLayout::Numbered { .. } => Vec::new(),
+        SectorLayout::GeneralAdmission { capacity } => (0..stock::shards(capacity).len() as u32)
+            .map(|k| (keys::stock_shard(session, &sector.code, k), keys::SHARD_SK))
+            .collect(),
+    }
+}
 
 /// How long a warm process shows a sector's line as it read it.
 const LINE_TTL: Duration = Duration::from_secs(1);
@@ -325,10 +336,11 @@ impl Catalog for DynamoStore {
         let mut items = Vec::new();
         for sector in &session.sectors {
             let capacity = sector.capacity();
+            let numbered = matches!(sector.layout, SectorLayout::Numbered { .. });
             let stock = SectorStock {
                 code: sector.code.clone(),
                 capacity,
-                available: i64::from(capacity),
+                available: if numbered { i64::from(capacity) } else { 0 },
                 sold: 0,
                 expired: 0,
                 cancelled: 0,
@@ -338,6 +350,20 @@ impl Catalog for DynamoStore {
                 keys::STOCK_SK,
                 stock,
             ))?);
+            if !numbered {
+                for (shard, places) in stock::shards(capacity).into_iter().enumerate() {
+                    let shard = shard as u32;
+                    items.push(serde_dynamo::to_item(Item::new(
+                        keys::stock_shard(session.id, &sector.code, shard),
+                        keys::SHARD_SK,
+                        ShardItem {
+                            code: sector.code.clone(),
+                            shard,
+                            available: i64::from(places),
+                        },
+                    ))?);
+                }
+            }
             for seat in sector.layout.seats() {
                 items.push(serde_dynamo::to_item(Item::new(
                     keys::sector(session.id, &sector.code),
@@ -399,10 +425,25 @@ impl Catalog for DynamoStore {
             .iter()
             .map(|s| (keys::sector(id, &s.code), keys::STOCK_SK))
             .collect();
-        let stock: Vec<SectorStock> = data(self.get_many(keys).await?)?;
+        let keys: Vec<(String, &str)> = keys
+            .into_iter()
+            .chain(session.sectors.iter().flat_map(|s| shard_keys(id, s)))
+            .collect();
+        let items = self.get_many(keys).await?;
+        let (stock, shards): (Vec<Attributes>, Vec<Attributes>) = items.into_iter().partition(
+            |i| matches!(i.get(keys::SK), Some(AttributeValue::S(sk)) if sk == keys::STOCK_SK),
+        );
+        let stock: Vec<SectorStock> = data(stock)?;
+        let mut on_shards: HashMap<SectorCode, i64> = HashMap::new();
+        for shard in data::<ShardItem>(shards)? {
+            *on_shards.entry(shard.code).or_default() += shard.available;
+        }
         let available = stock
             .iter()
-            .map(|s| (s.code.clone(), s.available.max(0) as u32))
+            .map(|s| {
+                let on_sale = s.available + on_shards.get(&s.code).copied().unwrap_or(0);
+                (s.code.clone(), on_sale.max(0) as u32)
+            })
             .collect();
         let counts = stock
             .into_iter()

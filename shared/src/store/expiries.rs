@@ -10,7 +10,7 @@ use super::{
     DynamoStore, Refused, StoreError, WriteError, keys,
     transact::{Change, n, s},
 };
-use crate::domain::{ProductId, Reservation, ReservationStatus};
+use crate::domain::{ProductId, Reservation, ReservationStatus, stock};
 
 pub trait Expiries: Sync {
     /// Live reservations of one expiry bucket (minute and shard) whose time is up at `now`.
@@ -151,35 +151,47 @@ impl DynamoStore {
         counted: &HashSet<ProductId>,
         given_back: Option<&str>,
     ) -> Vec<Change> {
-        let mut sectors: Vec<(crate::domain::SectorCode, u32)> = Vec::new();
-        for (sector, count) in reservation
-            .seats
-            .iter()
-            .map(|s| (&s.sector, 1))
-            .chain(reservation.places.iter().map(|p| (&p.sector, p.quantity)))
-        {
-            match sectors.iter_mut().find(|(c, _)| c == sector) {
-                Some((_, total)) => *total += count,
-                None => sectors.push((sector.clone(), count)),
+        // (sector, tickets, the shards its places are on: 0 for seats and unsharded places)
+        let mut sectors: Vec<(crate::domain::SectorCode, u32, u32)> = Vec::new();
+        for (sector, count, shards) in reservation.seats.iter().map(|s| (&s.sector, 1, 0)).chain(
+            reservation
+                .places
+                .iter()
+                .map(|p| (&p.sector, p.quantity, p.shards)),
+        ) {
+            match sectors.iter_mut().find(|(c, _, _)| c == sector) {
+                Some((_, total, _)) => *total += count,
+                None => sectors.push((sector.clone(), count, shards)),
             }
         }
-        let mut items: Vec<Change> = sectors
-            .into_iter()
-            .map(|(sector, count)| {
-                let change = Change::on(
-                    &self.table,
-                    keys::sector(reservation.session_id, &sector),
-                    keys::STOCK_SK,
-                )
-                .value(":n", n(count));
-                match given_back {
-                    Some(counter) => change
-                        .set("ADD available :n, #given_back :n REMOVE sold_out")
-                        .name("#given_back", counter),
-                    None => change.set("ADD available :n REMOVE sold_out"),
-                }
-            })
-            .collect();
+        let mut items = Vec::new();
+        for (sector, count, shards) in sectors {
+            let change = Change::on(
+                &self.table,
+                keys::sector(reservation.session_id, &sector),
+                keys::STOCK_SK,
+            );
+            // Sharded places go back to a shard; the sector's item counts them given back.
+            let on_sale = if shards > 0 { "" } else { "available :n, " };
+            items.push(match given_back {
+                Some(counter) => change
+                    .set(&format!("ADD {on_sale}#given_back :n REMOVE sold_out"))
+                    .name("#given_back", counter)
+                    .value(":n", n(count)),
+                None if shards > 0 => change.set("REMOVE sold_out"),
+                None => change
+                    .set("ADD available :n REMOVE sold_out")
+                    .value(":n", n(count)),
+            });
+            if shards > 0 {
+                let shard = stock::first_shard(reservation.id.spread(), shards);
+                items.push(
+                    self.shard_change(reservation.session_id, &sector, shard)
+                        .set("ADD available :n")
+                        .value(":n", n(count)),
+                );
+            }
+        }
         for line in reservation
             .products
             .iter()

@@ -42,7 +42,10 @@ impl<T> Item<T> {
 pub struct SectorStock {
     pub code: SectorCode,
     pub capacity: u32,
-    /// Numbered sectors may briefly go below zero while lapsed holds wait for the sweep.
+    /// Numbered sectors: seats on sale (may briefly go below zero while lapsed holds wait for the
+    /// sweep). General admission counts its places on its shards ([`ShardItem`]) and keeps 0
+    /// here.
+    #[serde(default)]
     pub available: i64,
     /// Tickets sold, and tickets whose hold expired or was cancelled (sales figures).
     #[serde(default)]
@@ -51,6 +54,14 @@ pub struct SectorStock {
     pub expired: u32,
     #[serde(default)]
     pub cancelled: u32,
+}
+
+/// A general-admission sector's stock shard: places on sale in it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ShardItem {
+    pub code: SectorCode,
+    pub shard: u32,
+    pub available: i64,
 }
 
 /// A customer's count of tickets in a session (live holds and confirmed), which the hold's

@@ -63,6 +63,14 @@ pub fn sector(session: SessionId, sector: &SectorCode) -> String {
 /// The sector's stock item: capacity and places available.
 pub const STOCK_SK: &str = "STOCK";
 
+/// One of a general-admission sector's stock shards (`domain::stock`): its own partition, so
+/// that the sector's holds spread over as many.
+pub fn stock_shard(session: SessionId, sector: &SectorCode, shard: u32) -> String {
+    format!("SESSION#{session}#SECTOR#{sector}#STOCK#{shard}")
+}
+
+pub const SHARD_SK: &str = "SHARD";
+
 pub const SEAT_PREFIX: &str = "SEAT#";
 
 /// Zero-padded so that a query returns seats row by row, in seat order.

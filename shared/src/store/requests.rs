@@ -13,12 +13,13 @@ use serde::{Deserialize, Serialize};
 use super::{
     DynamoStore, StoreError, WriteError,
     dynamo::data,
-    item::{Item, LimitItem, SectorStock},
+    dynamo::shard_keys,
+    item::{Item, LimitItem, SectorStock, ShardItem},
     keys,
     transact::{Change, n, s},
 };
 use crate::domain::{
-    Line, RequestId, RequestRecord, RequestStatus, Reservation, SectorCode, SessionId, line,
+    Line, RequestId, RequestRecord, RequestStatus, Reservation, Sector, SectorCode, SessionId, line,
 };
 
 /// Finished requests stay readable this long, then DynamoDB's TTL removes them.
@@ -55,7 +56,7 @@ pub trait Requests: Sync {
     fn batch_context(
         &self,
         session: SessionId,
-        sector: &SectorCode,
+        sector: &Sector,
         requests: &[RequestId],
         customers: &[&str],
     ) -> impl Future<Output = Result<BatchContext, StoreError>> + Send;
@@ -126,17 +127,12 @@ pub trait Requests: Sync {
         session: SessionId,
         sector: &SectorCode,
     ) -> impl Future<Output = Result<Option<RequestRecord>, StoreError>> + Send;
-    fn sector_state(
-        &self,
-        session: SessionId,
-        sector: &SectorCode,
-    ) -> impl Future<Output = Result<Option<SectorState>, StoreError>> + Send;
     /// Marks the sector sold out if nothing is left in it now; whether it did (places that
     /// came back meanwhile leave it unmarked).
     fn mark_sold_out(
         &self,
         session: SessionId,
-        sector: &SectorCode,
+        sector: &Sector,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
@@ -212,7 +208,7 @@ impl Requests for DynamoStore {
     async fn batch_context(
         &self,
         session: SessionId,
-        sector: &SectorCode,
+        sector: &Sector,
         requests: &[RequestId],
         customers: &[&str],
     ) -> Result<BatchContext, StoreError> {
@@ -225,8 +221,10 @@ impl Requests for DynamoStore {
                 .iter()
                 .map(|c| (keys::customer_limit(session, c), keys::LIMIT_SK)),
         );
-        wanted.push((keys::sector(session, sector), keys::STOCK_SK));
-        wanted.push((keys::line(session, sector), keys::LINE_SK));
+        wanted.push((keys::sector(session, &sector.code), keys::STOCK_SK));
+        wanted.push((keys::line(session, &sector.code), keys::LINE_SK));
+        wanted.extend(shard_keys(session, sector));
+        let mut on_shards = 0;
         let mut context = BatchContext::default();
         for item in self.get_many(wanted).await? {
             let sk = match item.get(keys::SK) {
@@ -261,8 +259,15 @@ impl Requests for DynamoStore {
                     let line: Item<Line> = serde_dynamo::from_item(item)?;
                     context.line = Some(line.data);
                 }
+                keys::SHARD_SK => {
+                    let shard: Item<ShardItem> = serde_dynamo::from_item(item)?;
+                    on_shards += shard.data.available;
+                }
                 _ => {}
             }
+        }
+        if let Some(state) = context.state.as_mut() {
+            state.available += on_shards;
         }
         Ok(context)
     }
@@ -514,28 +519,35 @@ impl Requests for DynamoStore {
             .map(|i| i.record))
     }
 
-    async fn sector_state(
-        &self,
-        session: SessionId,
-        sector: &SectorCode,
-    ) -> Result<Option<SectorState>, StoreError> {
-        Ok(self
-            .get::<MarkedStock>(keys::sector(session, sector), keys::STOCK_SK)
-            .await?
-            .map(SectorState::from))
-    }
-
-    async fn mark_sold_out(
-        &self,
-        session: SessionId,
-        sector: &SectorCode,
-    ) -> Result<bool, StoreError> {
-        Change::on(&self.table, keys::sector(session, sector), keys::STOCK_SK)
-            .set("SET sold_out = :yes")
-            .when("available <= :none")
-            .value(":yes", AttributeValue::Bool(true))
-            .value(":none", n(0))
-            .apply(&self.client)
-            .await
+    async fn mark_sold_out(&self, session: SessionId, sector: &Sector) -> Result<bool, StoreError> {
+        let mark = Change::on(
+            &self.table,
+            keys::sector(session, &sector.code),
+            keys::STOCK_SK,
+        )
+        .set("SET sold_out = :yes")
+        .value(":yes", AttributeValue::Bool(true));
+        let shards = shard_keys(session, sector);
+        if shards.is_empty() {
+            return mark
+                .when("available <= :none")
+                .value(":none", n(0))
+                .apply(&self.client)
+                .await;
+        }
+        // Places live on the shards: each must be empty, checked in the same transaction.
+        let mut items = vec![mark];
+        for (pk, sk) in shards {
+            items.push(
+                Change::on(&self.table, pk, sk)
+                    .when("available <= :none")
+                    .value(":none", n(0)),
+            );
+        }
+        match self.write(items).await {
+            Ok(failed) => Ok(failed.is_empty()),
+            Err(WriteError::Store(e)) => Err(e),
+            Err(WriteError::Refused(_)) => Ok(false),
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! Reservations in DynamoDB: the one-transaction hold, add-on changes, cancellation,
 //! payment states and confirmation, each a single `TransactWriteItems`; and idempotency records.
 
-use std::{collections::HashSet, future::Future};
+use std::{
+    collections::{HashMap, HashSet},
+    future::Future,
+};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
@@ -10,13 +13,13 @@ use serde::{Deserialize, Serialize};
 use super::{
     DynamoStore, Page, StoreError, cursor,
     dynamo::data,
-    item::Item,
+    item::{Item, ShardItem},
     keys,
     transact::{Change, TransactError, create, n, s, transact},
 };
 use crate::domain::{
     Invoice, PlaceTickets, ProductId, ProductLine, RequestId, Reservation, ReservationId,
-    ReservationStatus, SeatLabel, SectorCode, SessionId, Ticket, reservation::PaymentRecord,
+    ReservationStatus, SeatLabel, SectorCode, SessionId, Ticket, reservation::PaymentRecord, stock,
 };
 
 /// Why the store refused a write: the state it found, not a fault.
@@ -41,6 +44,9 @@ pub enum WriteError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// Attempts at taking a hold's places from shards that changed between the read and the write.
+const TAKE_ROUNDS: u32 = 3;
 
 /// What a payment confirmed after its hold was released must take again within: the session's
 /// per-customer limit and the add-ons whose stock is counted.
@@ -309,20 +315,24 @@ fn status(value: ReservationStatus) -> Result<AttributeValue, StoreError> {
     attribute(&value)
 }
 
-/// Tickets of each sector in a reservation: (sector, seats there, places there).
-fn per_sector(reservation: &Reservation) -> Vec<(SectorCode, u32, bool)> {
-    let mut sectors: Vec<(SectorCode, u32, bool)> = Vec::new();
+/// Tickets of each sector in a reservation: (sector, tickets, `None` for seats or the shards its
+/// places are on).
+fn per_sector(reservation: &Reservation) -> Vec<(SectorCode, u32, Option<u32>)> {
+    let mut sectors: Vec<(SectorCode, u32, Option<u32>)> = Vec::new();
     for seat in &reservation.seats {
         match sectors.iter_mut().find(|(c, _, _)| *c == seat.sector) {
             Some((_, count, _)) => *count += 1,
-            None => sectors.push((seat.sector.clone(), 1, false)),
+            None => sectors.push((seat.sector.clone(), 1, None)),
         }
     }
     for PlaceTickets {
-        sector, quantity, ..
+        sector,
+        quantity,
+        shards,
+        ..
     } in &reservation.places
     {
-        sectors.push((sector.clone(), *quantity, true));
+        sectors.push((sector.clone(), *quantity, Some(*shards)));
     }
     sectors
 }
@@ -445,6 +455,93 @@ impl DynamoStore {
         now: DateTime<Utc>,
         decision: Option<(RequestId, aws_sdk_dynamodb::types::TransactWriteItem)>,
     ) -> Result<(), WriteError> {
+        // General-admission places come from their first shard; when it has too few, from the
+        // shards as they are read, and again if they changed meanwhile.
+        let mut takes: HashMap<SectorCode, Vec<(u32, u32)>> = reservation
+            .places
+            .iter()
+            .filter(|p| p.shards > 0)
+            .map(|p| {
+                let first = stock::first_shard(reservation.id.spread(), p.shards);
+                (p.sector.clone(), vec![(first, p.quantity)])
+            })
+            .collect();
+        let mut round = 0;
+        loop {
+            let held = self
+                .hold_once(reservation, limit, now, decision.clone(), &takes)
+                .await;
+            let Err(WriteError::Refused(Refused::SoldOut(sectors))) = &held else {
+                return held;
+            };
+            round += 1;
+            if round == TAKE_ROUNDS {
+                return held;
+            }
+            let mut short = Vec::new();
+            for p in reservation.places.iter().filter(|p| p.shards > 0) {
+                if !sectors.contains(&p.sector) {
+                    continue;
+                }
+                let available = self
+                    .shards(reservation.session_id, &p.sector, p.shards)
+                    .await?;
+                let first = stock::first_shard(reservation.id.spread(), p.shards);
+                match stock::take(&available, p.quantity, first) {
+                    Some(planned) => {
+                        takes.insert(p.sector.clone(), planned);
+                    }
+                    None => short.push(p.sector.clone()),
+                }
+            }
+            // Fewer places in all than asked for, or a sector without shards: sold out.
+            if !short.is_empty() || sectors.iter().any(|s| !takes.contains_key(s)) {
+                return held;
+            }
+        }
+    }
+
+    /// The places on sale on each of a sector's `shards` (strongly consistent).
+    pub(super) async fn shards(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+        shards: u32,
+    ) -> Result<Vec<i64>, StoreError> {
+        let keys = (0..shards)
+            .map(|k| (keys::stock_shard(session, sector, k), keys::SHARD_SK))
+            .collect();
+        let mut available = vec![0; shards as usize];
+        for shard in data::<ShardItem>(self.get_many(keys).await?)? {
+            if let Some(a) = available.get_mut(shard.shard as usize) {
+                *a = shard.available;
+            }
+        }
+        Ok(available)
+    }
+
+    pub(super) fn shard_change(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+        shard: u32,
+    ) -> Change {
+        Change::on(
+            &self.table,
+            keys::stock_shard(session, sector, shard),
+            keys::SHARD_SK,
+        )
+    }
+
+    /// One attempt at the hold, with `takes` (shard, places) of each sharded sector.
+    async fn hold_once(
+        &self,
+        reservation: &Reservation,
+        limit: u8,
+        now: DateTime<Utc>,
+        decision: Option<(RequestId, aws_sdk_dynamodb::types::TransactWriteItem)>,
+        takes: &HashMap<SectorCode, Vec<(u32, u32)>>,
+    ) -> Result<(), WriteError> {
         let expires = reservation.expires_at.timestamp();
         let (gsi2pk, gsi2sk) = keys::expiry(expires, reservation.id);
         let item = Item::new(
@@ -492,20 +589,41 @@ impl DynamoStore {
                     .build()?,
             );
         }
-        let sectors = per_sector(reservation);
-        for (sector, count, general_admission) in &sectors {
-            let change = self.stock_change(reservation, sector).value(":n", n(count));
-            // Seats are guarded by their own items; places only by this counter.
-            let change = if *general_admission {
-                change
-                    .set("SET available = available - :n")
-                    .when("available >= :n")
-            } else {
-                change
-                    .set("SET available = available - :n")
-                    .when("attribute_exists(available)")
+        // The item after the seats that counts each sector's tickets.
+        let mut sectors: Vec<SectorCode> = Vec::new();
+        for (sector, count, places) in per_sector(reservation) {
+            let (general_admission, shards) = (places.is_some(), places.unwrap_or(0));
+            let stock = match takes.get(&sector) {
+                // Places are guarded by the shards they come from.
+                Some(takes) if shards > 0 => takes
+                    .iter()
+                    .map(|(shard, n_taken)| {
+                        self.shard_change(reservation.session_id, &sector, *shard)
+                            .set("SET available = available - :n")
+                            .when("available >= :n")
+                            .value(":n", n(*n_taken))
+                    })
+                    .collect(),
+                _ => {
+                    let change = self
+                        .stock_change(reservation, &sector)
+                        .value(":n", n(count));
+                    // Seats are guarded by their own items; unsharded places by this counter.
+                    vec![if general_admission {
+                        change
+                            .set("SET available = available - :n")
+                            .when("available >= :n")
+                    } else {
+                        change
+                            .set("SET available = available - :n")
+                            .when("attribute_exists(available)")
+                    }]
+                }
             };
-            items.push(change.build()?);
+            for change in stock {
+                items.push(change.build()?);
+                sectors.push(sector.clone());
+            }
         }
         let extra_at = items.len();
         items.extend(decision.map(|(_, d)| d));
@@ -530,11 +648,12 @@ impl DynamoStore {
         if !taken.is_empty() {
             return Err(WriteError::Refused(Refused::Taken(taken)));
         }
-        let sold_out: Vec<_> = failed
+        let mut sold_out: Vec<SectorCode> = failed
             .iter()
             .filter(|i| (stock_from..stock_from + sectors.len()).contains(i))
-            .map(|i| sectors[i - stock_from].0.clone())
+            .map(|i| sectors[i - stock_from].clone())
             .collect();
+        sold_out.dedup();
         if !sold_out.is_empty() {
             return Err(WriteError::Refused(Refused::SoldOut(sold_out)));
         }
@@ -753,7 +872,33 @@ impl Reservations for DynamoStore {
                 Refused::Taken(vec![(seat.sector.clone(), seat.seat)]),
             ));
         }
-        for (sector, count, general_admission) in per_sector(reservation) {
+        for (sector, count, places) in per_sector(reservation) {
+            let (general_admission, shards) = (places.is_some(), places.unwrap_or(0));
+            if released && shards > 0 {
+                // Places released to the shards are taken again from what they have now.
+                let available = self.shards(reservation.session_id, &sector, shards).await?;
+                let first = stock::first_shard(reservation.id.spread(), shards);
+                let Some(takes) = stock::take(&available, count, first) else {
+                    return Err(WriteError::Refused(Refused::SoldOut(vec![sector])));
+                };
+                for (shard, taken) in takes {
+                    items.push((
+                        self.shard_change(reservation.session_id, &sector, shard)
+                            .set("SET available = available - :n")
+                            .when("available >= :n")
+                            .value(":n", n(taken)),
+                        Refused::SoldOut(vec![sector.clone()]),
+                    ));
+                }
+                items.push((
+                    self.stock_change(reservation, &sector)
+                        .set("ADD sold :n, expired :back")
+                        .value(":n", n(count))
+                        .value(":back", n(-i64::from(count))),
+                    Refused::SoldOut(vec![sector]),
+                ));
+                continue;
+            }
             let change = self
                 .stock_change(reservation, &sector)
                 .value(":n", n(count));
