@@ -84,6 +84,7 @@ pub async fn announce_batch(
 ) -> DynamoDbEventResponse {
     let mut events = Vec::new();
     let mut steps = Vec::new();
+    let mut seats = Vec::new();
     let mut first_mark = None;
     // The sequence number of the record each event comes from.
     let mut marks = Vec::new();
@@ -97,6 +98,9 @@ pub async fn announce_batch(
         match (stored(change.old_image), stored(change.new_image)) {
             (Ok(before), Ok(after)) => {
                 steps.extend(step(before.as_ref(), after.as_ref(), at));
+                if let Some(Stored::Seat(seat)) = &after {
+                    seats.push(seat.clone());
+                }
                 for e in announcements(before.as_ref(), after.as_ref(), &mark) {
                     events.push(e);
                     marks.push(mark.clone());
@@ -113,12 +117,12 @@ pub async fn announce_batch(
         telemetry::metric("ChangeAgeMs", age as f64, Unit::Milliseconds, &[]);
     }
     let mut response = DynamoDbEventResponse::default();
-    match timeline.record(&steps).await {
-        Ok(recorded) => {
+    match futures::try_join!(timeline.record(&steps), timeline.draw_seats(&seats)) {
+        Ok((recorded, _)) => {
             telemetry::metric("StepsRecorded", recorded as f64, Unit::Count, &[]);
         }
         Err(e) => {
-            tracing::error!(error = %e, "the batch's steps could not be recorded");
+            tracing::error!(error = %e, "the batch's steps or seats could not be recorded");
             let mut failure = DynamoDbBatchItemFailure::default();
             failure.item_identifier = first_mark;
             response.batch_item_failures.push(failure);

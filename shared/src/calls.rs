@@ -103,6 +103,7 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
     (
         "announce-changes",
         &[
+            GET,
             PUT,
             UPDATE,
             Call {

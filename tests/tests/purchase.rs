@@ -198,14 +198,16 @@ impl Shop {
     }
 
     /// The table's items but what the stream consumer derives from them (the reservations'
-    /// history and the sessions' timelines): those follow each change in their own time and
-    /// are checked in `domain_events`.
+    /// history, the sessions' timelines, the sectors' seat maps): those follow each change in
+    /// their own time and are checked in `domain_events` and `seat_map`.
     async fn items(&self) -> Vec<Value> {
         let mut items =
             support::items(&aws_sdk_dynamodb::Client::new(self.stack.dynamodb_sdk())).await;
         items.retain(|i| {
             let sk = i["SK"].as_str().unwrap_or("");
-            !sk.starts_with(keys::HISTORY_PREFIX) && !sk.starts_with(keys::MINUTE_PREFIX)
+            !sk.starts_with(keys::HISTORY_PREFIX)
+                && !sk.starts_with(keys::MINUTE_PREFIX)
+                && !sk.starts_with(keys::MAP_BLOCK_PREFIX)
         });
         items
     }

@@ -109,7 +109,11 @@ describe("the organiser console", () => {
     assert.equal(bySector.plateia.price.cents, 12000);
     assert.deepEqual([...bySector.plateia.gaps].sort(), [...typed].sort());
     const seats = await api("GET", `/sessions/${session.id}/sectors/plateia/seats`);
-    const labels = new Set(seats.body.seats.map((s) => s.seat));
+    const labels = new Set(
+      seats.body.map.flatMap((r) =>
+        [...r.seats].flatMap((mark, i) => (mark === "." ? [] : [`${r.row}-${i + 1}`])),
+      ),
+    );
     for (const gap of typed) assert.ok(!labels.has(gap), `${gap} is a gap`);
     const products = await api("GET", `/events/${eventId}/products`);
     assert.deepEqual(

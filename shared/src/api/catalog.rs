@@ -11,7 +11,7 @@ use crate::{
     domain::{
         Currency, Event, EventCategory, EventChanges, EventId, Invalid, Money, NewEvent,
         NewProduct, NewSession, Product, ProductCategory, ProductId, SaleMode, SaleWindow, Sector,
-        SectorLayout, Session, SessionId, seat::SeatStatus,
+        SectorLayout, Session, SessionId, seat::row_name, seat_map,
     },
     store::{Catalog, SessionStock},
 };
@@ -365,12 +365,11 @@ pub async fn get_session(req: Request, catalog: &impl Catalog) -> Result<Respons
     )
 }
 
+/// One row of a seat map: a character a seat number (`F` free, `H` held, `S` sold, `.` none).
 #[derive(Serialize)]
-struct SeatView {
-    seat: String,
+struct RowView {
     row: String,
-    number: u16,
-    status: SeatStatus,
+    seats: String,
 }
 
 #[derive(Serialize)]
@@ -378,10 +377,15 @@ struct SeatMap<'a> {
     session_id: SessionId,
     #[serde(flatten)]
     sector: SectorView<'a>,
-    seats: Vec<SeatView>,
+    /// The rows, front row first.
+    map: Vec<RowView>,
 }
 
-/// `GET /sessions/{id}/sectors/{sector}/seats`: every seat's status (free, held or sold).
+/// How long a client or CDN may keep a seat map (seconds).
+const SEAT_MAP_MAX_AGE: u32 = 2;
+
+/// `GET /sessions/{id}/sectors/{sector}/seats`: every seat's status, row by row, from the
+/// sector's seat map (a few items, `domain::seat_map`), kept 2 seconds by clients and CDNs.
 pub async fn get_seat_map(
     req: Request,
     catalog: &impl Catalog,
@@ -396,27 +400,46 @@ pub async fn get_seat_map(
         .session
         .sector(code)
         .ok_or(ApiError::NotFound("sector"))?;
-    let seats = match sector.layout {
-        SectorLayout::Numbered { .. } => catalog.seats(id, &sector.code).await?,
+    let blocks = match sector.layout {
+        SectorLayout::Numbered { .. } => {
+            let blocks = catalog.seat_map(id, &sector.code).await?;
+            if blocks.is_empty() {
+                // A sector created before maps were kept: drawn from its seats.
+                let seats = catalog.seats(id, &sector.code).await?;
+                seat_map::drawn(&sector.layout, &seats, crate::clock::now())
+            } else {
+                blocks
+            }
+        }
         SectorLayout::GeneralAdmission { .. } => Vec::new(),
     };
-    let now = crate::clock::now();
-    let seats = seats
+    let map = blocks
         .into_iter()
-        .map(|s| SeatView {
-            seat: s.label.to_string(),
-            row: s.label.row_name(),
-            number: s.label.number,
-            status: s.state.status_at(now),
+        .flat_map(|b| {
+            let first = b.first_row;
+            b.rows
+                .into_iter()
+                .enumerate()
+                .map(move |(i, seats)| RowView {
+                    row: row_name(first + i as u16),
+                    seats,
+                })
         })
         .collect();
     let available = stock.available.get(&sector.code).copied();
     let map = SeatMap {
         session_id: id,
         sector: SectorView::new(sector, available),
-        seats,
+        map,
     };
-    json(StatusCode::OK, &map)
+    let mut resp = json(StatusCode::OK, &map)?;
+    resp.headers_mut().insert(
+        "cache-control",
+        format!("public, max-age={SEAT_MAP_MAX_AGE}")
+            .parse()
+            .map_err(|e| ApiError::Internal(Box::new(e)))?,
+    );
+    Ok(resp)
 }
 
 #[derive(Deserialize)]

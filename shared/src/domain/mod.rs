@@ -12,6 +12,7 @@ pub mod product;
 pub mod request;
 pub mod reservation;
 pub mod seat;
+pub mod seat_map;
 pub mod sector;
 pub mod session;
 pub mod stock;

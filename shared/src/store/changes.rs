@@ -3,8 +3,17 @@
 
 use serde::Deserialize;
 
-use super::{StoreError, keys, requests::RequestItem, reservations::ReservationItem};
-use crate::domain::{RequestRecord, Reservation, SectorCode, SessionId};
+use super::{
+    StoreError,
+    item::{SeatItem, SeatStateName},
+    keys,
+    requests::RequestItem,
+    reservations::ReservationItem,
+};
+use crate::domain::{
+    RequestRecord, Reservation, SectorCode, SessionId,
+    seat_map::{self, SeatChange},
+};
 
 /// What an image of an item holds, for the items whose changes are announced.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,7 +26,9 @@ pub enum Stored {
         sector: SectorCode,
         sold_out: bool,
     },
-    /// Any other item (seats, counters, tickets, claims…).
+    /// A numbered seat, as its sector's map draws it.
+    Seat(SeatChange),
+    /// Any other item (counters, tickets, claims…).
     Other,
 }
 
@@ -53,6 +64,24 @@ pub fn stored(image: serde_dynamo::Item) -> Result<Option<Stored>, StoreError> {
                 sector,
                 sold_out: serde_dynamo::from_item::<_, Mark>(image)?.sold_out,
             }
+        }
+        seat if seat.starts_with(keys::SEAT_PREFIX) => {
+            let Some((session, Ok(sector))) = keys::session_part(&pk, "#SECTOR#")
+                .map(|(session, code)| (session, SectorCode::try_from(code.to_owned())))
+            else {
+                return Ok(Some(Stored::Other));
+            };
+            let item = serde_dynamo::from_item::<_, SeatItem>(image)?;
+            Stored::Seat(SeatChange {
+                session,
+                sector,
+                seat: item.seat,
+                mark: match item.state {
+                    SeatStateName::Free => seat_map::FREE,
+                    SeatStateName::Held => seat_map::HELD,
+                    SeatStateName::Sold => seat_map::SOLD,
+                },
+            })
         }
         _ => Stored::Other,
     }))

@@ -12,12 +12,12 @@ use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
     Catalog, Page, SectorCounts, SessionStock, StoreError, cursor,
-    item::{Item, SeatItem, SectorStock, ShardItem},
+    item::{Item, MapItem, SeatItem, SectorStock, ShardItem},
     keys,
 };
 use crate::domain::{
     Event, EventId, Line, Product, ProductId, Seat, Sector, SectorCode, SectorLayout, Session,
-    SessionId, stock,
+    SessionId, seat_map, stock,
 };
 
 pub(super) type Attributes = HashMap<String, AttributeValue>;
@@ -364,6 +364,13 @@ impl Catalog for DynamoStore {
                     ))?);
                 }
             }
+            for block in seat_map::blocks(&sector.layout) {
+                items.push(serde_dynamo::to_item(Item::new(
+                    keys::seat_map(session.id, &sector.code),
+                    keys::map_block_sk(block.first_row),
+                    MapItem { block, version: 0 },
+                ))?);
+            }
             for seat in sector.layout.seats() {
                 items.push(serde_dynamo::to_item(Item::new(
                     keys::sector(session.id, &sector.code),
@@ -502,6 +509,31 @@ impl Catalog for DynamoStore {
         Ok(data::<SeatItem>(items)?
             .into_iter()
             .map(SeatItem::into_seat)
+            .collect())
+    }
+
+    async fn seat_map(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> Result<Vec<seat_map::MapBlock>, StoreError> {
+        let items = self
+            .query_all(
+                self.query()
+                    .key_condition_expression("PK = :pk AND begins_with(SK, :rows)")
+                    .expression_attribute_values(
+                        ":pk",
+                        AttributeValue::S(keys::seat_map(session, sector)),
+                    )
+                    .expression_attribute_values(
+                        ":rows",
+                        AttributeValue::S(keys::MAP_BLOCK_PREFIX.to_owned()),
+                    ),
+            )
+            .await?;
+        Ok(data::<MapItem>(items)?
+            .into_iter()
+            .map(|i| i.block)
             .collect())
     }
 

@@ -56,6 +56,15 @@ pub struct SectorStock {
     pub cancelled: u32,
 }
 
+/// A block of a numbered sector's seat map, with the version its writes are conditioned on.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MapItem {
+    #[serde(flatten)]
+    pub block: crate::domain::seat_map::MapBlock,
+    #[serde(default)]
+    pub version: u64,
+}
+
 /// A general-admission sector's stock shard: places on sale in it.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ShardItem {

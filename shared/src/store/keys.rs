@@ -71,6 +71,17 @@ pub fn stock_shard(session: SessionId, sector: &SectorCode, shard: u32) -> Strin
 
 pub const SHARD_SK: &str = "SHARD";
 
+/// A numbered sector's seat map (`domain::seat_map`): a few blocks of rows, in row order.
+pub fn seat_map(session: SessionId, sector: &SectorCode) -> String {
+    format!("SESSION#{session}#SECTOR#{sector}#MAP")
+}
+
+pub const MAP_BLOCK_PREFIX: &str = "ROWS#";
+
+pub fn map_block_sk(first_row: u16) -> String {
+    format!("{MAP_BLOCK_PREFIX}{first_row:03}")
+}
+
 pub const SEAT_PREFIX: &str = "SEAT#";
 
 /// Zero-padded so that a query returns seats row by row, in seat order.

@@ -10,13 +10,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    DynamoStore, StoreError,
+    Catalog, DynamoStore, StoreError,
     dynamo::data,
-    item::Item,
+    item::{Item, MapItem},
     keys,
     transact::{Change, TransactError, create, n, s, transact},
 };
-use crate::domain::{HistoryEntry, Minute, ReservationId, SessionId, Step, Tally};
+use crate::domain::{
+    HistoryEntry, Minute, ReservationId, SectorCode, SectorLayout, SessionId, Step, Tally,
+    seat_map::{MapBlock, SeatChange},
+};
 
 /// Items of one transaction.
 const MAX_ITEMS: usize = 100;
@@ -25,6 +28,13 @@ pub trait Timeline: Sync {
     /// Records each step once: a step whose history entry exists already is passed over.
     /// Returns how many steps were new.
     fn record(&self, steps: &[Step]) -> impl Future<Output = Result<usize, StoreError>> + Send;
+    /// Draws each seat's change in its sector's map, in order: each block touched is read, drawn
+    /// and written back on the condition that its version did not move meanwhile. Drawing a
+    /// change again draws the same. Returns how many blocks were written.
+    fn draw_seats(
+        &self,
+        changes: &[SeatChange],
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
     /// The session's minutes from `from` to `to` (both included) that count something.
     fn timeline(
         &self,
@@ -106,7 +116,90 @@ fn groups(steps: &[Step]) -> Vec<Vec<&Step>> {
     groups
 }
 
+/// Times a block is read and written again when another writer moved it meanwhile.
+const DRAW_ATTEMPTS: u32 = 5;
+
+impl DynamoStore {
+    /// Draws `changes` (in order) in one block of a sector's map.
+    async fn draw_block(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+        first_row: u16,
+        changes: &[&SeatChange],
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = (
+            keys::seat_map(session, sector),
+            keys::map_block_sk(first_row),
+        );
+        for _ in 0..DRAW_ATTEMPTS {
+            let Some(mut item) = self.get::<MapItem>(pk.clone(), &sk).await? else {
+                // A sector created before maps were kept: nothing to draw in.
+                return Ok(());
+            };
+            let before = item.block.rows.clone();
+            for change in changes {
+                item.block.set(change.seat, change.mark);
+            }
+            // Drawn already (a new sector's seats, a change delivered again): nothing to write.
+            if item.block.rows == before {
+                return Ok(());
+            }
+            let version = item.version;
+            item.version += 1;
+            let written = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(serde_dynamo::to_item(Item::new(
+                    pk.clone(),
+                    sk.clone(),
+                    item,
+                ))?))
+                .condition_expression("version = :v OR attribute_not_exists(version)")
+                .expression_attribute_values(":v", n(version as i64))
+                .send()
+                .await;
+            match written.map_err(StoreError::from) {
+                Ok(_) => return Ok(()),
+                Err(StoreError::ConditionFailed) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StoreError::Unavailable(
+            "a seat map block kept moving under its writes".into(),
+        ))
+    }
+}
+
 impl Timeline for DynamoStore {
+    async fn draw_seats(&self, changes: &[SeatChange]) -> Result<usize, StoreError> {
+        let mut blocks: BTreeMap<(SessionId, SectorCode, u16), Vec<&SeatChange>> = BTreeMap::new();
+        for change in changes {
+            let Some(session) = self.session(change.session).await? else {
+                continue;
+            };
+            let Some(SectorLayout::Numbered { seats_per_row, .. }) =
+                session.sector(change.sector.as_str()).map(|s| &s.layout)
+            else {
+                continue;
+            };
+            let first_row = MapBlock::first_row_of(change.seat, *seats_per_row);
+            blocks
+                .entry((change.session, change.sector.clone(), first_row))
+                .or_default()
+                .push(change);
+        }
+        let drawn = blocks.len();
+        futures::future::try_join_all(blocks.iter().map(
+            |((session, sector, first_row), changes)| {
+                self.draw_block(*session, sector, *first_row, changes)
+            },
+        ))
+        .await?;
+        Ok(drawn)
+    }
+
     async fn record(&self, steps: &[Step]) -> Result<usize, StoreError> {
         let mut recorded = 0;
         for mut group in groups(steps) {

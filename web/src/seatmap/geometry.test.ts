@@ -10,6 +10,7 @@ import {
   reveal,
   type SectorInput,
   seatAt,
+  seatsOfRows,
   showsSeats,
   toScreen,
   toWorld,
@@ -143,5 +144,19 @@ describe("keyboard", () => {
     expect(balcao?.block.code).toBe("balcao");
     expect(move(layout, balcao, "ArrowUp")?.block.code).toBe("plateia");
     expect(move(layout, balcao, "ArrowDown")).toBe(balcao);
+  });
+});
+
+describe("seatsOfRows", () => {
+  it("reads one character a seat number and leaves gaps out", () => {
+    const seats = seatsOfRows([
+      { row: "A", seats: "F.H" },
+      { row: "B", seats: "S" },
+    ]);
+    expect(seats).toEqual([
+      { seat: "A-1", row: "A", number: 1, status: "free" },
+      { seat: "A-3", row: "A", number: 3, status: "held" },
+      { seat: "B-1", row: "B", number: 1, status: "sold" },
+    ]);
   });
 });

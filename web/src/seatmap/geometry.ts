@@ -11,6 +11,26 @@ export interface SeatInput {
   status: SeatState;
 }
 
+/** One row of the API's seat map: a character a seat number (`F`, `H`, `S`, `.` for none). */
+export interface SeatRow {
+  row: string;
+  seats: string;
+}
+
+const STATES: Record<string, SeatState> = { F: "free", H: "held", S: "sold" };
+
+/** The seats of a seat map's rows (gaps left out). */
+export function seatsOfRows(rows: SeatRow[]): SeatInput[] {
+  const seats: SeatInput[] = [];
+  for (const { row, seats: marks } of rows) {
+    [...marks].forEach((mark, i) => {
+      const status = STATES[mark];
+      if (status) seats.push({ seat: `${row}-${i + 1}`, row, number: i + 1, status });
+    });
+  }
+  return seats;
+}
+
 export interface SectorInput {
   code: string;
   name: string;

@@ -5,7 +5,7 @@ import { useServices } from "../api/context";
 import { useAuth } from "../auth";
 import { useI18n } from "../i18n";
 import { key } from "../seatmap/draw";
-import { type Hit, layoutSectors } from "../seatmap/geometry";
+import { type Hit, layoutSectors, seatsOfRows } from "../seatmap/geometry";
 import { SeatMap } from "../seatmap/SeatMap";
 import { dateTime, money, time } from "../ui/format";
 import { ProblemMessage } from "../ui/Problem";
@@ -80,31 +80,30 @@ export function SessionPage({ id }: { id: string }) {
   };
   useRefresh(() => void load(), REFRESH_MS, [id]);
 
-  const layout = useMemo(
+  const sectors = useMemo(
     () =>
-      layoutSectors(
-        maps.map((m) => ({
-          code: m.code,
-          name: m.name,
-          priceCents: m.price.cents,
-          seats: m.seats,
-        })),
-      ),
+      maps.map((m) => ({
+        code: m.code,
+        name: m.name,
+        priceCents: m.price.cents,
+        seats: seatsOfRows(m.map),
+      })),
     [maps],
   );
+  const layout = useMemo(() => layoutSectors(sectors), [sectors]);
 
   // A chosen seat someone else took meanwhile is dropped, and the fan is told.
   useEffect(() => {
     const gone = [...chosen].filter((k) => {
       const [code, label] = k.split("/");
-      const seat = maps.find((m) => m.code === code)?.seats.find((s) => s.seat === label);
+      const seat = sectors.find((m) => m.code === code)?.seats.find((s) => s.seat === label);
       return seat !== undefined && seat.status !== "free";
     });
     if (gone.length > 0) {
       setChosen(new Set([...chosen].filter((k) => !gone.includes(k))));
       setNotice(t.problems.SEATS_TAKEN);
     }
-  }, [maps]);
+  }, [sectors]);
 
   if (error && !session) return <ProblemMessage failure={error} retry={() => void load()} />;
   if (!session) return <p>{t.loading}</p>;
