@@ -232,6 +232,21 @@ impl DynamoStore {
         Ok(query.into_paginator().items().send().try_collect().await?)
     }
 
+    /// Every item of partition `pk` whose sort key starts with `prefix`, in key order.
+    pub(super) async fn query_prefix(
+        &self,
+        pk: String,
+        prefix: &str,
+    ) -> Result<Vec<Attributes>, StoreError> {
+        self.query_all(
+            self.query()
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", AttributeValue::S(pk))
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned())),
+        )
+        .await
+    }
+
     /// Writes many items with BatchWriteItem, some batches in flight at once, re-sending what
     /// DynamoDB leaves unprocessed with jittered backoff.
     async fn write_all(&self, items: Vec<Attributes>) -> Result<(), StoreError> {
@@ -493,18 +508,7 @@ impl Catalog for DynamoStore {
         sector: &SectorCode,
     ) -> Result<Vec<Seat>, StoreError> {
         let items = self
-            .query_all(
-                self.query()
-                    .key_condition_expression("PK = :pk AND begins_with(SK, :seats)")
-                    .expression_attribute_values(
-                        ":pk",
-                        AttributeValue::S(keys::sector(session, sector)),
-                    )
-                    .expression_attribute_values(
-                        ":seats",
-                        AttributeValue::S(keys::SEAT_PREFIX.to_owned()),
-                    ),
-            )
+            .query_prefix(keys::sector(session, sector), keys::SEAT_PREFIX)
             .await?;
         Ok(data::<SeatItem>(items)?
             .into_iter()
@@ -518,18 +522,7 @@ impl Catalog for DynamoStore {
         sector: &SectorCode,
     ) -> Result<Vec<seat_map::MapBlock>, StoreError> {
         let items = self
-            .query_all(
-                self.query()
-                    .key_condition_expression("PK = :pk AND begins_with(SK, :rows)")
-                    .expression_attribute_values(
-                        ":pk",
-                        AttributeValue::S(keys::seat_map(session, sector)),
-                    )
-                    .expression_attribute_values(
-                        ":rows",
-                        AttributeValue::S(keys::MAP_BLOCK_PREFIX.to_owned()),
-                    ),
-            )
+            .query_prefix(keys::seat_map(session, sector), keys::MAP_BLOCK_PREFIX)
             .await?;
         Ok(data::<MapItem>(items)?
             .into_iter()
