@@ -8,7 +8,8 @@
 //!
 //! Each sector is one FIFO message group, served one batch of up to 10 at a time; a batch takes
 //! `--batch-ms` (receive, one BatchGetItem, the holds side by side, the line's progress) and a
-//! batch of a sold-out sector `--reject-ms` (the records only). Requests arrive over ten
+//! batch of a sold-out sector `--reject-ms` (the records only); once a sector is marked sold out,
+//! its new requests are turned away at the door (`request-tickets`). Requests arrive over ten
 //! minutes, 40 % of them in the first minute; each asks for 1 to 4 tickets of one sector (chosen
 //! in proportion to the sectors' sizes), from 400,000 customers. Deterministic (seeded).
 
@@ -29,6 +30,8 @@ const SERVE_WCU_REJECTED: f64 = 2.0;
 const POLL_RCU: f64 = 0.5;
 const WCU_PER_TICKET_AFTER_HOLD: f64 = 18.0;
 const LIMIT: u32 = 6;
+/// An answer at the door (a request for a sector marked sold out), in milliseconds.
+const ACCEPT_MS: u64 = 20;
 const CUSTOMERS: u64 = 400_000;
 
 /// US dollars, us-east-1 list prices.
@@ -148,6 +151,7 @@ fn main() {
         .collect();
     let mut held: HashMap<String, u32> = HashMap::new();
     let (mut waits_ms, mut batches, mut fulfilled, mut rejected) = (Vec::new(), 0u64, 0u64, 0u64);
+    let mut at_door = 0u64;
     let mut by_reason: std::collections::BTreeMap<String, u64> = Default::default();
     let mut last_decision_ms = 0;
     while let Some(std::cmp::Reverse((now, s))) = ready.pop() {
@@ -211,6 +215,14 @@ fn main() {
         }
         if !sold_out && sector.sold == sector.layout.capacity() {
             sector.sold_out_ms = Some(decided);
+            // From the mark on (seen by `request-tickets` within a second), requests for the
+            // sector are turned away at the door: they never join the line.
+            let door = decided + 1_000;
+            let before = sector.line.len();
+            sector.line.retain(|r| r.at_ms <= door);
+            let turned_away = (before - sector.line.len()) as u64;
+            at_door += turned_away;
+            waits_ms.extend(std::iter::repeat_n(ACCEPT_MS, turned_away as usize));
         }
         batches += 1;
         last_decision_ms = last_decision_ms.max(decided);
@@ -238,7 +250,7 @@ fn main() {
         );
     }
     println!(
-        "requests: {requests} over 10 minutes, peak {peak_per_second} a second; fulfilled {fulfilled}, rejected {rejected} ({by_reason:?})"
+        "requests: {requests} over 10 minutes, peak {peak_per_second} a second; fulfilled {fulfilled}, refused in line {rejected} ({by_reason:?}), turned away at the door {at_door}"
     );
     println!(
         "sold {sold} of {capacity}; sold out at {}; last decision at {:.1} s; {batches} batches",
@@ -253,16 +265,17 @@ fn main() {
     );
 
     // Costs of the sale until every request is decided and every ticket paid.
-    let wru = requests as f64 * ACCEPT_WCU
+    let queued = requests - at_door;
+    let wru = queued as f64 * ACCEPT_WCU
         + fulfilled as f64 * SERVE_WCU_FULFILLED
         + rejected as f64 * SERVE_WCU_REJECTED
         + f64::from(sold) * WCU_PER_TICKET_AFTER_HOLD;
-    let rru = requests as f64 * ACCEPT_RCU + polls as f64 * POLL_RCU + batches as f64 * 25.0;
+    let rru = queued as f64 * ACCEPT_RCU + polls as f64 * POLL_RCU + batches as f64 * 25.0;
     let http = requests + polls + fulfilled * 2;
     let lambda_requests = http + batches;
     // 256 MB functions: an API call about 20 ms, a batch `batch_ms`.
     let gb_seconds = http as f64 * 0.020 * 0.25 + batches as f64 * batch_ms as f64 / 1e3 * 0.25;
-    let sqs = requests + batches * 2;
+    let sqs = queued + batches * 2;
     let events = fulfilled * 3;
     let cost = [
         ("API Gateway HTTP API", http as f64 * PRICE_HTTP_API_REQUEST),

@@ -94,6 +94,14 @@ where
             body.quantity,
             crate::clock::now(),
         )?;
+        // Nothing left: the queue would refuse it at its turn; the fan learns it now.
+        if store.marked_sold_out(session.id, &request.sector).await? {
+            return Err(ApiError::NotAvailable {
+                code: "SOLD_OUT",
+                detail: format!("{} is sold out", request.sector),
+                unavailable: vec![request.sector.to_string()],
+            });
+        }
         Ok::<_, ApiError>((request, usize::from(session.max_waiting_per_customer)))
     };
     let (request, cap) = match checked.await {

@@ -50,19 +50,21 @@ pub(super) fn shard_keys(session: SessionId, sector: &Sector) -> Vec<(String, &'
     }
 }
 
-/// How long a warm process shows a sector's line as it read it.
+/// How long a warm process shows a sector's line, and its sold-out mark, as it read them.
 const LINE_TTL: Duration = Duration::from_secs(1);
 
 type SectorKey = (SessionId, SectorCode);
 
 /// What a warm process may remember: sessions (never changed once created) and, briefly, the
-/// product lists that suggestions are drawn from and how far each line has moved (shown to
-/// the fans who wait in it). Nothing that decides a sale is cached.
+/// product lists that suggestions are drawn from, how far each line has moved (shown to the fans
+/// who wait in it) and whether a sector is marked sold out (new requests for it are turned away
+/// at the door; the queue would refuse them anyway). Nothing that decides a hold is cached.
 #[derive(Debug, Default)]
 pub(super) struct Warm {
     sessions: std::sync::RwLock<HashMap<SessionId, Session>>,
     products: std::sync::Mutex<HashMap<EventId, (std::time::Instant, Vec<Product>)>>,
     lines: std::sync::Mutex<HashMap<SectorKey, (std::time::Instant, Option<Line>)>>,
+    sold_out: std::sync::Mutex<HashMap<SectorKey, (std::time::Instant, bool)>>,
 }
 
 impl Warm {
@@ -78,6 +80,21 @@ impl Warm {
     pub(super) fn keep_line(&self, key: SectorKey, line: Option<Line>) {
         if let Ok(mut lines) = self.lines.lock() {
             lines.insert(key, (std::time::Instant::now(), line));
+        }
+    }
+
+    pub(super) fn sold_out(&self, key: &SectorKey) -> Option<bool> {
+        self.sold_out
+            .lock()
+            .ok()?
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < LINE_TTL)
+            .map(|(_, marked)| *marked)
+    }
+
+    pub(super) fn keep_sold_out(&self, key: SectorKey, marked: bool) {
+        if let Ok(mut marks) = self.sold_out.lock() {
+            marks.insert(key, (std::time::Instant::now(), marked));
         }
     }
 }

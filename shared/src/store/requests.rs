@@ -91,6 +91,13 @@ pub trait Requests: Sync {
         session: SessionId,
         sector: &SectorCode,
     ) -> impl Future<Output = Result<Option<Line>, StoreError>> + Send;
+    /// Whether the sector is marked sold out, as a warm process read it within the last second
+    /// (the queue refuses its requests without looking for seats until places come back).
+    fn marked_sold_out(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Records that the line moved, unless a later batch recorded more already.
     fn advance_line(
         &self,
@@ -397,6 +404,23 @@ impl Requests for DynamoStore {
         let line: Option<Line> = self.get(keys::line(session, sector), keys::LINE_SK).await?;
         self.warm.keep_line(key, line);
         Ok(line)
+    }
+
+    async fn marked_sold_out(
+        &self,
+        session: SessionId,
+        sector: &SectorCode,
+    ) -> Result<bool, StoreError> {
+        let key = (session, sector.clone());
+        if let Some(marked) = self.warm.sold_out(&key) {
+            return Ok(marked);
+        }
+        let marked = self
+            .get::<MarkedStock>(keys::sector(session, sector), keys::STOCK_SK)
+            .await?
+            .is_some_and(|m| m.sold_out);
+        self.warm.keep_sold_out(key, marked);
+        Ok(marked)
     }
 
     async fn advance_line(
