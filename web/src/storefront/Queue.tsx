@@ -6,9 +6,7 @@ import { useAuth } from "../auth";
 import { SignInFirst } from "../auth/SignInFirst";
 import { useI18n } from "../i18n";
 import { ProblemMessage } from "../ui/Problem";
-
-/** While a request waits in the queue, it is read this often. */
-const POLL_MS = 1_000;
+import { nextPoll } from "./poll";
 
 /** Asks for tickets through the flash-sale queue: a sector and how many. */
 export function JoinQueue({ session }: { session: Schemas["Session"] }) {
@@ -108,6 +106,7 @@ export function RequestPage({ id }: { id: string }) {
     if (!sub) return;
     let stopped = false;
     let timer = 0;
+    let wait: number | undefined;
     const read = async () => {
       try {
         const { data, error } = await api.GET("/requests/{id}", { params: { path: { id } } });
@@ -115,12 +114,13 @@ export function RequestPage({ id }: { id: string }) {
         if (data) {
           setError(null);
           setRequest(data);
+          wait = data.estimated_wait_seconds;
           if (data.status !== "QUEUED") return;
         } else setError(failure(error));
       } catch {
         if (!stopped) setError({ kind: "network" });
       }
-      timer = window.setTimeout(() => void read(), POLL_MS);
+      timer = window.setTimeout(() => void read(), nextPoll(wait));
     };
     void read();
     return () => {
