@@ -323,7 +323,7 @@ where
                 .into_iter()
                 .collect();
             let context = store
-                .batch_context(session.id, &sector, &ids, &customers)
+                .batch_context(&session, &sector, &ids, &customers)
                 .await
                 .map_err(|e| (pending[0].at, e))?;
             line.get_or_insert(context.line);
@@ -534,13 +534,13 @@ impl Round<'_> {
                             });
                         }
                     }
-                    // A direct hold took a chosen seat, or places went meanwhile: again.
-                    Err(WriteError::Refused(Refused::Taken(_) | Refused::SoldOut(_))) => {
+                    // A direct hold took a chosen seat, places went, or the customer's count
+                    // moved (a direct hold of theirs) meanwhile: allocated again from a fresh
+                    // read, so that what it was planned to take goes to those after it.
+                    Err(WriteError::Refused(
+                        Refused::Taken(_) | Refused::SoldOut(_) | Refused::LimitExceeded,
+                    )) => {
                         again.insert(i);
-                    }
-                    // The customer's count moved under the batch (a direct hold of theirs).
-                    Err(WriteError::Refused(Refused::LimitExceeded)) => {
-                        refusals[i] = Some(RejectReason::LimitExceeded);
                     }
                     // Decided already (a redelivery): nothing more to do.
                     Err(WriteError::Refused(_)) => {}
@@ -572,7 +572,7 @@ impl Round<'_> {
         // the requests are tried again) so that later batches skip it.
         let sold_out_marked = !short
             || store
-                .mark_sold_out(session.id, sector)
+                .mark_sold_out(session, sector)
                 .await
                 .map_err(|e| (pending[0].at, e))?;
         if !sold_out_marked {
@@ -584,11 +584,12 @@ impl Round<'_> {
             again.insert(first_sold_out);
         }
         let written = reject_all(store, rejected).await;
-        let cut = again.first().copied().unwrap_or(pending.len());
         if let Some((at, e)) = fault {
-            return Err((pending[at].at, e));
+            let unwritten = written.err().map(|(i, _)| i);
+            return Err((pending[hand_back_from(&again, at, unwritten)].at, e));
         }
         written.map_err(|(i, e)| (pending[i].at, e))?;
+        let cut = again.first().copied().unwrap_or(pending.len());
         Ok(pending
             .iter()
             .enumerate()
@@ -600,6 +601,18 @@ impl Round<'_> {
             })
             .collect())
     }
+}
+
+/// After a fault at `fault`, the first request of a round still undecided: the first to be
+/// allocated again, the one the fault hit, or a refusal that was not written. Everything from
+/// there goes back to the queue; what was decided before it is not decided again.
+fn hand_back_from(again: &BTreeSet<usize>, fault: usize, unwritten: Option<usize>) -> usize {
+    again
+        .first()
+        .copied()
+        .into_iter()
+        .chain(unwritten)
+        .fold(fault, usize::min)
 }
 
 /// Records rejections side by side; on a fault, the first one (by its key) that failed.
@@ -647,6 +660,26 @@ mod tests {
             .attributes
             .insert("MessageGroupId".into(), group.into());
         message
+    }
+
+    #[test]
+    fn a_fault_hands_back_from_the_first_request_still_undecided() {
+        let again = BTreeSet::from([0, 3]);
+        assert_eq!(
+            hand_back_from(&again, 1, None),
+            0,
+            "one to allocate again first"
+        );
+        assert_eq!(
+            hand_back_from(&BTreeSet::new(), 2, Some(1)),
+            1,
+            "an unwritten refusal"
+        );
+        assert_eq!(
+            hand_back_from(&BTreeSet::from([4]), 2, None),
+            2,
+            "the fault first"
+        );
     }
 
     #[tokio::test]

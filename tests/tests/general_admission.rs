@@ -85,3 +85,93 @@ async fn a_sharded_sector_sells_exactly_its_capacity_under_two_thousand_concurre
     support::audit(&sale.stack).await;
     sale.stack.stop().await;
 }
+
+#[tokio::test]
+async fn a_session_from_before_the_shards_sells_its_places_from_its_stock_item() {
+    use bilheteria::store::Catalog;
+    let sale = Sale::start(options(&[]), 1, 2).await;
+    // The same session as one stored before places were sharded: no shard items, the places on
+    // the sector's stock item.
+    let mut old = sale
+        .store
+        .session(sale.session.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    old.id = bilheteria::domain::SessionId::generate();
+    old.sharded = false;
+    sale.store.put_session(&old).await.unwrap();
+    let path = format!("/sessions/{}/holds", old.id);
+    let capacity = support::sale::PISTA;
+    let answers: Vec<u16> = stream::iter(0..4 * capacity)
+        .map(|i| {
+            let (sale, path) = (&sale, &path);
+            async move {
+                let body = json!({"places": [{"sector": "pista", "quantity": 1}]});
+                sale.post(path, &format!("fan-{i}"), body, &[]).await.0
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let held = answers.iter().filter(|s| **s == 201).count() as u32;
+    assert_eq!(held, capacity, "{answers:?}");
+    assert!(
+        answers.iter().all(|s| *s == 201 || *s == 409),
+        "{answers:?}"
+    );
+    assert_eq!(on_sale(&sale, old.id).await, 0);
+    support::audit(&sale.stack).await;
+    sale.stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_card_charge_that_loses_to_the_sweep_takes_its_places_again_from_the_shards() {
+    use bilheteria::{domain::ReservationStatus, payments::SLOW_CARD};
+    let sectors = json!({"sectors": [
+        {"code": "pista", "name": "Pista", "kind": "general_admission", "capacity": 2_000, "price": {"cents": 18000}}
+    ]});
+    let sale = Sale::start_with(options(&[]), 1, 2, sectors).await;
+    let path = format!("/sessions/{}/holds", sale.session);
+    let body = json!({"places": [{"sector": "pista", "quantity": 3}]});
+    let (status, _, held) = sale.post(&path, "ana", body, &[]).await;
+    assert_eq!(status, 201, "{held}");
+    let id: bilheteria::domain::ReservationId = held["id"].as_str().unwrap().parse().unwrap();
+    let checkout = format!("/reservations/{id}/checkout");
+    let card = json!({"payment": {"method": "card", "number": SLOW_CARD}});
+    let paying = sale.post(&checkout, "ana", card, &[("idempotency-key", "slow")]);
+    let sweep = async {
+        // The hold lapses while the acquirer takes its time, and the sweep gives its places back.
+        let status = || async {
+            use bilheteria::store::Reservations;
+            sale.store.reservation(id).await.unwrap().unwrap().status
+        };
+        while status().await != ReservationStatus::Charging {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        sale.stack.set_clock(chrono::Duration::minutes(30)).await;
+        sale.stack.tick("ExpireHoldsFunction").await.unwrap();
+        assert_eq!(status().await, ReservationStatus::Expired);
+    };
+    let ((status, _, paid), ()) = futures::join!(paying, sweep);
+    assert_eq!(
+        (status, &paid["status"]),
+        (200, &json!("CONFIRMED")),
+        "paid, and its places were still there to take again: {paid}"
+    );
+    assert_eq!(on_sale(&sale, sale.session.parse().unwrap()).await, 1_997);
+    support::audit(&sale.stack).await;
+    sale.stack.stop().await;
+}
+
+/// The session's general-admission places on sale, as the sales figures add them up.
+async fn on_sale(sale: &Sale, session: bilheteria::domain::SessionId) -> u32 {
+    use bilheteria::store::Catalog;
+    let stock = sale.store.session_stock(session).await.unwrap().unwrap();
+    stock
+        .available
+        .iter()
+        .find(|(code, _)| code.as_str() == "pista")
+        .map(|(_, n)| *n)
+        .unwrap()
+}

@@ -216,7 +216,7 @@ impl Reservation {
                 sector: sector.code.clone(),
                 quantity,
                 unit_price: sector.price,
-                shards: super::stock::shards(sector.capacity()).len() as u32,
+                shards: session.place_shards(sector),
             });
         }
         let tickets =

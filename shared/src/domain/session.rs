@@ -65,6 +65,10 @@ pub struct Session {
     pub max_waiting_per_customer: u8,
     pub sectors: Vec<Sector>,
     pub created_at: DateTime<Utc>,
+    /// Whether its general-admission places are spread over stock shards (every session created
+    /// since there are shards); an older session keeps them on each sector's stock item.
+    #[serde(default)]
+    pub sharded: bool,
 }
 
 fn default_max_waiting() -> u8 {
@@ -144,7 +148,18 @@ impl Session {
             max_waiting_per_customer,
             sectors: new.sectors,
             created_at: now,
+            sharded: true,
         })
+    }
+
+    /// The stock shards a sector's places are on: none for seats, nor in an unsharded session.
+    pub fn place_shards(&self, sector: &Sector) -> u32 {
+        match sector.layout {
+            super::SectorLayout::GeneralAdmission { capacity } if self.sharded => {
+                super::stock::shards(capacity).len() as u32
+            }
+            _ => 0,
+        }
     }
 
     pub fn sector(&self, code: &str) -> Option<&Sector> {

@@ -16,8 +16,8 @@ use super::{
     keys,
 };
 use crate::domain::{
-    Event, EventId, Line, Product, ProductId, Seat, Sector, SectorCode, SectorLayout, Session,
-    SessionId, seat_map, stock,
+    Event, EventId, Line, Product, ProductId, Seat, Sector, SectorCode, Session, SessionId,
+    seat_map, stock,
 };
 
 pub(super) type Attributes = HashMap<String, AttributeValue>;
@@ -40,14 +40,16 @@ pub struct DynamoStore {
 /// How long a warm process reuses an event's product list for hold suggestions.
 const SUGGESTIONS_TTL: Duration = Duration::from_secs(30);
 
-/// The keys of a general-admission sector's stock shards (none for a numbered one).
-pub(super) fn shard_keys(session: SessionId, sector: &Sector) -> Vec<(String, &'static str)> {
-    match sector.layout {
-        SectorLayout::Numbered { .. } => Vec::new(),
-        SectorLayout::GeneralAdmission { capacity } => (0..stock::shards(capacity).len() as u32)
-            .map(|k| (keys::stock_shard(session, &sector.code, k), keys::SHARD_SK))
-            .collect(),
-    }
+/// The keys of a sector's stock shards (none for seats, nor in an unsharded session).
+pub(super) fn shard_keys(session: &Session, sector: &Sector) -> Vec<(String, &'static str)> {
+    (0..session.place_shards(sector))
+        .map(|k| {
+            (
+                keys::stock_shard(session.id, &sector.code, k),
+                keys::SHARD_SK,
+            )
+        })
+        .collect()
 }
 
 /// How long a warm process shows a sector's line, and its sold-out mark, as it read them.
@@ -368,11 +370,12 @@ impl Catalog for DynamoStore {
         let mut items = Vec::new();
         for sector in &session.sectors {
             let capacity = sector.capacity();
-            let numbered = matches!(sector.layout, SectorLayout::Numbered { .. });
+            let shards = session.place_shards(sector);
             let stock = SectorStock {
                 code: sector.code.clone(),
                 capacity,
-                available: if numbered { i64::from(capacity) } else { 0 },
+                // What is not on the shards.
+                available: if shards > 0 { 0 } else { i64::from(capacity) },
                 sold: 0,
                 expired: 0,
                 cancelled: 0,
@@ -382,7 +385,7 @@ impl Catalog for DynamoStore {
                 keys::STOCK_SK,
                 stock,
             ))?);
-            if !numbered {
+            if shards > 0 {
                 for (shard, places) in stock::shards(capacity).into_iter().enumerate() {
                     let shard = shard as u32;
                     items.push(serde_dynamo::to_item(Item::new(
@@ -466,7 +469,7 @@ impl Catalog for DynamoStore {
             .collect();
         let keys: Vec<(String, &str)> = keys
             .into_iter()
-            .chain(session.sectors.iter().flat_map(|s| shard_keys(id, s)))
+            .chain(session.sectors.iter().flat_map(|s| shard_keys(&session, s)))
             .collect();
         let items = self.get_many(keys).await?;
         let (stock, shards): (Vec<Attributes>, Vec<Attributes>) = items.into_iter().partition(

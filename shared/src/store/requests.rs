@@ -19,7 +19,8 @@ use super::{
     transact::{Change, n, s},
 };
 use crate::domain::{
-    Line, RequestId, RequestRecord, RequestStatus, Reservation, Sector, SectorCode, SessionId, line,
+    Line, RequestId, RequestRecord, RequestStatus, Reservation, Sector, SectorCode, Session,
+    SessionId, line,
 };
 
 /// Finished requests stay readable this long, then DynamoDB's TTL removes them.
@@ -55,7 +56,7 @@ pub trait Requests: Sync {
     /// session and the sector's state.
     fn batch_context(
         &self,
-        session: SessionId,
+        session: &Session,
         sector: &Sector,
         requests: &[RequestId],
         customers: &[&str],
@@ -138,7 +139,7 @@ pub trait Requests: Sync {
     /// came back meanwhile leave it unmarked).
     fn mark_sold_out(
         &self,
-        session: SessionId,
+        session: &Session,
         sector: &Sector,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
@@ -214,11 +215,12 @@ impl DynamoStore {
 impl Requests for DynamoStore {
     async fn batch_context(
         &self,
-        session: SessionId,
+        session: &Session,
         sector: &Sector,
         requests: &[RequestId],
         customers: &[&str],
     ) -> Result<BatchContext, StoreError> {
+        let (shards, session) = (shard_keys(session, sector), session.id);
         let mut wanted: Vec<(String, &str)> = requests
             .iter()
             .map(|id| (keys::request(*id), keys::REQUEST_SK))
@@ -230,7 +232,7 @@ impl Requests for DynamoStore {
         );
         wanted.push((keys::sector(session, &sector.code), keys::STOCK_SK));
         wanted.push((keys::line(session, &sector.code), keys::LINE_SK));
-        wanted.extend(shard_keys(session, sector));
+        wanted.extend(shards);
         let mut on_shards = 0;
         let mut context = BatchContext::default();
         for item in self.get_many(wanted).await? {
@@ -543,10 +545,10 @@ impl Requests for DynamoStore {
             .map(|i| i.record))
     }
 
-    async fn mark_sold_out(&self, session: SessionId, sector: &Sector) -> Result<bool, StoreError> {
+    async fn mark_sold_out(&self, session: &Session, sector: &Sector) -> Result<bool, StoreError> {
         let mark = Change::on(
             &self.table,
-            keys::sector(session, &sector.code),
+            keys::sector(session.id, &sector.code),
             keys::STOCK_SK,
         )
         .set("SET sold_out = :yes")

@@ -478,27 +478,39 @@ impl DynamoStore {
             if round == TAKE_ROUNDS {
                 return held;
             }
-            let mut short = Vec::new();
-            for p in reservation.places.iter().filter(|p| p.shards > 0) {
-                if !sectors.contains(&p.sector) {
-                    continue;
-                }
-                let available = self
-                    .shards(reservation.session_id, &p.sector, p.shards)
-                    .await?;
-                let first = stock::first_shard(reservation.id.spread(), p.shards);
-                match stock::take(&available, p.quantity, first) {
-                    Some(planned) => {
-                        takes.insert(p.sector.clone(), planned);
-                    }
-                    None => short.push(p.sector.clone()),
-                }
-            }
             // Fewer places in all than asked for, or a sector without shards: sold out.
-            if !short.is_empty() || sectors.iter().any(|s| !takes.contains_key(s)) {
+            if !self.retake(reservation, sectors, &mut takes).await?
+                || sectors.iter().any(|s| !takes.contains_key(s))
+            {
                 return held;
             }
         }
+    }
+
+    /// Plans the places of `sectors` again from the shards as they are now, starting from the
+    /// reservation's first shard; whether each sector has enough.
+    async fn retake(
+        &self,
+        reservation: &Reservation,
+        sectors: &[SectorCode],
+        takes: &mut HashMap<SectorCode, Vec<(u32, u32)>>,
+    ) -> Result<bool, StoreError> {
+        for p in reservation.places.iter().filter(|p| p.shards > 0) {
+            if !sectors.contains(&p.sector) {
+                continue;
+            }
+            let available = self
+                .shards(reservation.session_id, &p.sector, p.shards)
+                .await?;
+            let first = stock::first_shard(reservation.id.spread(), p.shards);
+            match stock::take(&available, p.quantity, first) {
+                Some(planned) => {
+                    takes.insert(p.sector.clone(), planned);
+                }
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
     }
 
     /// The places on sale on each of a sector's `shards` (strongly consistent).
@@ -834,148 +846,39 @@ impl Reservations for DynamoStore {
         taken_again: &TakenAgain,
         now: DateTime<Utc>,
     ) -> Result<Reservation, WriteError> {
-        let late = reservation.expires_at < now;
-        // An expired reservation already gave its places, count and add-ons back: it takes them
-        // again under the same conditions as a new hold, or is refused.
-        let released = reservation.status == ReservationStatus::Expired;
-        let mut confirmation = self
-            .reservation_change(reservation)
-            .set("SET #status = :confirmed, payment = :payment, confirmed_at = :at, version = version + :one REMOVE GSI2PK, GSI2SK")
-            .value(":confirmed", status(ReservationStatus::Confirmed)?)
-            .value(":payment", attribute(&payment)?)
-            .value(":at", attribute(&now)?);
-        confirmation = if late {
-            confirmation.when("version = :v")
-        } else {
-            confirmation
-                .when("version = :v AND hold_expires_at >= :now")
-                .value(":now", n(now.timestamp()))
+        // Places released to the shards are taken again from what the shards have, read again
+        // when they changed between the read and the write.
+        let mut takes = HashMap::new();
+        let sharded: Vec<SectorCode> = match reservation.status {
+            ReservationStatus::Expired => reservation
+                .places
+                .iter()
+                .filter(|p| p.shards > 0)
+                .map(|p| p.sector.clone())
+                .collect(),
+            _ => Vec::new(),
         };
-        // What each item's failed condition means.
-        let mut items = vec![(confirmation, Refused::Changed)];
-        for seat in &reservation.seats {
-            let change = self
-                .seat_change(reservation, seat)
-                .set("SET #s = :sold, reservation_id = :rid REMOVE hold_expires_at")
-                .value(":sold", s("SOLD"))
-                .value(":held", s("HELD"));
-            let change = if late {
-                change
-                    .when("(#s = :held AND reservation_id = :rid) OR #s = :free OR (#s = :held AND hold_expires_at < :now)")
-                    .value(":free", s("FREE"))
-                    .value(":now", n(now.timestamp()))
-            } else {
-                change.when("#s = :held AND reservation_id = :rid")
-            };
-            items.push((
-                change,
-                Refused::Taken(vec![(seat.sector.clone(), seat.seat)]),
-            ));
-        }
-        for (sector, count, places) in per_sector(reservation) {
-            let (general_admission, shards) = (places.is_some(), places.unwrap_or(0));
-            if released && shards > 0 {
-                // Places released to the shards are taken again from what they have now.
-                let available = self.shards(reservation.session_id, &sector, shards).await?;
-                let first = stock::first_shard(reservation.id.spread(), shards);
-                let Some(takes) = stock::take(&available, count, first) else {
-                    return Err(WriteError::Refused(Refused::SoldOut(vec![sector])));
-                };
-                for (shard, taken) in takes {
-                    items.push((
-                        self.shard_change(reservation.session_id, &sector, shard)
-                            .set("SET available = available - :n")
-                            .when("available >= :n")
-                            .value(":n", n(taken)),
-                        Refused::SoldOut(vec![sector.clone()]),
-                    ));
-                }
-                items.push((
-                    self.stock_change(reservation, &sector)
-                        .set("ADD sold :n, expired :back")
-                        .value(":n", n(count))
-                        .value(":back", n(-i64::from(count))),
-                    Refused::SoldOut(vec![sector]),
-                ));
-                continue;
+        for round in 1..=TAKE_ROUNDS {
+            if !self.retake(reservation, &sharded, &mut takes).await? {
+                return Err(WriteError::Refused(Refused::SoldOut(sharded)));
             }
-            let change = self
-                .stock_change(reservation, &sector)
-                .value(":n", n(count));
-            let change = match (released, general_admission) {
-                (true, true) => change
-                    .set("SET available = available - :n ADD sold :n, expired :back")
-                    .when("available >= :n")
-                    .value(":back", n(-i64::from(count))),
-                (true, false) => change
-                    .set("SET available = available - :n ADD sold :n, expired :back")
-                    .value(":back", n(-i64::from(count))),
-                (false, _) => change.set("ADD sold :n"),
-            };
-            items.push((change, Refused::SoldOut(vec![sector])));
-        }
-        if released {
-            items.push((
-                self.limit_change(reservation)
-                    .set("ADD tickets :n")
-                    .when("attribute_not_exists(tickets) OR tickets <= :room")
-                    .value(":n", n(reservation.tickets()))
-                    .value(
-                        ":room",
-                        n(i64::from(taken_again.limit) - i64::from(reservation.tickets())),
-                    ),
-                Refused::LimitExceeded,
-            ));
-        }
-        for line in &reservation.products {
-            let change = self
-                .product_change(line.product_id)
-                .value(":q", n(line.quantity));
-            let change = if released && taken_again.counted.contains(&line.product_id) {
-                change
-                    .set("SET stock = stock - :q ADD sold :q")
-                    .when("stock >= :q")
-            } else {
-                change.set("ADD sold :q")
-            };
-            items.push((change, Refused::OutOfStock(line.product_id)));
-        }
-        let (changes, reasons): (Vec<Change>, Vec<Refused>) = items.into_iter().unzip();
-        let mut built = changes
-            .into_iter()
-            .map(Change::build)
-            .collect::<Result<Vec<_>, _>>()?;
-        for ticket in tickets {
-            let item = Item::new(
-                keys::reservation(reservation.id),
-                keys::ticket_sk(ticket.id),
-                TicketItem {
-                    gsi2pk: keys::sector_tickets(ticket.session_id, &ticket.sector),
-                    gsi2sk: keys::ticket_sk(ticket.id),
-                    ticket,
-                },
-            )
-            .listed(
-                keys::tickets_of(&reservation.customer),
-                keys::ticket_sk(ticket.id),
-            );
-            built.push(create(
-                &self.table,
-                serde_dynamo::to_item(item).map_err(StoreError::from)?,
-            )?);
-        }
-        let item = Item::new(keys::reservation(reservation.id), keys::INVOICE_SK, invoice);
-        built.push(create(
-            &self.table,
-            serde_dynamo::to_item(item).map_err(StoreError::from)?,
-        )?);
-        let failed = self.write_built(built).await?;
-        if let Some(first) = failed.first() {
-            // The reservation's own condition first: nothing else matters if it changed.
-            let i = if failed.contains(&0) { 0 } else { *first };
-            return Err(WriteError::Refused(
-                reasons.get(i).cloned().unwrap_or(Refused::Changed),
-            ));
+            let confirmed = self
+                .confirm_once(
+                    reservation,
+                    &payment,
+                    tickets,
+                    invoice,
+                    taken_again,
+                    &takes,
+                    now,
+                )
+                .await;
+            match confirmed {
+                Err(WriteError::Refused(Refused::SoldOut(sectors)))
+                    if round < TAKE_ROUNDS && sectors.iter().all(|s| sharded.contains(s)) => {}
+                Err(e) => return Err(e),
+                Ok(()) => break,
+            }
         }
         Ok(Reservation {
             payment: Some(payment),
@@ -1303,6 +1206,161 @@ impl Reservations for DynamoStore {
             .await?
             .filter(|found| found.request_hash == hash)
             .and_then(|found| found.response))
+    }
+}
+
+impl DynamoStore {
+    /// One attempt at confirming a paid reservation, with `takes` (shard, places) of the
+    /// sharded sectors it takes again.
+    #[allow(clippy::too_many_arguments)]
+    async fn confirm_once(
+        &self,
+        reservation: &Reservation,
+        payment: &PaymentRecord,
+        tickets: &[Ticket],
+        invoice: &Invoice,
+        taken_again: &TakenAgain,
+        takes: &HashMap<SectorCode, Vec<(u32, u32)>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), WriteError> {
+        let late = reservation.expires_at < now;
+        // An expired reservation already gave its places, count and add-ons back: it takes them
+        // again under the same conditions as a new hold, or is refused.
+        let released = reservation.status == ReservationStatus::Expired;
+        let mut confirmation = self
+            .reservation_change(reservation)
+            .set("SET #status = :confirmed, payment = :payment, confirmed_at = :at, version = version + :one REMOVE GSI2PK, GSI2SK")
+            .value(":confirmed", status(ReservationStatus::Confirmed)?)
+            .value(":payment", attribute(payment)?)
+            .value(":at", attribute(&now)?);
+        confirmation = if late {
+            confirmation.when("version = :v")
+        } else {
+            confirmation
+                .when("version = :v AND hold_expires_at >= :now")
+                .value(":now", n(now.timestamp()))
+        };
+        // What each item's failed condition means.
+        let mut items = vec![(confirmation, Refused::Changed)];
+        for seat in &reservation.seats {
+            let change = self
+                .seat_change(reservation, seat)
+                .set("SET #s = :sold, reservation_id = :rid REMOVE hold_expires_at")
+                .value(":sold", s("SOLD"))
+                .value(":held", s("HELD"));
+            let change = if late {
+                change
+                    .when("(#s = :held AND reservation_id = :rid) OR #s = :free OR (#s = :held AND hold_expires_at < :now)")
+                    .value(":free", s("FREE"))
+                    .value(":now", n(now.timestamp()))
+            } else {
+                change.when("#s = :held AND reservation_id = :rid")
+            };
+            items.push((
+                change,
+                Refused::Taken(vec![(seat.sector.clone(), seat.seat)]),
+            ));
+        }
+        for (sector, count, places) in per_sector(reservation) {
+            let (general_admission, shards) = (places.is_some(), places.unwrap_or(0));
+            if let Some(takes) = takes.get(&sector).filter(|_| released && shards > 0) {
+                for &(shard, taken) in takes {
+                    items.push((
+                        self.shard_change(reservation.session_id, &sector, shard)
+                            .set("SET available = available - :n")
+                            .when("available >= :n")
+                            .value(":n", n(taken)),
+                        Refused::SoldOut(vec![sector.clone()]),
+                    ));
+                }
+                items.push((
+                    self.stock_change(reservation, &sector)
+                        .set("ADD sold :n, expired :back")
+                        .value(":n", n(count))
+                        .value(":back", n(-i64::from(count))),
+                    Refused::SoldOut(vec![sector]),
+                ));
+                continue;
+            }
+            let change = self
+                .stock_change(reservation, &sector)
+                .value(":n", n(count));
+            let change = match (released, general_admission) {
+                (true, true) => change
+                    .set("SET available = available - :n ADD sold :n, expired :back")
+                    .when("available >= :n")
+                    .value(":back", n(-i64::from(count))),
+                (true, false) => change
+                    .set("SET available = available - :n ADD sold :n, expired :back")
+                    .value(":back", n(-i64::from(count))),
+                (false, _) => change.set("ADD sold :n"),
+            };
+            items.push((change, Refused::SoldOut(vec![sector])));
+        }
+        if released {
+            items.push((
+                self.limit_change(reservation)
+                    .set("ADD tickets :n")
+                    .when("attribute_not_exists(tickets) OR tickets <= :room")
+                    .value(":n", n(reservation.tickets()))
+                    .value(
+                        ":room",
+                        n(i64::from(taken_again.limit) - i64::from(reservation.tickets())),
+                    ),
+                Refused::LimitExceeded,
+            ));
+        }
+        for line in &reservation.products {
+            let change = self
+                .product_change(line.product_id)
+                .value(":q", n(line.quantity));
+            let change = if released && taken_again.counted.contains(&line.product_id) {
+                change
+                    .set("SET stock = stock - :q ADD sold :q")
+                    .when("stock >= :q")
+            } else {
+                change.set("ADD sold :q")
+            };
+            items.push((change, Refused::OutOfStock(line.product_id)));
+        }
+        let (changes, reasons): (Vec<Change>, Vec<Refused>) = items.into_iter().unzip();
+        let mut built = changes
+            .into_iter()
+            .map(Change::build)
+            .collect::<Result<Vec<_>, _>>()?;
+        for ticket in tickets {
+            let item = Item::new(
+                keys::reservation(reservation.id),
+                keys::ticket_sk(ticket.id),
+                TicketItem {
+                    gsi2pk: keys::sector_tickets(ticket.session_id, &ticket.sector),
+                    gsi2sk: keys::ticket_sk(ticket.id),
+                    ticket,
+                },
+            )
+            .listed(
+                keys::tickets_of(&reservation.customer),
+                keys::ticket_sk(ticket.id),
+            );
+            built.push(create(
+                &self.table,
+                serde_dynamo::to_item(item).map_err(StoreError::from)?,
+            )?);
+        }
+        let item = Item::new(keys::reservation(reservation.id), keys::INVOICE_SK, invoice);
+        built.push(create(
+            &self.table,
+            serde_dynamo::to_item(item).map_err(StoreError::from)?,
+        )?);
+        let failed = self.write_built(built).await?;
+        if let Some(first) = failed.first() {
+            // The reservation's own condition first: nothing else matters if it changed.
+            let i = if failed.contains(&0) { 0 } else { *first };
+            return Err(WriteError::Refused(
+                reasons.get(i).cloned().unwrap_or(Refused::Changed),
+            ));
+        }
+        Ok(())
     }
 }
 
