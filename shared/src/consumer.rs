@@ -68,8 +68,11 @@ impl SeatCache {
         })
     }
 
+    /// Keeps a sector's seats, and lets go of those too old to be used again.
     fn keep(&self, key: SectorKey, seats: FreeSeats) {
         if let Ok(mut kept) = self.0.lock() {
+            let now = seats.read_at;
+            kept.retain(|_, s| now - s.read_at < Duration::seconds(SEATS_KEPT_SECONDS));
             kept.insert(key, seats);
         }
     }
@@ -331,7 +334,10 @@ where
             if pending.is_empty() {
                 return Ok(());
             }
-            if numbered && seats.is_none() {
+            // Nobody is allocated seats in a closed sale or a sector marked sold out.
+            let refused_all =
+                !session.sale.is_open(now) || context.state.is_some_and(|s| s.sold_out);
+            if numbered && seats.is_none() && !refused_all {
                 seats = Some(
                     read_free(store, session.id, &sector.code, now)
                         .await
@@ -347,6 +353,7 @@ where
             };
             let mut plan = round.plan(&pending, seats.as_ref());
             if numbered
+                && !refused_all
                 && plan.iter().any(Allocated::is_short)
                 && seats.as_ref().is_some_and(|s| !s.fresh)
             {
@@ -569,8 +576,10 @@ impl Round<'_> {
             }
         }
         // Nothing left: the sector is marked first (only if nothing came back meanwhile, else
-        // the requests are tried again) so that later batches skip it.
+        // the requests are tried again) so that later batches skip it; marked already, as this
+        // batch read it, it stays so.
         let sold_out_marked = !short
+            || self.context.state.is_some_and(|s| s.sold_out)
             || store
                 .mark_sold_out(session, sector)
                 .await

@@ -92,12 +92,7 @@ async fn a_session_from_before_the_shards_sells_its_places_from_its_stock_item()
     let sale = Sale::start(options(&[]), 1, 2).await;
     // The same session as one stored before places were sharded: no shard items, the places on
     // the sector's stock item.
-    let mut old = sale
-        .store
-        .session(sale.session.parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let mut old = sale.stored_session().await;
     old.id = bilheteria::domain::SessionId::generate();
     old.sharded = false;
     sale.store.put_session(&old).await.unwrap();
@@ -174,4 +169,52 @@ async fn on_sale(sale: &Sale, session: bilheteria::domain::SessionId) -> u32 {
         .find(|(code, _)| code.as_str() == "pista")
         .map(|(_, n)| *n)
         .unwrap()
+}
+
+#[tokio::test]
+async fn a_hold_whose_shard_ran_out_takes_its_places_from_the_others() {
+    use bilheteria::{
+        domain::{Reservation, ReservationId, stock},
+        store::Reservations,
+    };
+    // Two shards of 1,000 places.
+    let sectors = json!({"sectors": [
+        {"code": "pista", "name": "Pista", "kind": "general_admission", "capacity": 2_000, "price": {"cents": 18000}}
+    ]});
+    let sale = Sale::start_with(options(&[]), 1, 2, sectors).await;
+    let session = sale.stored_session().await;
+    let now = chrono::Utc::now();
+    // A hold of `quantity` places whose first shard is shard 0.
+    let on_first_shard = |customer: &str, quantity: i64| {
+        let mut reservation = Reservation::plan_hold(
+            &session,
+            customer,
+            Vec::new(),
+            vec![("pista".into(), quantity)],
+            now,
+            chrono::Duration::minutes(10),
+        )
+        .unwrap();
+        reservation.id = std::iter::repeat_with(ReservationId::generate)
+            .find(|id| stock::first_shard(id.spread(), 2) == 0)
+            .unwrap();
+        reservation
+    };
+    let limit = session.max_tickets_per_customer;
+    for i in 0..200 {
+        let reservation = on_first_shard(&format!("fan-{i}"), 5);
+        sale.store.hold(&reservation, limit, now).await.unwrap();
+    }
+    assert_eq!(
+        on_sale(&sale, session.id).await,
+        1_000,
+        "shard 0 is empty, shard 1 full"
+    );
+    let late = on_first_shard("late", 3);
+    sale.store.hold(&late, limit, now).await.expect(
+        "a hold whose first shard has nothing left takes its places from another, not SOLD_OUT",
+    );
+    assert_eq!(on_sale(&sale, session.id).await, 997);
+    support::audit(&sale.stack).await;
+    sale.stack.stop().await;
 }

@@ -34,7 +34,6 @@ async fn a_seat_map_is_a_few_items_of_a_byte_a_seat_and_follows_the_seats() {
         {"code": "plateia", "name": "Arquibancada", "kind": "numbered", "rows": rows, "seats_per_row": per_row, "price": {"cents": 30000}},
     ]});
     let sale = Sale::start_with(options(&[]), rows, per_row, sectors).await;
-    assert!(!sale.session.is_empty(), "a 4,000-seat session is created");
 
     let url = format!(
         "{}/sessions/{}/sectors/plateia/seats",
@@ -53,12 +52,10 @@ async fn a_seat_map_is_a_few_items_of_a_byte_a_seat_and_follows_the_seats() {
     let seats = (rows.len() * per_row as usize) as f64;
     assert_eq!(rows.len(), 80);
     assert!(rows.iter().all(|r| r["seats"] == "F".repeat(50)));
+    let session = sale.stored_session().await;
     let blocks = sale
         .store
-        .seat_map(
-            sale.session.parse().unwrap(),
-            &"plateia".to_owned().try_into().unwrap(),
-        )
+        .seat_map(session.id, session.sector("plateia").unwrap())
         .await
         .unwrap();
     println!(

@@ -11,7 +11,7 @@ use crate::{
     domain::{
         Currency, Event, EventCategory, EventChanges, EventId, Invalid, Money, NewEvent,
         NewProduct, NewSession, Product, ProductCategory, ProductId, SaleMode, SaleWindow, Sector,
-        SectorLayout, Session, SessionId, seat::row_name, seat_map,
+        SectorLayout, Session, SessionId, seat::row_name,
     },
     store::{Catalog, SessionStock},
 };
@@ -401,16 +401,7 @@ pub async fn get_seat_map(
         .sector(code)
         .ok_or(ApiError::NotFound("sector"))?;
     let blocks = match sector.layout {
-        SectorLayout::Numbered { .. } => {
-            let blocks = catalog.seat_map(id, &sector.code).await?;
-            if blocks.is_empty() {
-                // A sector created before maps were kept: drawn from its seats.
-                let seats = catalog.seats(id, &sector.code).await?;
-                seat_map::drawn(&sector.layout, &seats, crate::clock::now())
-            } else {
-                blocks
-            }
-        }
+        SectorLayout::Numbered { .. } => catalog.seat_map(id, sector).await?,
         SectorLayout::GeneralAdmission { .. } => Vec::new(),
     };
     let map = blocks

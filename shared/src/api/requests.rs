@@ -14,8 +14,7 @@ use super::{
 };
 use crate::{
     domain::{
-        Line, Position, RequestId, RequestRecord, SectorCode, SessionId, TicketRequest,
-        line::LINE_SHARDS,
+        Line, Position, RequestId, RequestRecord, SectorCode, SessionId, TicketRequest, line,
     },
     queue::{QueueDepth, RequestQueue},
     store::{Catalog, Requests, Reservations},
@@ -118,10 +117,9 @@ where
         );
         // The number is drawn while the customer's place is checked: a refused request only
         // leaves a gap in the numbers.
-        let shard = (id.spread() % u128::from(LINE_SHARDS)) as u32;
         let (joined, number) = futures::try_join!(
             store.join_line(session, &customer, id, cap),
-            store.draw_number(session, &request.sector, shard)
+            store.draw_number(session, &request.sector, line::counter_of(id))
         )?;
         if !joined {
             return Err(ApiError::conflict(

@@ -13,6 +13,11 @@ use serde::{Deserialize, Serialize};
 /// Counters a sector's numbers are drawn from.
 pub const LINE_SHARDS: u32 = 4;
 
+/// The counter a request draws its number from: its id's random bits spread requests evenly.
+pub fn counter_of(request: super::RequestId) -> u32 {
+    super::stock::first_shard(request.spread(), LINE_SHARDS)
+}
+
 /// Seconds over which the serving pace is averaged (an exponentially weighted mean).
 const PACE_SECONDS: f64 = 10.0;
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 use super::{
     DynamoStore, StoreError,
     dynamo::Attributes,
-    item::{LimitItem, SeatItem, SeatStateName, SectorStock, ShardItem},
+    item::{LimitItem, MarkedStock, SeatItem, SeatStateName, ShardItem},
     keys,
     reservations::ReservationItem,
 };
@@ -87,14 +87,6 @@ fn key(pk: &str, sk: &str) -> String {
 }
 
 #[derive(Deserialize)]
-struct StockItem {
-    #[serde(flatten)]
-    stock: SectorStock,
-    #[serde(default)]
-    sold_out: bool,
-}
-
-#[derive(Deserialize)]
 struct ProductItem {
     #[serde(flatten)]
     product: Product,
@@ -106,7 +98,7 @@ struct ProductItem {
 #[derive(Default)]
 struct Table {
     sessions: BTreeMap<SessionId, Session>,
-    stock: HashMap<(SessionId, SectorCode), StockItem>,
+    stock: HashMap<(SessionId, SectorCode), MarkedStock>,
     /// A general-admission sector's places on its shards: (shard, available) each.
     shards: HashMap<(SessionId, SectorCode), Vec<(u32, i64)>>,
     seats: HashMap<(SessionId, SectorCode), Vec<SeatItem>>,
@@ -145,7 +137,7 @@ impl Table {
             },
             keys::STOCK_SK => match (
                 keys::session_part(&pk, "#SECTOR#"),
-                parse::<StockItem>(item),
+                parse::<MarkedStock>(item),
             ) {
                 (Some((session, _)), Ok(stock)) => {
                     self.stock

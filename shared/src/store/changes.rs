@@ -4,11 +4,7 @@
 use serde::Deserialize;
 
 use super::{
-    StoreError,
-    item::{SeatItem, SeatStateName},
-    keys,
-    requests::RequestItem,
-    reservations::ReservationItem,
+    StoreError, item::SeatItem, keys, requests::RequestItem, reservations::ReservationItem,
 };
 use crate::domain::{
     RequestRecord, Reservation, SectorCode, SessionId,
@@ -76,11 +72,7 @@ pub fn stored(image: serde_dynamo::Item) -> Result<Option<Stored>, StoreError> {
                 session,
                 sector,
                 seat: item.seat,
-                mark: match item.state {
-                    SeatStateName::Free => seat_map::FREE,
-                    SeatStateName::Held => seat_map::HELD,
-                    SeatStateName::Sold => seat_map::SOLD,
-                },
+                mark: seat_map::mark(item.state.into()),
             })
         }
         _ => Stored::Other,

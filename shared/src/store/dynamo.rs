@@ -61,42 +61,55 @@ type SectorKey = (SessionId, SectorCode);
 /// product lists that suggestions are drawn from, how far each line has moved (shown to the fans
 /// who wait in it) and whether a sector is marked sold out (new requests for it are turned away
 /// at the door; the queue would refuse them anyway). Nothing that decides a hold is cached.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Warm {
     sessions: std::sync::RwLock<HashMap<SessionId, Session>>,
-    products: std::sync::Mutex<HashMap<EventId, (std::time::Instant, Vec<Product>)>>,
-    lines: std::sync::Mutex<HashMap<SectorKey, (std::time::Instant, Option<Line>)>>,
-    sold_out: std::sync::Mutex<HashMap<SectorKey, (std::time::Instant, bool)>>,
+    pub(super) products: Kept<EventId, Vec<Product>>,
+    pub(super) lines: Kept<SectorKey, Option<Line>>,
+    pub(super) sold_out: Kept<SectorKey, bool>,
 }
 
-impl Warm {
-    pub(super) fn line(&self, key: &SectorKey) -> Option<Option<Line>> {
-        self.lines
-            .lock()
-            .ok()?
-            .get(key)
-            .filter(|(at, _)| at.elapsed() < LINE_TTL)
-            .map(|(_, line)| *line)
+impl Default for Warm {
+    fn default() -> Self {
+        Self {
+            sessions: Default::default(),
+            products: Kept::new(SUGGESTIONS_TTL),
+            lines: Kept::new(LINE_TTL),
+            sold_out: Kept::new(LINE_TTL),
+        }
     }
+}
 
-    pub(super) fn keep_line(&self, key: SectorKey, line: Option<Line>) {
-        if let Ok(mut lines) = self.lines.lock() {
-            lines.insert(key, (std::time::Instant::now(), line));
+/// Values a warm process shows for `ttl` after it read them.
+#[derive(Debug)]
+pub(super) struct Kept<K, V> {
+    ttl: Duration,
+    values: std::sync::Mutex<HashMap<K, (std::time::Instant, V)>>,
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Kept<K, V> {
+    fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            values: Default::default(),
         }
     }
 
-    pub(super) fn sold_out(&self, key: &SectorKey) -> Option<bool> {
-        self.sold_out
+    /// The value read for `key` less than `ttl` ago.
+    pub(super) fn get(&self, key: &K) -> Option<V> {
+        self.values
             .lock()
             .ok()?
             .get(key)
-            .filter(|(at, _)| at.elapsed() < LINE_TTL)
-            .map(|(_, marked)| *marked)
+            .filter(|(at, _)| at.elapsed() < self.ttl)
+            .map(|(_, value)| value.clone())
     }
 
-    pub(super) fn keep_sold_out(&self, key: SectorKey, marked: bool) {
-        if let Ok(mut marks) = self.sold_out.lock() {
-            marks.insert(key, (std::time::Instant::now(), marked));
+    /// Keeps what was just read for `key`, and lets go of what is too old to show.
+    pub(super) fn keep(&self, key: K, value: V) {
+        if let Ok(mut values) = self.values.lock() {
+            values.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            values.insert(key, (std::time::Instant::now(), value));
         }
     }
 }
@@ -441,20 +454,11 @@ impl Catalog for DynamoStore {
     }
 
     async fn suggestable_products(&self, event: EventId) -> Result<Vec<Product>, StoreError> {
-        let fresh = |at: &std::time::Instant| at.elapsed() < SUGGESTIONS_TTL;
-        if let Some((_, products)) = self
-            .warm
-            .products
-            .lock()
-            .ok()
-            .and_then(|p| p.get(&event).filter(|(at, _)| fresh(at)).cloned())
-        {
+        if let Some(products) = self.warm.products.get(&event) {
             return Ok(products);
         }
         let products = self.products(event).await?;
-        if let Ok(mut warm) = self.warm.products.lock() {
-            warm.insert(event, (std::time::Instant::now(), products.clone()));
-        }
+        self.warm.products.keep(event, products.clone());
         Ok(products)
     }
 
@@ -539,15 +543,24 @@ impl Catalog for DynamoStore {
     async fn seat_map(
         &self,
         session: SessionId,
-        sector: &SectorCode,
+        sector: &Sector,
     ) -> Result<Vec<seat_map::MapBlock>, StoreError> {
         let items = self
-            .query_prefix(keys::seat_map(session, sector), keys::MAP_BLOCK_PREFIX)
+            .query_prefix(
+                keys::seat_map(session, &sector.code),
+                keys::MAP_BLOCK_PREFIX,
+            )
             .await?;
-        Ok(data::<MapItem>(items)?
+        let blocks: Vec<seat_map::MapBlock> = data::<MapItem>(items)?
             .into_iter()
             .map(|i| i.block)
-            .collect())
+            .collect();
+        if !blocks.is_empty() {
+            return Ok(blocks);
+        }
+        // A sector created before maps were kept.
+        let seats = self.seats(session, &sector.code).await?;
+        Ok(seat_map::drawn(&sector.layout, &seats, crate::clock::now()))
     }
 
     async fn put_product(&self, product: &Product) -> Result<(), StoreError> {

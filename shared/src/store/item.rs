@@ -37,6 +37,15 @@ impl<T> Item<T> {
     }
 }
 
+/// A sector's stock item with the queue's sold-out mark.
+#[derive(Deserialize)]
+pub struct MarkedStock {
+    #[serde(flatten)]
+    pub stock: SectorStock,
+    #[serde(default)]
+    pub sold_out: bool,
+}
+
 /// A sector's places: its capacity and how many are still on sale.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SectorStock {
@@ -87,6 +96,16 @@ pub enum SeatStateName {
     Free,
     Held,
     Sold,
+}
+
+impl From<SeatStateName> for crate::domain::seat::SeatStatus {
+    fn from(state: SeatStateName) -> Self {
+        match state {
+            SeatStateName::Free => Self::Free,
+            SeatStateName::Held => Self::Held,
+            SeatStateName::Sold => Self::Sold,
+        }
+    }
 }
 
 /// One seat: `FREE`, `HELD` (by a reservation until `hold_expires_at`, epoch seconds) or `SOLD`.

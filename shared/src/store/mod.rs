@@ -92,12 +92,12 @@ pub trait Catalog: Sync {
         sector: &SectorCode,
     ) -> impl Future<Output = Result<Vec<Seat>, StoreError>> + Send;
 
-    /// A numbered sector's seat map: its blocks in row order (none for a sector created before
-    /// maps were kept).
+    /// A numbered sector's seat map: its blocks in row order (a sector created before maps were
+    /// kept is drawn from its seats).
     fn seat_map(
         &self,
         session: SessionId,
-        sector: &SectorCode,
+        sector: &crate::domain::Sector,
     ) -> impl Future<Output = Result<Vec<crate::domain::seat_map::MapBlock>, StoreError>> + Send;
     fn put_product(&self, product: &Product)
     -> impl Future<Output = Result<(), StoreError>> + Send;

@@ -14,7 +14,7 @@ use super::{
     DynamoStore, StoreError, WriteError,
     dynamo::data,
     dynamo::shard_keys,
-    item::{Item, LimitItem, SectorStock, ShardItem},
+    item::{Item, LimitItem, MarkedStock, ShardItem},
     keys,
     transact::{Change, n, s},
 };
@@ -171,15 +171,6 @@ fn item(record: &RequestRecord) -> Item<RequestItem> {
             gsi2sk: waiting.then(|| keys::queued_sk(request.requested_at, request.request_id)),
         },
     )
-}
-
-/// The sector's stock item with the consumer's sold-out mark.
-#[derive(Deserialize)]
-struct MarkedStock {
-    #[serde(flatten)]
-    stock: SectorStock,
-    #[serde(default)]
-    sold_out: bool,
 }
 
 impl From<MarkedStock> for SectorState {
@@ -400,11 +391,11 @@ impl Requests for DynamoStore {
         sector: &SectorCode,
     ) -> Result<Option<Line>, StoreError> {
         let key = (session, sector.clone());
-        if let Some(line) = self.warm.line(&key) {
+        if let Some(line) = self.warm.lines.get(&key) {
             return Ok(line);
         }
         let line: Option<Line> = self.get(keys::line(session, sector), keys::LINE_SK).await?;
-        self.warm.keep_line(key, line);
+        self.warm.lines.keep(key, line);
         Ok(line)
     }
 
@@ -414,14 +405,14 @@ impl Requests for DynamoStore {
         sector: &SectorCode,
     ) -> Result<bool, StoreError> {
         let key = (session, sector.clone());
-        if let Some(marked) = self.warm.sold_out(&key) {
+        if let Some(marked) = self.warm.sold_out.get(&key) {
             return Ok(marked);
         }
         let marked = self
             .get::<MarkedStock>(keys::sector(session, sector), keys::STOCK_SK)
             .await?
             .is_some_and(|m| m.sold_out);
-        self.warm.keep_sold_out(key, marked);
+        self.warm.sold_out.keep(key, marked);
         Ok(marked)
     }
 

@@ -149,6 +149,13 @@ impl Sale {
         }
     }
 
+    /// The sale's session as the table has it.
+    pub async fn stored_session(&self) -> bilheteria::domain::Session {
+        use bilheteria::store::Catalog;
+        let id = self.session.parse().unwrap();
+        self.store.session(id).await.unwrap().unwrap()
+    }
+
     /// `POST path` with `body` as `customer`, and any `headers`: the status, the headers, the body.
     pub async fn post(
         &self,
