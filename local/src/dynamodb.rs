@@ -1,5 +1,6 @@
-//! DynamoDB on loopback: dynoxide (SQLite-backed) served over HTTP in this process, with the
-//! template's tables created in it.
+//! DynamoDB on loopback: dynoxide (SQLite-backed) served over HTTP in this process, on threads of
+//! its own (named `dynamodb`, so that what it costs can be told apart from the rest of the
+//! stack), with the template's tables created in it.
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -12,7 +13,7 @@ use aws_sdk_dynamodb::{
         StreamSpecification, StreamViewType, TimeToLiveSpecification,
     },
 };
-use tokio::{sync::oneshot, task::JoinHandle};
+use tokio::sync::oneshot;
 
 use crate::template::{KeyElement, TableSpec};
 
@@ -40,8 +41,12 @@ pub enum Storage {
 pub struct DynamoDb {
     endpoint: String,
     stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<Result<(), String>>>,
+    /// Answered when the server has ended.
+    server: Option<oneshot::Receiver<()>>,
 }
+
+/// Worker threads of the emulator's own runtime.
+const WORKERS: usize = 2;
 
 impl DynamoDb {
     /// Serves DynamoDB's API on `addr` (port 0 picks a free one).
@@ -51,16 +56,41 @@ impl DynamoDb {
             Storage::File(path) => dynoxide::Database::new(&path.to_string_lossy()),
         }
         .map_err(|e| DynamoDbError::Open(e.to_string()))?;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| DynamoDbError::Bind { addr, source })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|source| DynamoDbError::Bind { addr, source })?;
+        let bind = |source| DynamoDbError::Bind { addr, source };
+        let listener = std::net::TcpListener::bind(addr).map_err(bind)?;
+        listener.set_nonblocking(true).map_err(bind)?;
+        let bound = listener.local_addr().map_err(bind)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(WORKERS)
+            .thread_name("dynamodb")
+            .enable_all()
+            .build()
+            .map_err(bind)?;
         let (stop, stopped) = oneshot::channel();
-        let server = tokio::spawn(dynoxide::server::serve_with_shutdown(listener, db, async {
-            let _ = stopped.await;
-        }));
+        let (ended, server) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("dynamodb".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => {
+                            let shutdown = async {
+                                let _ = stopped.await;
+                            };
+                            if let Err(e) =
+                                dynoxide::server::serve_with_shutdown(listener, db, shutdown).await
+                            {
+                                eprintln!("[dynamodb] stopped: {e}");
+                            }
+                        }
+                        Err(e) => eprintln!("[dynamodb] cannot listen: {e}"),
+                    }
+                });
+                // Connections still open end with the runtime, and the database with them.
+                drop(runtime);
+                let _ = ended.send(());
+            })
+            .map_err(bind)?;
         Ok(Self {
             endpoint: format!("http://{bound}"),
             stop: Some(stop),
