@@ -7,9 +7,14 @@
 //! - DynamoDB calls and consumed WCU of a hold, an add-on change, a checkout, a queued request;
 //! - the flash sale (2,000 requests from 500 customers for 300 seats): requests/s, POST → decision
 //!   p50/p99;
-//! - the DynamoDB emulator's own ceiling in the same run: raw TransactWriteItems a second from
-//!   one client, and the flash sale's rate as a share of it.
+//! - the DynamoDB emulator's own ceiling, on a stack of its own: raw TransactWriteItems a second
+//!   from one client, and the flash sale's rate as a share of it;
+//! - as a fan sees them, with the load generated on threads of its own: 2,000 direct one-place
+//!   holds from 500 customers, 64 at a time, for 300 places; the same sale through the queue
+//!   with every fan reading its request once a second until it is decided; 200 customers
+//!   racing for the same 4 seats. Each with the CPU every part of the stack spent (`cpu`).
 
+mod cpu;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -38,6 +43,11 @@ const FLASH_CUSTOMERS: usize = 500;
 const FLASH_ROWS: u32 = 15;
 const FLASH_SEATS_PER_ROW: u32 = 20;
 const RAW_TRANSACTIONS: usize = 2_000;
+/// Direct holds: one place each, this many in flight.
+const DIRECT_CONCURRENCY: usize = 64;
+const RACERS: usize = 200;
+/// How often a fan in the queue reads its request.
+const POLL: Duration = Duration::from_secs(1);
 
 type Fallible<T = ()> = Result<T, Box<dyn std::error::Error>>;
 
@@ -182,6 +192,171 @@ async fn ceiling(endpoint: &str, table: &str) -> Fallible<Value> {
     }))
 }
 
+/// What a scenario measured as its clients saw it, and the CPU the stack spent on it.
+#[derive(serde::Serialize)]
+struct Scenario {
+    requests: usize,
+    /// Answers by status.
+    statuses: BTreeMap<u16, usize>,
+    seconds: f64,
+    per_second: f64,
+    /// From each request to its answer (for the queue: to its decision as the fan read it).
+    ms_p50: f64,
+    ms_p99: f64,
+    /// CPU milliseconds by part of the stack, and in all per request.
+    cpu_ms: BTreeMap<String, f64>,
+    cpu_ms_per_request: f64,
+}
+
+/// Each request's status and milliseconds to its answer (or decision).
+type Answers = Vec<(u16, f64)>;
+
+/// Runs `load` on the load generator's runtime and measures it.
+async fn measured(
+    runtime: &tokio::runtime::Runtime,
+    load: impl std::future::Future<Output = Answers> + Send + 'static,
+) -> Fallible<Scenario> {
+    let before = cpu::read();
+    let started = Instant::now();
+    let answers = runtime.spawn(load).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let cpu_ms = cpu::read().since(&before);
+    let mut statuses = BTreeMap::new();
+    for (status, _) in &answers {
+        *statuses.entry(*status).or_default() += 1;
+    }
+    let latencies: Vec<f64> = answers.iter().map(|(_, ms)| *ms).collect();
+    let total: f64 = cpu_ms.values().sum();
+    Ok(Scenario {
+        requests: answers.len(),
+        statuses,
+        seconds,
+        per_second: answers.len() as f64 / seconds,
+        ms_p50: quantile(&latencies, 0.5),
+        ms_p99: quantile(&latencies, 0.99),
+        cpu_ms_per_request: total / answers.len() as f64,
+        cpu_ms,
+    })
+}
+
+/// A fan's bearer token and what they send, for the load generator to carry off.
+struct Fan {
+    token: String,
+    url: String,
+    body: Value,
+}
+
+fn fans_of(sale: &sale::Sale, path: &str, n: usize, body: impl Fn(usize) -> Value) -> Vec<Fan> {
+    (0..n)
+        .map(|i| Fan {
+            token: sale
+                .stack
+                .token(&format!("fan-{:03}", i % FLASH_CUSTOMERS), false),
+            url: format!("{}{path}", sale.stack.api_url()),
+            body: body(i),
+        })
+        .collect()
+}
+
+/// POSTs the fan's body: the status, the answer's body and how long it took.
+async fn post(http: &reqwest::Client, fan: &Fan) -> (u16, Value, f64) {
+    let started = Instant::now();
+    let Ok(resp) = http
+        .post(&fan.url)
+        .bearer_auth(&fan.token)
+        .json(&fan.body)
+        .send()
+        .await
+    else {
+        return (0, Value::Null, ms(started.elapsed()));
+    };
+    let status = resp.status().as_u16();
+    let body = resp.json().await.unwrap_or(Value::Null);
+    (status, body, ms(started.elapsed()))
+}
+
+/// 2,000 direct one-place holds from 500 customers, `concurrency` at a time.
+fn holds(sale: &sale::Sale, concurrency: usize) -> impl Future<Output = Answers> + use<> {
+    let path = format!("/sessions/{}/holds", sale.session);
+    let fans = fans_of(
+        sale,
+        &path,
+        FLASH_REQUESTS,
+        |_| json!({"places": [{"sector": "pista", "quantity": 1}]}),
+    );
+    async move {
+        let http = reqwest::Client::new();
+        stream::iter(fans)
+            .map(move |fan| {
+                let http = http.clone();
+                async move {
+                    let (status, _, took) = post(&http, &fan).await;
+                    (status, took)
+                }
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await
+    }
+}
+
+/// 2,000 one-seat requests from 500 customers at once, each fan then reading theirs once a
+/// second until it is decided: the status it ended in (202 fulfilled or rejected, 409 turned
+/// away at the door) and the milliseconds from the POST to the read that showed the decision.
+fn fans(sale: &sale::Sale) -> impl Future<Output = Answers> + use<> {
+    let path = format!("/sessions/{}/requests", sale.session);
+    let fans = fans_of(
+        sale,
+        &path,
+        FLASH_REQUESTS,
+        |_| json!({"sector": "plateia", "quantity": 1}),
+    );
+    let api = sale.stack.api_url().to_owned();
+    async move {
+        let http = reqwest::Client::new();
+        futures::future::join_all(fans.iter().map(|fan| {
+            let (http, api) = (&http, &api);
+            async move {
+                let started = Instant::now();
+                let (status, body, took) = post(http, fan).await;
+                let Some(id) = body["request_id"].as_str().filter(|_| status == 202) else {
+                    return (status, took);
+                };
+                let url = format!("{api}/requests/{id}");
+                loop {
+                    tokio::time::sleep(POLL).await;
+                    let read = http.get(&url).bearer_auth(&fan.token).send().await;
+                    let Ok(read) = read else { continue };
+                    let record: Value = read.json().await.unwrap_or(Value::Null);
+                    if record["status"] != "QUEUED" {
+                        return (status, ms(started.elapsed()));
+                    }
+                }
+            }
+        }))
+        .await
+    }
+}
+
+/// 200 customers at once, each holding the same 4 seats.
+fn race(sale: &sale::Sale) -> impl Future<Output = Answers> + use<> {
+    let path = format!("/sessions/{}/holds", sale.session);
+    let fans = fans_of(sale, &path, RACERS, |_| {
+        support::hold_body(&["A-1", "A-2", "A-3", "A-4"], 0)
+    });
+    async move {
+        let http = reqwest::Client::new();
+        futures::future::join_all(fans.iter().map(|fan| {
+            let http = &http;
+            async move {
+                let (status, _, took) = post(http, fan).await;
+                (status, took)
+            }
+        }))
+        .await
+    }
+}
+
 #[tokio::main]
 async fn main() -> Fallible {
     let run_started = Instant::now();
@@ -194,16 +369,44 @@ async fn main() -> Fallible {
     let purchase = costs::purchase().await;
     let queued = costs::queued().await;
 
-    eprintln!("bench: flash sale, {FLASH_REQUESTS} requests for 300 seats…");
-    let options = Options {
+    let options = || Options {
         release: true,
         ..sale::options(&[])
     };
-    let flash = sale::Sale::start(options, FLASH_ROWS, FLASH_SEATS_PER_ROW).await;
-    let (rush, _) = flash.rush(FLASH_REQUESTS, FLASH_CUSTOMERS).await;
     eprintln!("bench: the emulator's ceiling…");
-    let ceiling = ceiling(flash.stack.dynamodb_endpoint(), "Table").await?;
+    let stack = Stack::start(options()).await?;
+    let ceiling = ceiling(stack.dynamodb_endpoint(), "Table").await?;
+    stack.stop().await;
+
+    eprintln!("bench: flash sale, {FLASH_REQUESTS} requests for 300 seats…");
+    let flash = sale::Sale::start(options(), FLASH_ROWS, FLASH_SEATS_PER_ROW).await;
+    let (rush, _) = flash.rush(FLASH_REQUESTS, FLASH_CUSTOMERS).await;
     flash.stack.stop().await;
+
+    let load = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("load")
+        .enable_all()
+        .build()?;
+    eprintln!(
+        "bench: {FLASH_REQUESTS} direct holds, {DIRECT_CONCURRENCY} at a time, for 300 places…"
+    );
+    let places = json!({"sectors": [{"code": "pista", "name": "Pista", "kind": "general_admission",
+        "capacity": FLASH_ROWS * FLASH_SEATS_PER_ROW, "price": {"cents": 18000}}]});
+    let sale = sale::Sale::start_with(options(), 1, 1, places).await;
+    let direct = measured(&load, holds(&sale, DIRECT_CONCURRENCY)).await?;
+    sale.stack.stop().await;
+
+    eprintln!("bench: the same sale through the queue, every fan reading its request each second…");
+    let sale = sale::Sale::start(options(), FLASH_ROWS, FLASH_SEATS_PER_ROW).await;
+    let queued_fans = measured(&load, fans(&sale)).await?;
+    sale.stack.stop().await;
+
+    eprintln!("bench: {RACERS} customers racing for the same 4 seats…");
+    let sale = sale::Sale::start(options(), FLASH_ROWS, FLASH_SEATS_PER_ROW).await;
+    let race = measured(&load, race(&sale)).await?;
+    sale.stack.stop().await;
+    load.shutdown_background();
 
     let raw = ceiling["one_in_flight_per_s"].as_f64().unwrap_or(f64::NAN);
     let batch = queued.batch as f64;
@@ -240,6 +443,11 @@ async fn main() -> Fallible {
             "requests_per_s": rush.rate(),
             "decision_ms_p50": rush.latency_ms(0.5),
             "decision_ms_p99": rush.latency_ms(0.99),
+        },
+        "as_fans_see_it": {
+            "direct_holds": direct,
+            "queued_with_polling": queued_fans,
+            "four_seat_race": race,
         },
         "emulator_ceiling": ceiling,
         "flash_sale_share_of_ceiling": rush.rate() / raw,
@@ -348,4 +556,43 @@ fn print_table(r: &Value) {
         "| flash sale rate / ceiling (one in flight) | {} |",
         f(&r["flash_sale_share_of_ceiling"])
     );
+    println!(
+        "\n| as fans see it | requests | answers | per second | p50 (ms) | p99 (ms) | CPU ms a request |\n|---|---:|---|---:|---:|---:|---:|"
+    );
+    let fans = &r["as_fans_see_it"];
+    for (name, key) in [
+        ("direct holds, 64 at a time, 300 places", "direct_holds"),
+        (
+            "queued, each fan reading once a second",
+            "queued_with_polling",
+        ),
+        ("200 customers, the same 4 seats", "four_seat_race"),
+    ] {
+        let s = &fans[key];
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            s["requests"],
+            s["statuses"],
+            f(&s["per_second"]),
+            f(&s["ms_p50"]),
+            f(&s["ms_p99"]),
+            f(&s["cpu_ms_per_request"]),
+        );
+    }
+    println!("\n| CPU ms by part | direct holds | queued | race |\n|---|---:|---:|---:|");
+    let mut parts: Vec<&String> = ["direct_holds", "queued_with_polling", "four_seat_race"]
+        .iter()
+        .filter_map(|k| fans[*k]["cpu_ms"].as_object())
+        .flat_map(|o| o.keys())
+        .collect();
+    parts.sort();
+    parts.dedup();
+    for part in parts {
+        println!(
+            "| {part} | {} | {} | {} |",
+            f(&fans["direct_holds"]["cpu_ms"][part]),
+            f(&fans["queued_with_polling"]["cpu_ms"][part]),
+            f(&fans["four_seat_race"]["cpu_ms"][part]),
+        );
+    }
 }
