@@ -578,12 +578,13 @@ impl Round<'_> {
         // Nothing left: the sector is marked first (only if nothing came back meanwhile, else
         // the requests are tried again) so that later batches skip it; marked already, as this
         // batch read it, it stays so.
-        let sold_out_marked = !short
-            || self.context.state.is_some_and(|s| s.sold_out)
-            || store
-                .mark_sold_out(session, sector)
+        let sold_out_marked = match self.context.state {
+            Some(state) if short && !state.sold_out => store
+                .mark_sold_out(session, sector, &state)
                 .await
-                .map_err(|e| (pending[0].at, e))?;
+                .map_err(|e| (pending[0].at, e))?,
+            _ => true,
+        };
         if !sold_out_marked {
             let first_sold_out = rejected
                 .iter()

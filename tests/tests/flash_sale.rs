@@ -110,6 +110,32 @@ async fn direct_holds_racing_the_queue_never_share_a_seat() {
         direct_won + fulfilled_seats as usize,
         "every seat held once, by a winner"
     );
+    // The holds never wrote the sector's stock item: they counted on its seat counters.
+    let client = aws_sdk_dynamodb::Client::new(sale.stack.dynamodb_sdk());
+    let sector = format!("SESSION#{}#SECTOR#plateia", sale.session);
+    let (mut on_item, mut counters) = (None, Vec::new());
+    for item in support::items(&client).await {
+        if item["PK"] == sector.as_str() && item["SK"] == "STOCK" {
+            on_item = item["available"].as_i64();
+        } else if item["PK"]
+            .as_str()
+            .is_some_and(|pk| pk.starts_with(&sector))
+            && item["SK"] == "SHARD"
+        {
+            counters.push(item["available"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(
+        on_item,
+        Some(i64::from(rows * per_row)),
+        "nothing came back"
+    );
+    assert_eq!(
+        -counters.iter().sum::<i64>(),
+        holders.len() as i64,
+        "{counters:?}"
+    );
+    assert!(counters.len() > 1, "spread over the counters: {counters:?}");
     support::audit(&sale.stack).await;
     sale.stack.stop().await;
 }

@@ -1,6 +1,5 @@
 //! A big sector's seat map through the local stack: a few items, about a byte a seat, cached for
 //! two seconds, and following holds, payments and cancellations through the table's stream.
-//! (`make bench` measures a 20,000-seat map on release binaries.)
 
 mod support;
 

@@ -162,6 +162,15 @@ impl Session {
         }
     }
 
+    /// The stock shards a sector's counts are on: its places' shards, or a numbered sector's
+    /// seat counters (`stock::SEAT_COUNTERS`).
+    pub fn stock_shards(&self, sector: &Sector) -> u32 {
+        match sector.layout {
+            super::SectorLayout::Numbered { .. } => super::stock::SEAT_COUNTERS,
+            super::SectorLayout::GeneralAdmission { .. } => self.place_shards(sector),
+        }
+    }
+
     pub fn sector(&self, code: &str) -> Option<&Sector> {
         self.sectors.iter().find(|s| s.code.as_str() == code)
     }

@@ -40,9 +40,10 @@ pub struct DynamoStore {
 /// How long a warm process reuses an event's product list for hold suggestions.
 const SUGGESTIONS_TTL: Duration = Duration::from_secs(30);
 
-/// The keys of a sector's stock shards (none for seats, nor in an unsharded session).
+/// The keys of a sector's stock shards: its places' (none in an unsharded session), or its seat
+/// counters.
 pub(super) fn shard_keys(session: &Session, sector: &Sector) -> Vec<(String, &'static str)> {
-    (0..session.place_shards(sector))
+    (0..session.stock_shards(sector))
         .map(|k| {
             (
                 keys::stock_shard(session.id, &sector.code, k),

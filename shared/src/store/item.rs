@@ -51,9 +51,10 @@ pub struct MarkedStock {
 pub struct SectorStock {
     pub code: SectorCode,
     pub capacity: u32,
-    /// Numbered sectors: seats on sale (may briefly go below zero while lapsed holds wait for the
-    /// sweep). General admission counts its places on its shards ([`ShardItem`]) and keeps 0
-    /// here.
+    /// Numbered sectors: seats on sale, less what holds took on the seat counters
+    /// ([`ShardItem`], `domain::stock::SEAT_COUNTERS`); places that come back are added here.
+    /// General admission counts its places on its shards ([`ShardItem`]) and keeps 0 here
+    /// (unsharded sessions: all of them).
     #[serde(default)]
     pub available: i64,
     /// Tickets sold, and tickets whose hold expired or was cancelled (sales figures).
@@ -74,7 +75,8 @@ pub struct MapItem {
     pub version: u64,
 }
 
-/// A general-admission sector's stock shard: places on sale in it.
+/// A sector's stock shard: places on sale in it (general admission), or what holds took of a
+/// numbered sector's seats (below 0).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ShardItem {
     pub code: SectorCode,

@@ -19,8 +19,8 @@ use super::{
     transact::{Change, n, s},
 };
 use crate::domain::{
-    Line, RequestId, RequestRecord, RequestStatus, Reservation, Sector, SectorCode, Session,
-    SessionId, line,
+    Line, RequestId, RequestRecord, RequestStatus, Reservation, Sector, SectorCode, SectorLayout,
+    Session, SessionId, line,
 };
 
 /// Finished requests stay readable this long, then DynamoDB's TTL removes them.
@@ -37,6 +37,9 @@ pub struct SectorState {
     pub available: i64,
     /// Marked when a request found nothing left; cleared when places come back.
     pub sold_out: bool,
+    /// What the sector's own stock item counts: places that come back change it (a numbered
+    /// sector's holds count on its seat counters), so a mark is conditioned on it.
+    pub on_item: i64,
 }
 
 /// What a batch of one sector's requests is decided against.
@@ -141,6 +144,7 @@ pub trait Requests: Sync {
         &self,
         session: &Session,
         sector: &Sector,
+        seen: &SectorState,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
@@ -178,6 +182,7 @@ impl From<MarkedStock> for SectorState {
         SectorState {
             available: m.stock.available,
             sold_out: m.sold_out,
+            on_item: m.stock.available,
         }
     }
 }
@@ -536,7 +541,12 @@ impl Requests for DynamoStore {
             .map(|i| i.record))
     }
 
-    async fn mark_sold_out(&self, session: &Session, sector: &Sector) -> Result<bool, StoreError> {
+    async fn mark_sold_out(
+        &self,
+        session: &Session,
+        sector: &Sector,
+        seen: &SectorState,
+    ) -> Result<bool, StoreError> {
         let mark = Change::on(
             &self.table,
             keys::sector(session.id, &sector.code),
@@ -544,6 +554,14 @@ impl Requests for DynamoStore {
         )
         .set("SET sold_out = :yes")
         .value(":yes", AttributeValue::Bool(true));
+        if matches!(sector.layout, SectorLayout::Numbered { .. }) {
+            // No seat was free when the batch read them after `seen`: none came back since.
+            return mark
+                .when("available = :seen")
+                .value(":seen", n(seen.on_item))
+                .apply(&self.client)
+                .await;
+        }
         let shards = shard_keys(session, sector);
         if shards.is_empty() {
             return mark

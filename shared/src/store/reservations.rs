@@ -532,6 +532,17 @@ impl DynamoStore {
         Ok(available)
     }
 
+    /// Adds `n` to the numbered sector's seat counter the reservation counts on.
+    fn seat_counter(&self, reservation: &Reservation, sector: &SectorCode, n_seats: i64) -> Change {
+        let counter = stock::first_shard(reservation.id.spread(), stock::SEAT_COUNTERS);
+        self.shard_change(reservation.session_id, sector, counter)
+            .set("SET code = :code, #shard = :shard ADD available :n")
+            .name("#shard", "shard")
+            .value(":code", s(sector.to_string()))
+            .value(":shard", n(counter))
+            .value(":n", n(n_seats))
+    }
+
     pub(super) fn shard_change(
         &self,
         session: SessionId,
@@ -616,21 +627,15 @@ impl DynamoStore {
                             .value(":n", n(*n_taken))
                     })
                     .collect(),
-                _ => {
-                    let change = self
-                        .stock_change(reservation, &sector)
-                        .value(":n", n(count));
-                    // Seats are guarded by their own items; unsharded places by this counter.
-                    vec![if general_admission {
-                        change
-                            .set("SET available = available - :n")
-                            .when("available >= :n")
-                    } else {
-                        change
-                            .set("SET available = available - :n")
-                            .when("attribute_exists(available)")
-                    }]
-                }
+                // Unsharded places are guarded by the sector's counter.
+                _ if general_admission => vec![
+                    self.stock_change(reservation, &sector)
+                        .value(":n", n(count))
+                        .set("SET available = available - :n")
+                        .when("available >= :n"),
+                ],
+                // Seats are guarded by their own items: counted on a seat counter, unread.
+                _ => vec![self.seat_counter(reservation, &sector, -i64::from(count))],
             };
             for change in stock {
                 items.push(change.build()?);
