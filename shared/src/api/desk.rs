@@ -24,8 +24,8 @@ pub async fn customer_reservations<S: Reservations>(
 ) -> Result<Response<Body>, ApiError> {
     require_admin(&req)?;
     let customer = path_param(&req, "id")
-        .filter(|c| !c.is_empty())
-        .ok_or(ApiError::NotFound("customer"))?;
+        .filter(|c| (1..=128).contains(&c.chars().count()))
+        .ok_or_else(|| ApiError::Malformed("a customer id is 1 to 128 characters".into()))?;
     page(
         &store
             .reservations_of(customer, page_limit(&req)?, query_param(&req, "next"))

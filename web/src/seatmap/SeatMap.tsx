@@ -61,11 +61,8 @@ export function SeatMap({ layout, chosen, onToggle, price }: Props) {
   useLayoutEffect(() => {
     const el = canvas.current;
     if (!el) return;
-    const observer = new ResizeObserver(([entry]) => {
-      if (!entry) return;
+    const resize = (w: number, h: number) => {
       const dpr = window.devicePixelRatio || 1;
-      const w = entry.contentRect.width;
-      const h = entry.contentRect.height;
       size.current = { w, h };
       el.width = Math.round(w * dpr);
       el.height = Math.round(h * dpr);
@@ -74,6 +71,12 @@ export function SeatMap({ layout, chosen, onToggle, price }: Props) {
         fitted.current = true;
       }
       paint();
+    };
+    // Fitted before the first paint, so that a click or a hover that comes before the observer's
+    // first report already lands on the seat drawn under it.
+    resize(el.clientWidth, el.clientHeight);
+    const observer = new ResizeObserver(([entry]) => {
+      if (entry) resize(entry.contentRect.width, entry.contentRect.height);
     });
     observer.observe(el);
     const wheel = (e: WheelEvent) => {
