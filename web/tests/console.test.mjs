@@ -223,9 +223,13 @@ describe("the organiser console", () => {
     const steps = await card.getByRole("listitem").allTextContents();
     assert.match(steps[0], /^Reservada/, steps.join("\n"));
     // And by customer: the fan's reservations, all on one page.
+    // The id search's card stays until the customer search starts: wait for its answer, by
+    // then the list was cleared, and the card that comes back is the customer search's.
     await page.getByLabel("Cliente (id da conta)").fill("bia");
+    const answered = page.waitForResponse((r) => r.url().includes("/customers/bia/reservations"));
     await page.getByRole("button", { name: "Buscar pelo cliente" }).click();
     await page.waitForURL(/customer=bia/);
+    await answered;
     await card.waitFor();
     assert.equal(await page.getByRole("article").count(), 1);
     assert.equal(await page.getByRole("button", { name: "Mostrar mais reservas" }).count(), 0);
