@@ -87,8 +87,8 @@ struct FreeSeats {
 
 async fn read_free<S: Catalog>(
     store: &S,
-    session: SessionId,
-    sector: &SectorCode,
+    session: &Session,
+    sector: &Sector,
     now: DateTime<Utc>,
 ) -> Result<FreeSeats, StoreError> {
     let free = store
@@ -339,7 +339,7 @@ where
                 !session.sale.is_open(now) || context.state.is_some_and(|s| s.sold_out);
             if numbered && seats.is_none() && !refused_all {
                 seats = Some(
-                    read_free(store, session.id, &sector.code, now)
+                    read_free(store, &session, &sector, now)
                         .await
                         .map_err(|e| (pending[0].at, e))?,
                 );
@@ -358,7 +358,7 @@ where
                 && seats.as_ref().is_some_and(|s| !s.fresh)
             {
                 // Too few seats in what the process kept: read them before refusing anyone.
-                let fresh = read_free(store, session.id, &sector.code, now)
+                let fresh = read_free(store, &session, &sector, now)
                     .await
                     .map_err(|e| (pending[0].at, e))?;
                 plan = round.plan(&pending, Some(&fresh));

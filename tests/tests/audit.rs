@@ -89,6 +89,8 @@ async fn the_audit_finds_nothing_in_a_table_the_store_kept_and_names_each_corrup
 
     let sector = |code: &str| format!("SESSION#{SESSION_ID}#SECTOR#{code}");
     let n = |v: i64| AttributeValue::N(v.to_string());
+    // A-1's block of rows, the partition its seat is kept in.
+    let seats = format!("{}#SEATS#000", sector("plateia"));
     // A place appears from nowhere, a seat forgets its hold, a count and a stock drift, a sold
     // seat's reservation loses its invoice, and a reservation cannot be read.
     set(&stack, &sector("pista"), "STOCK", "ADD available :v", n(1)).await;
@@ -96,7 +98,7 @@ async fn the_audit_finds_nothing_in_a_table_the_store_kept_and_names_each_corrup
         .client
         .update_item()
         .table_name(support::TABLE)
-        .key("PK", AttributeValue::S(sector("plateia")))
+        .key("PK", AttributeValue::S(seats.clone()))
         .key("SK", AttributeValue::S("SEAT#000#001".into()))
         .update_expression("SET #s = :v")
         .expression_attribute_names("#s", "state")
@@ -118,11 +120,32 @@ async fn the_audit_finds_nothing_in_a_table_the_store_kept_and_names_each_corrup
         .await
         .unwrap();
 
+    // A free seat kept under the sector's own key instead of its block's, and a seat the layout
+    // does not have (row Z of four rows).
+    for (pk, sk, label) in [
+        (sector("plateia"), "SEAT#003#005", "D-5"),
+        (seats.clone(), "SEAT#025#001", "Z-1"),
+    ] {
+        stack
+            .client
+            .put_item()
+            .table_name(support::TABLE)
+            .item("PK", AttributeValue::S(pk))
+            .item("SK", AttributeValue::S(sk.into()))
+            .item("seat", AttributeValue::S(label.into()))
+            .item("state", AttributeValue::S("FREE".into()))
+            .send()
+            .await
+            .unwrap();
+    }
+
     let audit = stack.store.audit(Utc::now()).await.unwrap();
-    let seat = format!("{} / SEAT#000#001", sector("plateia"));
+    let seat = format!("{seats} / SEAT#000#001");
     for (rule, item) in [
         ("places", format!("{} / STOCK", sector("pista"))),
         ("seat", seat),
+        ("seat", format!("{} / SEAT#003#005", sector("plateia"))),
+        ("seat", sector("plateia")),
         ("customer count", format!("{limit} / LIMIT")),
         ("stock", format!("{product} / PRODUCT")),
         ("invoice", format!("RESERVATION#{PAID} / RESERVATION")),

@@ -6,7 +6,7 @@ mod support;
 use std::collections::{BTreeMap, HashMap};
 
 use bilheteria::{
-    domain::{ReservationStatus, SeatState, SectorCode, payment::webhook_signature},
+    domain::{ReservationStatus, SeatState, payment::webhook_signature},
     store::{Catalog, DynamoStore, Reservations, keys},
 };
 use futures::future::join_all;
@@ -164,17 +164,9 @@ impl Shop {
     }
 
     async fn seat_states(&self) -> HashMap<String, SeatState> {
-        let seats = self
-            .store
-            .seats(
-                self.session.parse().unwrap(),
-                &SectorCode::try_from("plateia".to_string()).unwrap(),
-            )
+        support::seats_of(&self.store, &self.session, "plateia")
             .await
-            .unwrap();
-        seats
             .into_iter()
-            .map(|s| (s.label.to_string(), s.state))
             .collect()
     }
 

@@ -54,7 +54,7 @@ async fn a_seat_map_is_a_few_items_of_a_byte_a_seat_and_follows_the_seats() {
     let session = sale.stored_session().await;
     let blocks = sale
         .store
-        .seat_map(session.id, session.sector("plateia").unwrap())
+        .seat_map(&session, session.sector("plateia").unwrap())
         .await
         .unwrap();
     println!(
@@ -92,6 +92,104 @@ async fn a_seat_map_is_a_few_items_of_a_byte_a_seat_and_follows_the_seats() {
     let row = row_until(&sale, 0, |s| at(s, 25) == 'S' && at(s, 26) == 'F').await;
     assert_eq!((at(&row, 25), at(&row, 26)), ('S', 'F'), "{row}");
     assert_eq!(row.matches('F').count(), 49, "nothing else moved: {row}");
+    support::audit(&sale.stack).await;
+    sale.stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_from_before_the_blocks_keeps_its_seats_in_the_sector_partition() {
+    let sale = Sale::start(options(&[]), 2, 10).await;
+    // The same session as one stored before seats were kept by row block: every seat written at
+    // creation, under the sector's own partition.
+    let mut old = sale.stored_session().await;
+    old.id = bilheteria::domain::SessionId::generate();
+    old.seat_blocks = false;
+    sale.store.put_session(&old).await.unwrap();
+    let sector = old.sector("plateia").unwrap();
+    assert_eq!(sale.store.seats(&old, sector).await.unwrap().len(), 20);
+
+    let path = format!("/sessions/{}/holds", old.id);
+    let hold = |customer: &'static str, seat: &'static str| {
+        let (sale, path) = (&sale, &path);
+        async move {
+            let body = json!({"seats": [{"sector": "plateia", "seat": seat}]});
+            let (status, _, body) = sale.post(path, customer, body, &[]).await;
+            (status, body)
+        }
+    };
+    let (status, held) = hold("ana", "B-10").await;
+    assert_eq!(status, 201, "{held}");
+    let (status, refused) = hold("bia", "B-10").await;
+    assert_eq!(status, 409, "{refused}");
+    let (status, body) = sale.pay("ana", held["id"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    let seats = sale.store.seats(&old, sector).await.unwrap();
+    let b10 = seats
+        .iter()
+        .find(|s| s.label.to_string() == "B-10")
+        .unwrap();
+    assert!(
+        matches!(b10.state, bilheteria::domain::SeatState::Sold { .. }),
+        "{:?}",
+        b10.state
+    );
+    // Only the sector partition holds seats: the hold wrote no block item beside it.
+    assert_eq!(seats.len(), 20);
+    support::audit(&sale.stack).await;
+    sale.stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_fifty_thousand_seat_session_is_created_within_the_function_timeout_and_sells_its_last_seat()
+ {
+    let mut sale = Sale::start(options(&[]), 1, 1).await;
+    // The local stack answers 201 only if the function finished within its timeout (30 s).
+    let (status, created, took) = sale.add_session(support::sale::stadium()).await;
+    assert_eq!(status, 201, "{created}");
+    println!("a 50,000-seat session created in {took:?}");
+    sale.session = created["id"].as_str().unwrap().to_owned();
+    let session = sale.stored_session().await;
+    let blocks = |code: &'static str| {
+        let (sale, session) = (&sale, &session);
+        async move {
+            let sector = session.sector(code).unwrap();
+            sale.store.seat_map(session, sector).await.unwrap().len()
+        }
+    };
+    // Blocks of about 2,000 seats: 20 rows of 100, 13 rows of 150.
+    assert_eq!((blocks("plateia").await, blocks("norte").await), (10, 16));
+
+    let url = format!(
+        "{}/sessions/{}/sectors/plateia/seats",
+        sale.stack.api_url(),
+        sale.session
+    );
+    let body = reqwest::get(&url).await.unwrap().bytes().await.unwrap();
+    println!("seat map of 20,000 seats: {} bytes", body.len());
+    assert!(body.len() <= 100_000, "{} bytes", body.len());
+    let map: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(map["map"].as_array().unwrap().len(), 200);
+
+    // The last seat of the larger sector, in its last block.
+    let last = bilheteria::domain::SeatLabel::new(199, 150).to_string();
+    let path = format!("/sessions/{}/holds", sale.session);
+    let body = json!({"seats": [{"sector": "norte", "seat": last}]});
+    let (status, _, held) = sale.post(&path, "ana", body, &[]).await;
+    assert_eq!(status, 201, "{held}");
+    let (status, body) = sale.pay("ana", held["id"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    let norte = sale
+        .store
+        .seats(&session, session.sector("norte").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(norte.len(), 30_000);
+    let taken: Vec<_> = norte
+        .iter()
+        .filter(|s| !matches!(s.state, bilheteria::domain::SeatState::Free))
+        .map(|s| s.label.to_string())
+        .collect();
+    assert_eq!(taken, [last]);
     support::audit(&sale.stack).await;
     sale.stack.stop().await;
 }

@@ -401,7 +401,7 @@ pub async fn get_seat_map(
         .sector(code)
         .ok_or(ApiError::NotFound("sector"))?;
     let blocks = match sector.layout {
-        SectorLayout::Numbered { .. } => catalog.seat_map(id, sector).await?,
+        SectorLayout::Numbered { .. } => catalog.seat_map(&stock.session, sector).await?,
         SectorLayout::GeneralAdmission { .. } => Vec::new(),
     };
     let map = blocks

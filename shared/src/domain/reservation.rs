@@ -44,6 +44,10 @@ pub struct SeatTicket {
     pub sector: SectorCode,
     pub seat: SeatLabel,
     pub price: Money,
+    /// The block of rows whose partition keeps the seat (`Session::seat_block`); none in holds
+    /// of sessions that keep their seats in the sector's partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<u16>,
 }
 
 /// General-admission places of one sector in a reservation.
@@ -184,6 +188,7 @@ impl Reservation {
                 sector: sector.code.clone(),
                 seat,
                 price: sector.price,
+                block: session.seat_block(sector, seat),
             });
         }
         let mut place_tickets: Vec<PlaceTickets> = Vec::new();

@@ -117,6 +117,15 @@ pub struct Seat {
     pub state: SeatState,
 }
 
+impl Seat {
+    pub fn free(label: SeatLabel) -> Self {
+        Self {
+            label,
+            state: SeatState::Free,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

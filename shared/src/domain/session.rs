@@ -69,6 +69,12 @@ pub struct Session {
     /// since there are shards); an older session keeps them on each sector's stock item.
     #[serde(default)]
     pub sharded: bool,
+    /// Whether its seats are kept by block of rows (`seat_map::MapBlock`), each block a partition
+    /// of its own, and a seat's item is written only once the seat is first taken (every session
+    /// created since); an older session keeps all its seats, written when it was created, in its
+    /// sector's partition.
+    #[serde(default)]
+    pub seat_blocks: bool,
 }
 
 fn default_max_waiting() -> u8 {
@@ -149,6 +155,7 @@ impl Session {
             sectors: new.sectors,
             created_at: now,
             sharded: true,
+            seat_blocks: true,
         })
     }
 
@@ -168,6 +175,17 @@ impl Session {
         match sector.layout {
             super::SectorLayout::Numbered { .. } => super::stock::SEAT_COUNTERS,
             super::SectorLayout::GeneralAdmission { .. } => self.place_shards(sector),
+        }
+    }
+
+    /// The block of rows whose partition keeps `seat` of a numbered sector (`None` in an older
+    /// session, whose seats are all in their sector's partition).
+    pub fn seat_block(&self, sector: &Sector, seat: super::SeatLabel) -> Option<u16> {
+        match sector.layout {
+            super::SectorLayout::Numbered { seats_per_row, .. } if self.seat_blocks => {
+                Some(super::seat_map::MapBlock::first_row_of(seat, seats_per_row))
+            }
+            _ => None,
         }
     }
 

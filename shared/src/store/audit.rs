@@ -14,8 +14,8 @@ use super::{
     reservations::ReservationItem,
 };
 use crate::domain::{
-    EventId, Invoice, Product, ProductId, ReservationId, ReservationStatus, SeatLabel, SectorCode,
-    SectorLayout, Session, SessionId, Ticket,
+    EventId, Invoice, Product, ProductId, ReservationId, ReservationStatus, SeatLabel, Sector,
+    SectorCode, SectorLayout, Session, SessionId, Ticket,
 };
 
 /// One broken invariant.
@@ -101,7 +101,8 @@ struct Table {
     stock: HashMap<(SessionId, SectorCode), MarkedStock>,
     /// A general-admission sector's places on its shards: (shard, available) each.
     shards: HashMap<(SessionId, SectorCode), Vec<(u32, i64)>>,
-    seats: HashMap<(SessionId, SectorCode), Vec<SeatItem>>,
+    /// Each sector's seat items, with the partition each is in.
+    seats: HashMap<(SessionId, SectorCode), Vec<(String, SeatItem)>>,
     limits: BTreeMap<(SessionId, String), i64>,
     products: BTreeMap<ProductId, ProductItem>,
     reservations: BTreeMap<ReservationId, ReservationItem>,
@@ -189,15 +190,10 @@ impl Table {
                 Err(e) => unreadable("invoice", e),
             },
             sk if sk.starts_with(keys::SEAT_PREFIX) => {
-                match (keys::session_part(&pk, "#SECTOR#"), parse::<SeatItem>(item)) {
-                    (Some((session, code)), Ok(seat)) => {
-                        match SectorCode::try_from(code.to_owned()) {
-                            Ok(code) => self.seats.entry((session, code)).or_default().push(seat),
-                            Err(_) => unreadable("seat", "its key names no sector".into()),
-                        }
-                    }
+                match (keys::sector_part(&pk), parse::<SeatItem>(item)) {
+                    (Some(at), Ok(seat)) => self.seats.entry(at).or_default().push((pk, seat)),
                     (_, Err(e)) => unreadable("seat", e),
-                    (None, _) => unreadable("seat", "its key names no session".into()),
+                    (None, _) => unreadable("seat", "its key names no session and sector".into()),
                 }
             }
             sk if sk.starts_with(keys::TICKET_PREFIX) => match parse::<Ticket>(item) {
@@ -370,13 +366,15 @@ impl Auditor<'_> {
                     );
                 }
                 if numbered {
-                    self.seats(session, &sector.code, &sector.layout);
+                    self.seats(session, sector);
                 }
             }
         }
     }
 
-    fn seats(&mut self, session: &Session, code: &SectorCode, layout: &SectorLayout) {
+    fn seats(&mut self, session: &Session, sector: &Sector) {
+        let code = &sector.code;
+        let layout = &sector.layout;
         let pk = keys::sector(session.id, code);
         let empty = Vec::new();
         let seats = self
@@ -384,27 +382,55 @@ impl Auditor<'_> {
             .seats
             .get(&(session.id, code.clone()))
             .unwrap_or(&empty);
-        let stored: BTreeSet<SeatLabel> = seats.iter().map(|s| s.seat).collect();
-        let missing: Vec<SeatLabel> = layout.seats().filter(|s| !stored.contains(s)).collect();
-        if !missing.is_empty() || stored.len() != layout.capacity() as usize {
+        let stored: BTreeSet<SeatLabel> = seats.iter().map(|(_, s)| s.seat).collect();
+        // A session kept by blocks writes a seat once it is first taken: an absent one is free.
+        let missing: Vec<SeatLabel> = if session.seat_blocks {
+            Vec::new()
+        } else {
+            layout.seats().filter(|s| !stored.contains(s)).collect()
+        };
+        let strays: Vec<SeatLabel> = stored
+            .iter()
+            .copied()
+            .filter(|s| !layout.has_seat(*s))
+            .collect();
+        if !missing.is_empty() || !strays.is_empty() || stored.len() != seats.len() {
+            let first = |labels: &[SeatLabel]| {
+                labels
+                    .iter()
+                    .take(5)
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+            };
             self.violation(
                 "seat",
                 Some(session.id),
                 vec![pk.clone()],
                 format!(
-                    "sector {code}: {} seat items for a capacity of {}; missing {:?}",
+                    "sector {code}: {} seat items ({} seats) for a capacity of {}; missing {:?}, not seats of its layout {:?}",
+                    seats.len(),
                     stored.len(),
                     layout.capacity(),
-                    missing
-                        .iter()
-                        .take(5)
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
+                    first(&missing),
+                    first(&strays),
                 ),
             );
         }
-        for seat in seats {
-            let seat_key = key(&pk, &keys::seat_sk(seat.seat));
+        for (partition, seat) in seats {
+            let seat_key = key(partition, &keys::seat_sk(seat.seat));
+            let kept_in =
+                keys::seat_partition(session.id, code, session.seat_block(sector, seat.seat));
+            if *partition != kept_in {
+                self.violation(
+                    "seat",
+                    Some(session.id),
+                    vec![seat_key.clone()],
+                    format!(
+                        "seat {code}/{} is kept in {partition}, its place is {kept_in}",
+                        seat.seat
+                    ),
+                );
+            }
             let holder = seat
                 .reservation_id
                 .and_then(|id| self.table.reservations.get(&id));
@@ -478,7 +504,7 @@ impl Auditor<'_> {
                 let stored = table
                     .seats
                     .get(&(r.session_id, seat.sector.clone()))
-                    .and_then(|seats| seats.iter().find(|s| s.seat == seat.seat));
+                    .and_then(|seats| seats.iter().map(|(_, s)| s).find(|s| s.seat == seat.seat));
                 let own = stored.is_some_and(|s| s.reservation_id == Some(r.id));
                 let wrong = match r.status {
                     s if s.is_live() => {
@@ -497,7 +523,7 @@ impl Auditor<'_> {
                         vec![
                             here.clone(),
                             key(
-                                &keys::sector(r.session_id, &seat.sector),
+                                &keys::seat_partition(r.session_id, &seat.sector, seat.block),
                                 &keys::seat_sk(seat.seat),
                             ),
                         ],

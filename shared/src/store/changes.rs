@@ -50,9 +50,7 @@ pub fn stored(image: serde_dynamo::Item) -> Result<Option<Stored>, StoreError> {
                 #[serde(default)]
                 sold_out: bool,
             }
-            let Some((session, Ok(sector))) = keys::session_part(&pk, "#SECTOR#")
-                .map(|(session, code)| (session, SectorCode::try_from(code.to_owned())))
-            else {
+            let Some((session, sector)) = keys::sector_part(&pk) else {
                 return Ok(Some(Stored::Other));
             };
             Stored::Sector {
@@ -62,9 +60,7 @@ pub fn stored(image: serde_dynamo::Item) -> Result<Option<Stored>, StoreError> {
             }
         }
         seat if seat.starts_with(keys::SEAT_PREFIX) => {
-            let Some((session, Ok(sector))) = keys::session_part(&pk, "#SECTOR#")
-                .map(|(session, code)| (session, SectorCode::try_from(code.to_owned())))
-            else {
+            let Some((session, sector)) = keys::sector_part(&pk) else {
                 return Ok(Some(Stored::Other));
             };
             let item = serde_dynamo::from_item::<_, SeatItem>(image)?;

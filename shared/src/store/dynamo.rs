@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::{
     operation::query::builders::QueryFluentBuilder,
     types::{AttributeValue, KeysAndAttributes, PutRequest, ReturnConsumedCapacity, WriteRequest},
 };
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, TryStreamExt, future::try_join_all, stream};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::{
@@ -16,8 +16,8 @@ use super::{
     keys,
 };
 use crate::domain::{
-    Event, EventId, Line, Product, ProductId, Seat, Sector, SectorCode, Session, SessionId,
-    seat_map, stock,
+    Event, EventId, Line, Product, ProductId, Seat, SeatLabel, Sector, SectorCode, Session,
+    SessionId, seat_map, stock,
 };
 
 pub(super) type Attributes = HashMap<String, AttributeValue>;
@@ -420,12 +420,15 @@ impl Catalog for DynamoStore {
                     MapItem { block, version: 0 },
                 ))?);
             }
-            for seat in sector.layout.seats() {
-                items.push(serde_dynamo::to_item(Item::new(
-                    keys::sector(session.id, &sector.code),
-                    keys::seat_sk(seat),
-                    SeatItem::free(seat),
-                ))?);
+            // A session kept by blocks writes each seat when it is first taken.
+            if !session.seat_blocks {
+                for seat in sector.layout.seats() {
+                    items.push(serde_dynamo::to_item(Item::new(
+                        keys::sector(session.id, &sector.code),
+                        keys::seat_sk(seat),
+                        SeatItem::free(seat),
+                    ))?);
+                }
             }
         }
         self.write_all(items).await?;
@@ -527,28 +530,45 @@ impl Catalog for DynamoStore {
         data(items)
     }
 
-    async fn seats(
-        &self,
-        session: SessionId,
-        sector: &SectorCode,
-    ) -> Result<Vec<Seat>, StoreError> {
-        let items = self
-            .query_prefix(keys::sector(session, sector), keys::SEAT_PREFIX)
-            .await?;
-        Ok(data::<SeatItem>(items)?
-            .into_iter()
-            .map(SeatItem::into_seat)
+    async fn seats(&self, session: &Session, sector: &Sector) -> Result<Vec<Seat>, StoreError> {
+        if !session.seat_blocks {
+            let items = self
+                .query_prefix(keys::sector(session.id, &sector.code), keys::SEAT_PREFIX)
+                .await?;
+            return Ok(data::<SeatItem>(items)?
+                .into_iter()
+                .map(SeatItem::into_seat)
+                .collect());
+        }
+        // Each block's partition holds the seats taken in it; any other is free.
+        let blocks = try_join_all(seat_map::blocks(&sector.layout).into_iter().map(|block| {
+            self.query_prefix(
+                keys::seat_block(session.id, &sector.code, block.first_row),
+                keys::SEAT_PREFIX,
+            )
+        }))
+        .await?;
+        let mut taken: HashMap<SeatLabel, Seat> = HashMap::new();
+        for items in blocks {
+            for item in data::<SeatItem>(items)? {
+                taken.insert(item.seat, item.into_seat());
+            }
+        }
+        Ok(sector
+            .layout
+            .seats()
+            .map(|label| taken.remove(&label).unwrap_or_else(|| Seat::free(label)))
             .collect())
     }
 
     async fn seat_map(
         &self,
-        session: SessionId,
+        session: &Session,
         sector: &Sector,
     ) -> Result<Vec<seat_map::MapBlock>, StoreError> {
         let items = self
             .query_prefix(
-                keys::seat_map(session, &sector.code),
+                keys::seat_map(session.id, &sector.code),
                 keys::MAP_BLOCK_PREFIX,
             )
             .await?;
@@ -560,7 +580,7 @@ impl Catalog for DynamoStore {
             return Ok(blocks);
         }
         // A sector created before maps were kept.
-        let seats = self.seats(session, &sector.code).await?;
+        let seats = self.seats(session, sector).await?;
         Ok(seat_map::drawn(&sector.layout, &seats, crate::clock::now()))
     }
 

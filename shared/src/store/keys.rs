@@ -55,9 +55,31 @@ pub fn sessions_of(event: EventId) -> String {
     format!("EVENT#{event}#SESSIONS")
 }
 
-/// A sector's partition: its stock item and every seat. Holds in one sector write here only.
+/// A sector's partition: its stock item (and, in an older session, every seat).
 pub fn sector(session: SessionId, sector: &SectorCode) -> String {
     format!("SESSION#{session}#SECTOR#{sector}")
+}
+
+/// The partition of a block of a numbered sector's rows (`seat_map::MapBlock`): the seats taken
+/// in it, so that a sector's holds spread over as many partitions as it has blocks.
+pub fn seat_block(session: SessionId, sector: &SectorCode, first_row: u16) -> String {
+    format!("SESSION#{session}#SECTOR#{sector}#SEATS#{first_row:03}")
+}
+
+/// Where a seat is kept: its block's partition, or its sector's in an older session.
+pub fn seat_partition(session: SessionId, sector: &SectorCode, block: Option<u16>) -> String {
+    match block {
+        Some(first_row) => seat_block(session, sector, first_row),
+        None => self::sector(session, sector),
+    }
+}
+
+/// The session and sector code of a partition under a sector (its own, its shards', its seat
+/// blocks').
+pub fn sector_part(pk: &str) -> Option<(SessionId, SectorCode)> {
+    let (session, tail) = session_part(pk, "#SECTOR#")?;
+    let code = tail.split('#').next()?;
+    Some((session, SectorCode::try_from(code.to_owned()).ok()?))
 }
 
 /// The sector's stock item: capacity and places available.

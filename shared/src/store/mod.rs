@@ -88,15 +88,15 @@ pub trait Catalog: Sync {
     /// Every seat of a numbered sector, row by row.
     fn seats(
         &self,
-        session: SessionId,
-        sector: &SectorCode,
+        session: &Session,
+        sector: &crate::domain::Sector,
     ) -> impl Future<Output = Result<Vec<Seat>, StoreError>> + Send;
 
     /// A numbered sector's seat map: its blocks in row order (a sector created before maps were
     /// kept is drawn from its seats).
     fn seat_map(
         &self,
-        session: SessionId,
+        session: &Session,
         sector: &crate::domain::Sector,
     ) -> impl Future<Output = Result<Vec<crate::domain::seat_map::MapBlock>, StoreError>> + Send;
     fn put_product(&self, product: &Product)

@@ -356,7 +356,7 @@ impl DynamoStore {
     ) -> Change {
         Change::on(
             &self.table,
-            keys::sector(reservation.session_id, &seat.sector),
+            keys::seat_partition(reservation.session_id, &seat.sector, seat.block),
             &keys::seat_sk(seat.seat),
         )
         .name("#s", "state")
@@ -602,9 +602,15 @@ impl DynamoStore {
         ];
         for seat in &reservation.seats {
             items.push(
+                // A seat never taken has no item yet (`Session::seat_blocks`): the hold writes it.
                 self.seat_change(reservation, seat)
-                    .set("SET #s = :held, reservation_id = :rid, hold_expires_at = :exp")
-                    .when("attribute_exists(PK) AND (#s = :free OR (#s = :held AND hold_expires_at < :now))")
+                    .set("SET #s = :held, reservation_id = :rid, hold_expires_at = :exp, seat = :seat")
+                    .when(if seat.block.is_some() {
+                        "attribute_not_exists(PK) OR #s = :free OR (#s = :held AND hold_expires_at < :now)"
+                    } else {
+                        "attribute_exists(PK) AND (#s = :free OR (#s = :held AND hold_expires_at < :now))"
+                    })
+                    .value(":seat", s(seat.seat.to_string()))
                     .value(":held", s("HELD"))
                     .value(":free", s("FREE"))
                     .value(":exp", n(expires))

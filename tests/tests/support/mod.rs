@@ -206,9 +206,13 @@ pub async fn seats_of(
     session: &str,
     sector: &str,
 ) -> Vec<(String, bilheteria::domain::SeatState)> {
-    let sector = bilheteria::domain::SectorCode::try_from(sector.to_string()).unwrap();
+    let session = store
+        .session(session.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("the session");
     store
-        .seats(session.parse().unwrap(), &sector)
+        .seats(&session, session.sector(sector).expect("the sector"))
         .await
         .unwrap()
         .into_iter()

@@ -27,6 +27,18 @@ pub const WAITING: u32 = 4;
 /// Places in the sale's general-admission sector, `pista`.
 pub const PISTA: u32 = 5;
 
+/// The most numbered seats a session holds (`MAX_SEATS_PER_SESSION`): `plateia`, 20,000 seats in
+/// rows of 100, and `norte`, 30,000 in rows of 150.
+pub fn stadium() -> Value {
+    json!({
+        "starts_at": "2030-09-10T20:00:00Z", "sale_starts_at": "2026-01-01T00:00:00Z", "sale_ends_at": "2030-09-10T18:00:00Z",
+        "sectors": [
+            {"code": "plateia", "name": "Arquibancada Sul", "kind": "numbered", "rows": 200, "seats_per_row": 100, "price": {"cents": 30000}},
+            {"code": "norte", "name": "Arquibancada Norte", "kind": "numbered", "rows": 200, "seats_per_row": 150, "price": {"cents": 25000}}
+        ]
+    })
+}
+
 /// What a rush of requests measured.
 pub struct Rush {
     pub requests: usize,
@@ -166,6 +178,17 @@ impl Sale {
     ) -> (u16, reqwest::header::HeaderMap, Value) {
         let token = self.stack.token(customer, false);
         self.send(path, &token, body, headers).await
+    }
+
+    /// Another session of the sale's event, created by its organiser: the status, the body and
+    /// how long the create took.
+    pub async fn add_session(&self, body: Value) -> (u16, Value, Duration) {
+        let event = self.stored_session().await.event_id;
+        let admin = self.stack.token("organiser", true);
+        let started = std::time::Instant::now();
+        let path = format!("/events/{event}/sessions");
+        let (status, _, body) = self.send(&path, &admin, body, &[]).await;
+        (status, body, started.elapsed())
     }
 
     /// `POST path` with `body` and a bearer `token`.
