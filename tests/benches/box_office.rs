@@ -12,7 +12,9 @@
 //! - as a fan sees them, with the load generated on threads of its own: 2,000 direct one-place
 //!   holds from 500 customers, 64 at a time, for 300 places; the same sale through the queue
 //!   with every fan reading its request once a second until it is decided; 200 customers
-//!   racing for the same 4 seats. Each with the CPU every part of the stack spent (`cpu`).
+//!   racing for the same 4 seats. Each with the CPU every part of the stack spent (`cpu`);
+//! - a 50,000-seat session: how long its create takes, and its 20,000-seat sector's map read
+//!   (bytes, latency).
 
 mod cpu;
 #[path = "../tests/support/mod.rs"]
@@ -357,6 +359,35 @@ fn race(sale: &sale::Sale) -> impl Future<Output = Answers> + use<> {
     }
 }
 
+/// The largest session (`sale::stadium`) created through the API, then its 20,000-seat
+/// sector's map read `MAP_READS` times.
+async fn stadium(options: Options) -> Fallible<Value> {
+    const MAP_READS: usize = 50;
+    let sale = sale::Sale::start(options, 1, 1).await;
+    let (status, session, created) = sale.add_session(sale::stadium()).await;
+    assert_eq!(status, 201, "{session}");
+    let url = format!(
+        "{}/sessions/{}/sectors/plateia/seats",
+        sale.stack.api_url(),
+        session["id"].as_str().unwrap_or_default()
+    );
+    let (mut bytes, mut reads) = (0, Vec::new());
+    for _ in 0..MAP_READS {
+        let started = Instant::now();
+        bytes = sale.http.get(&url).send().await?.bytes().await?.len();
+        reads.push(ms(started.elapsed()));
+    }
+    sale.stack.stop().await;
+    Ok(json!({
+        "seats": 50_000,
+        "create_ms": ms(created),
+        "map_seats": 20_000,
+        "map_bytes": bytes,
+        "map_ms_p50": quantile(&reads, 0.5),
+        "map_ms_p99": quantile(&reads, 0.99),
+    }))
+}
+
 #[tokio::main]
 async fn main() -> Fallible {
     let run_started = Instant::now();
@@ -408,6 +439,9 @@ async fn main() -> Fallible {
     sale.stack.stop().await;
     load.shutdown_background();
 
+    eprintln!("bench: a 50,000-seat session created, its 20,000-seat map read…");
+    let stadium = stadium(options()).await?;
+
     let raw = ceiling["one_in_flight_per_s"].as_f64().unwrap_or(f64::NAN);
     let batch = queued.batch as f64;
     let results = json!({
@@ -451,6 +485,7 @@ async fn main() -> Fallible {
         },
         "emulator_ceiling": ceiling,
         "flash_sale_share_of_ceiling": rush.rate() / raw,
+        "stadium_session": stadium,
         "bench_seconds": run_started.elapsed().as_secs_f64(),
     });
     print_table(&results);
@@ -555,6 +590,19 @@ fn print_table(r: &Value) {
     println!(
         "| flash sale rate / ceiling (one in flight) | {} |",
         f(&r["flash_sale_share_of_ceiling"])
+    );
+    let t = &r["stadium_session"];
+    println!(
+        "| a {}-seat session created through the API (ms) | {} |",
+        t["seats"],
+        f(&t["create_ms"])
+    );
+    println!(
+        "| its {}-seat sector's map: bytes, read p50 / p99 (ms) | {} B, {} / {} |",
+        t["map_seats"],
+        t["map_bytes"],
+        f(&t["map_ms_p50"]),
+        f(&t["map_ms_p99"])
     );
     println!(
         "\n| as fans see it | requests | answers | per second | p50 (ms) | p99 (ms) | CPU ms a request |\n|---|---:|---|---:|---:|---:|---:|"
