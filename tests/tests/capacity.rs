@@ -47,14 +47,8 @@ async fn a_hold_an_add_on_change_and_a_checkout_cost_few_calls() {
     );
     assert_eq!(
         costs.checkout.calls,
-        [
-            "PutItem",
-            "GetItem",
-            "UpdateItem",
-            "TransactWriteItems",
-            "UpdateItem"
-        ],
-        "claim, reservation, charging, confirm, settle"
+        ["UpdateItem", "TransactWriteItems"],
+        "charging (under the key, answering with the reservation), confirm"
     );
 }
 

@@ -274,3 +274,120 @@ async fn a_claim_recorded_before_leases_dates_from_its_expiry_time() {
         Ok(Claim::Fresh { .. })
     ));
 }
+
+/// A checkout's key kept on its reservation: one request charges, a retry within the lease
+/// waits, one past it takes over, another request under the key is told apart, and what the
+/// attempt ended with decides whether a retry runs again.
+#[tokio::test]
+async fn a_checkout_attempt_kept_on_its_reservation_runs_once_per_key() {
+    use bilheteria::{
+        domain::ReservationStatus,
+        store::{Begun, CheckoutAttempt, Reservations, StoredResponse},
+    };
+    use support::{EVENT_ID, SESSION_ID, Seeder};
+    let stack = Stack::start().await;
+    let store = &stack.store;
+    let seeder = Seeder(store);
+    let event = seeder.event(EVENT_ID).await;
+    let session = seeder.session(event.id, SESSION_ID, 4, 5).await;
+    let held = seeder
+        .held(
+            &session,
+            "01JF000000000000000000RS01",
+            "ana",
+            &[("plateia", "A-1")],
+            &[],
+        )
+        .await;
+    let start = Utc::now();
+    let at = |seconds: i64| start + chrono::Duration::seconds(seconds);
+    let attempt = |key: &str, hash: &str, seconds: i64| CheckoutAttempt {
+        key: key.into(),
+        hash: hash.into(),
+        payment_id: format!("pay_{key}"),
+        claimed_at: at(seconds).timestamp(),
+        retry: false,
+        refusal: None,
+    };
+    let begin = |a: CheckoutAttempt, seconds: i64, who: &'static str| async move {
+        store
+            .begin_charge(held.id, who, &a, at(seconds))
+            .await
+            .unwrap()
+    };
+    let refused = |begun: Begun| match begun {
+        Begun::Refused(Some((r, kept))) => (r.status, kept),
+        other => panic!("began: {other:?}"),
+    };
+
+    // Another customer's request does not begin; what it finds is not theirs.
+    let (status, _) = refused(begin(attempt("k", "h", 0), 0, "bia").await);
+    assert_eq!(status, ReservationStatus::Held);
+    // Two requests under one key at once: one charges, the other finds it charging.
+    let (first, second) = futures::join!(
+        begin(attempt("k", "h", 0), 0, "ana"),
+        begin(attempt("k", "h", 0), 0, "ana")
+    );
+    let (charging, other) = match (first, second) {
+        (Begun::Charging(r), other) | (other, Begun::Charging(r)) => (r, other),
+        both => panic!("neither began: {both:?}"),
+    };
+    assert_eq!(charging.status, ReservationStatus::Charging);
+    let (status, kept) = refused(other);
+    assert_eq!(
+        (status, kept.map(|k| k.key)),
+        (ReservationStatus::Charging, Some("k".into()))
+    );
+    // Its process stops. Within the lease a retry waits; another key, or another request
+    // under the key, does not begin; past the lease one retry takes over.
+    assert_eq!(
+        refused(begin(attempt("k", "h", 30), 30, "ana").await).0,
+        ReservationStatus::Charging
+    );
+    for (key, hash) in [("k", "other"), ("k2", "h")] {
+        assert_eq!(
+            refused(begin(attempt(key, hash, 90), 90, "ana").await).0,
+            ReservationStatus::Charging,
+            "{key} {hash}"
+        );
+    }
+    let (first, second) = futures::join!(
+        begin(attempt("k", "h", 90), 90, "ana"),
+        begin(attempt("k", "h", 90), 90, "ana")
+    );
+    let charging = match (first, second) {
+        (Begun::Charging(r), Begun::Refused(_)) | (Begun::Refused(_), Begun::Charging(r)) => r,
+        both => panic!("not one taker: {both:?}"),
+    };
+    // The provider did not answer: held again, free to run again under the key.
+    let retry = CheckoutAttempt {
+        retry: true,
+        ..attempt("k", "h", 90)
+    };
+    let held_again = store.charge_undone(&charging, &retry).await.unwrap();
+    assert!(matches!(
+        begin(attempt("k", "h", 95), 95, "ana").await,
+        Begun::Charging(_)
+    ));
+    // Declined: held again, the refusal kept; the key does not run again, another key does.
+    let charging = Reservations::reservation(store, held_again.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let declined = CheckoutAttempt {
+        refusal: Some(StoredResponse {
+            status: 402,
+            body: "{}".into(),
+            location: None,
+        }),
+        ..attempt("k", "h", 95)
+    };
+    store.charge_undone(&charging, &declined).await.unwrap();
+    let (status, kept) = refused(begin(attempt("k", "h", 100), 100, "ana").await);
+    assert_eq!(status, ReservationStatus::Held);
+    assert_eq!(kept.and_then(|k| k.refusal).map(|r| r.status), Some(402));
+    assert!(matches!(
+        begin(attempt("k2", "h", 100), 100, "ana").await,
+        Begun::Charging(_)
+    ));
+}

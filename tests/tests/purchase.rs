@@ -708,18 +708,31 @@ async fn an_acquirer_that_does_not_answer_is_503_and_the_hold_waits_for_a_retry(
             "a fault is not replayed"
         );
     }
-    // The reservation went CHARGING and back to HELD: only its version moved.
+    // The reservation went CHARGING and back to HELD: only its version moved, and it keeps the
+    // attempt, free to run again.
+    let unchanged = shop.items_but_keys().await;
+    let kept = unchanged
+        .iter()
+        .find_map(|i| i.get("checkout"))
+        .cloned()
+        .expect("the reservation keeps the attempt");
+    assert_eq!(
+        (&kept["key"], &kept["retry"], kept.get("refusal")),
+        (&json!("slow-1"), &json!(true), None),
+        "{kept}"
+    );
     let without_versions = |mut items: Vec<Value>| {
         items.iter_mut().for_each(|i| {
-            i.as_object_mut().unwrap().remove("version");
+            let i = i.as_object_mut().unwrap();
+            i.remove("version");
+            i.remove("checkout");
         });
         items
     };
-    let unchanged = shop.items_but_keys().await;
     assert_eq!(
         without_versions(unchanged),
         without_versions(before),
-        "nothing charged, nothing written but the key and the reservation's version"
+        "nothing charged, nothing written but the reservation's version and attempt"
     );
     // Another card under the same key is another request; under a new key it pays.
     let card = json!({"payment": {"method": "card", "number": CARD}});

@@ -34,7 +34,7 @@ pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
 }
 
 /// The answer to keep, refusals (4xx) included; faults are not kept, so that a retry runs again.
-fn answer(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, ApiError> {
+pub(super) fn answer(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, ApiError> {
     result.or_else(|e| {
         if e.status().is_server_error() {
             Err(e)
@@ -44,7 +44,7 @@ fn answer(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, Ap
     })
 }
 
-fn stored(resp: &Response<Body>) -> StoredResponse {
+pub(super) fn stored(resp: &Response<Body>) -> StoredResponse {
     StoredResponse {
         status: resp.status().as_u16(),
         body: String::from_utf8_lossy(resp.body().as_ref()).into_owned(),
@@ -56,7 +56,7 @@ fn stored(resp: &Response<Body>) -> StoredResponse {
     }
 }
 
-fn replay(stored: StoredResponse) -> Result<Response<Body>, ApiError> {
+pub(super) fn replay(stored: StoredResponse) -> Result<Response<Body>, ApiError> {
     let content_type = if stored.status >= 400 {
         "application/problem+json"
     } else {
@@ -107,30 +107,16 @@ where
     F: FnOnce(DateTime<Utc>) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
-    let started = std::time::Instant::now();
-    let mut wait = Duration::from_millis(50);
+    let mut in_flight = InFlight::new();
     let first_claimed = loop {
         match store
             .claim(customer, key, hash, crate::clock::now())
             .await?
         {
             Claim::Fresh { first_claimed } => break first_claimed,
-            Claim::Mismatch => {
-                return Err(
-                    Invalid::new("Idempotency-Key", "was used for a different request").into(),
-                );
-            }
+            Claim::Mismatch => return Err(key_reused()),
             Claim::Done(response) => return replay(response),
-            Claim::InFlight if started.elapsed() < IN_FLIGHT_WAIT => {
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_millis(500));
-            }
-            Claim::InFlight => {
-                return Err(ApiError::conflict(
-                    "REQUEST_IN_FLIGHT",
-                    "the same request is still being handled",
-                ));
-            }
+            Claim::InFlight => in_flight.wait().await?,
         }
     };
     let result = answer(handle(first_claimed).await);
@@ -139,4 +125,37 @@ where
         Err(_) => store.release(customer, key).await?,
     }
     result
+}
+
+/// The same key sent with another request: 422.
+pub(super) fn key_reused() -> ApiError {
+    Invalid::new("Idempotency-Key", "was used for a different request").into()
+}
+
+/// A retry waiting for the same request, running elsewhere, to finish: backs off up to
+/// [`IN_FLIGHT_WAIT`], then gives up with 409 `REQUEST_IN_FLIGHT`.
+pub(super) struct InFlight {
+    started: std::time::Instant,
+    wait: Duration,
+}
+
+impl InFlight {
+    pub(super) fn new() -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            wait: Duration::from_millis(50),
+        }
+    }
+
+    pub(super) async fn wait(&mut self) -> Result<(), ApiError> {
+        if self.started.elapsed() >= IN_FLIGHT_WAIT {
+            return Err(ApiError::conflict(
+                "REQUEST_IN_FLIGHT",
+                "the same request is still being handled",
+            ));
+        }
+        tokio::time::sleep(self.wait).await;
+        self.wait = (self.wait * 2).min(Duration::from_millis(500));
+        Ok(())
+    }
 }

@@ -3,13 +3,16 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use lambda_http::{Body, Request, Response, http::StatusCode};
+use lambda_http::{
+    Body, Request, Response,
+    http::{HeaderValue, StatusCode},
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{
     ApiError, Identity, created,
-    idempotency::{idempotency_key, once},
+    idempotency::{InFlight, idempotency_key, key_reused, once, replay, stored},
     json, json_body, page_limit, path_id, query_param,
 };
 use crate::{
@@ -17,10 +20,12 @@ use crate::{
     domain::{
         Charge, HoldError, Invalid, Invoice, PaymentMethod, PaymentProvider, Product, ProductId,
         Reservation, ReservationId, ReservationStatus, SessionId, Ticket, TicketSigner,
-        payment::{NoticeStatus, PaymentNotice, attempt_id, webhook_signature_is_valid},
+        payment::{
+            MethodKind, NoticeStatus, PaymentNotice, attempt_id, webhook_signature_is_valid,
+        },
         reservation::PaymentRecord,
     },
-    store::{Catalog, Page, Refused, Reservations, TakenAgain, WriteError},
+    store::{Begun, Catalog, CheckoutAttempt, Page, Refused, Reservations, TakenAgain, WriteError},
     telemetry::{self, Unit},
 };
 
@@ -448,71 +453,107 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
         PaymentBody::Boleto {} => PaymentMethod::Boleto,
     };
     let hash = hex::encode(Sha256::digest(format!("{id}\n{method:?}").as_bytes()));
-    once(store, &me.sub, &key, &hash, |first_claimed| {
-        let payment_id = attempt_id(id, &me.sub, &key, first_claimed);
-        pay(&me, id, payment_id, method, store, provider, sales, signer)
-    })
-    .await
+    let attempt = CheckoutAttempt {
+        payment_id: attempt_id(id, &me.sub, &key),
+        key,
+        hash,
+        claimed_at: 0,
+        retry: false,
+        refusal: None,
+    };
+    let mut in_flight = InFlight::new();
+    loop {
+        let now = crate::clock::now();
+        let attempt = CheckoutAttempt {
+            claimed_at: now.timestamp(),
+            ..attempt.clone()
+        };
+        let (reservation, kept) = match store.begin_charge(id, &me.sub, &attempt, now).await? {
+            Begun::Charging(charging) => {
+                return pay(charging, attempt, method, store, provider, sales, signer).await;
+            }
+            Begun::Refused(Some(found)) if found.0.customer == me.sub => found,
+            Begun::Refused(_) => return Err(ApiError::NotFound("reservation")),
+        };
+        // The reservation keeps this key's attempt: its answer again, unless it may run again.
+        if let Some(kept) = kept.filter(|k| k.key == attempt.key) {
+            if kept.hash != attempt.hash {
+                return Err(key_reused());
+            }
+            if let Some(refusal) = kept.refusal {
+                return replay(refusal);
+            }
+            if reservation.status == ReservationStatus::Charging {
+                in_flight.wait().await?;
+                continue;
+            }
+            if !kept.retry {
+                return answered_again(store, &reservation).await;
+            }
+        }
+        match reservation.status {
+            ReservationStatus::Charging | ReservationStatus::PendingPayment => {
+                return Err(payment_in_progress());
+            }
+            _ => still_held(&reservation, now)?,
+        }
+        // Held and within its hold, yet it could not begin: it changed meanwhile; again.
+        in_flight.wait().await?;
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a checkout answered, told again from its reservation as it is now: 200 with the
+/// tickets once confirmed, 202 otherwise (a card's answer lists the tickets, none if it is owed
+/// a refund).
+async fn answered_again<S: Reservations>(
+    store: &S,
+    reservation: &Reservation,
+) -> Result<Response<Body>, ApiError> {
+    let confirmed = reservation.status == ReservationStatus::Confirmed;
+    let card = reservation
+        .payment
+        .as_ref()
+        .is_some_and(|p| p.method == MethodKind::Card);
+    let tickets = match (confirmed, card) {
+        (true, _) => Some(store.tickets(reservation.id).await?),
+        (false, true) => Some(Vec::new()),
+        (false, false) => None,
+    };
+    let mut view = ReservationView::new(reservation);
+    view.tickets = tickets.as_deref();
+    let status = if confirmed {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    let mut response = json(status, &view)?;
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    Ok(response)
+}
+
+/// Charges a reservation that began charging under `attempt`: its amount is its total, frozen
+/// while it charges. A retry of an attempt that stopped while charging asks the provider again
+/// for the same payment, which it never charges twice.
 async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
-    me: &Identity,
-    id: ReservationId,
-    payment_id: String,
+    charging: Reservation,
+    attempt: CheckoutAttempt,
     method: PaymentMethod,
     store: &S,
     provider: &P,
     sales: &Sales,
     signer: &TicketSigner,
 ) -> Result<Response<Body>, ApiError> {
-    let reservation = store
-        .reservation(id)
-        .await?
-        .filter(|r| r.customer == me.sub)
-        .ok_or(ApiError::NotFound("reservation"))?;
-    let now = crate::clock::now();
-    let ours = |r: &Reservation| r.payment.as_ref().is_some_and(|p| p.id == payment_id);
-    let charging = match reservation.status {
-        // This attempt, retried after it stopped while charging: the provider is asked again
-        // for the same payment, which it never charges twice.
-        ReservationStatus::Charging if ours(&reservation) => reservation,
-        ReservationStatus::Charging | ReservationStatus::PendingPayment => {
-            return Err(payment_in_progress());
-        }
-        _ => {
-            still_held(&reservation, now)?;
-            let amount = reservation
-                .total()
-                .ok_or_else(|| Invalid::new("reservation", "its prices cannot be added up"))?;
-            let payment = PaymentRecord {
-                id: payment_id.clone(),
-                method: method.kind(),
-                amount,
-                instructions: None,
-            };
-            match store.begin_charge(&reservation, payment, now).await {
-                Ok(charging) => charging,
-                Err(WriteError::Refused(_)) => {
-                    let current = reread(store, id).await?;
-                    return Err(match current.status {
-                        ReservationStatus::Charging | ReservationStatus::PendingPayment => {
-                            payment_in_progress()
-                        }
-                        _ => ApiError::conflict(
-                            "RESERVATION_CHANGED",
-                            "the reservation changed meanwhile; read it and try again",
-                        ),
-                    });
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+    let amount = charging
+        .total()
+        .ok_or_else(|| Invalid::new("reservation", "its prices cannot be added up"))?;
+    let payment = PaymentRecord {
+        id: attempt.payment_id.clone(),
+        method: method.kind(),
+        amount,
+        instructions: None,
     };
-    let payment = charging
-        .payment
-        .clone()
-        .ok_or_else(|| Invalid::new("reservation", "is charging without a payment"))?;
     let charge = match provider
         .charge(&payment.id, &charging, payment.amount, &method)
         .await
@@ -520,13 +561,27 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
         Ok(charge) => charge,
         // Unanswered, nothing was decided: 503, the hold stays, and a retry asks again.
         Err(unavailable) => {
-            undo_charge(store, &charging).await?;
+            let retry = CheckoutAttempt {
+                retry: true,
+                ..attempt
+            };
+            undo_charge(store, &charging, &retry).await?;
             return Err(unavailable.into());
         }
     };
     match charge {
         Charge::Declined { reason, .. } => {
-            undo_charge(store, &charging).await?;
+            let refusal = stored(
+                &ApiError::PaymentDeclined {
+                    reason: reason.clone(),
+                }
+                .into_response(),
+            );
+            let answered = CheckoutAttempt {
+                refusal: Some(refusal),
+                ..attempt
+            };
+            undo_charge(store, &charging, &answered).await?;
             Err(ApiError::PaymentDeclined { reason })
         }
         Charge::Pending { instructions, .. } => {
@@ -546,7 +601,10 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
             json(StatusCode::ACCEPTED, &ReservationView::new(&pending))
         }
         Charge::Approved { .. } => {
-            let (settled, tickets) = settle_paid(store, sales, signer, charging, payment).await?;
+            let (settled, mut tickets) =
+                settle_paid(store, sales, signer, charging, payment).await?;
+            // In the order the store lists them, as a replay tells them.
+            tickets.sort_by_key(|t| t.id);
             let mut view = ReservationView::new(&settled);
             view.tickets = Some(&tickets);
             let status = if settled.status == ReservationStatus::Confirmed {
@@ -566,9 +624,14 @@ fn payment_in_progress() -> ApiError {
     )
 }
 
-/// Nothing was charged: the reservation is held again, unless it moved on meanwhile (the sweep).
-async fn undo_charge<S: Reservations>(store: &S, charging: &Reservation) -> Result<(), ApiError> {
-    match store.charge_undone(charging).await {
+/// Nothing was charged: the reservation is held again, keeping what a retry of `attempt` gets,
+/// unless it moved on meanwhile (the sweep).
+async fn undo_charge<S: Reservations>(
+    store: &S,
+    charging: &Reservation,
+    attempt: &CheckoutAttempt,
+) -> Result<(), ApiError> {
+    match store.charge_undone(charging, attempt).await {
         Ok(_) | Err(WriteError::Refused(_)) => Ok(()),
         Err(e) => Err(e.into()),
     }
@@ -764,6 +827,10 @@ pub async fn payment_webhook<S: Catalog + Reservations>(
             &serde_json::json!({ "reservation_id": reservation.id, "status": reservation.status }),
         );
     }
+    // The payment is still being recorded: the provider retries the notice later.
+    if reservation.status == ReservationStatus::Charging {
+        return Err(payment_in_progress());
+    }
     let Some(payment) = reservation
         .payment
         .clone()
@@ -780,8 +847,6 @@ pub async fn payment_webhook<S: Catalog + Reservations>(
                 .await?
                 .0
         }
-        // The payment is still being recorded: the provider retries the notice later.
-        (_, ReservationStatus::Charging) => return Err(payment_in_progress()),
         (NoticeStatus::Failed, ReservationStatus::PendingPayment) => {
             match store.payment_failed(&reservation).await {
                 Ok(held) => held,

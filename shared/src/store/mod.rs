@@ -24,7 +24,8 @@ pub use error::StoreError;
 pub use expiries::{Due, Expiries};
 pub use requests::{BatchContext, Requests, SectorState};
 pub use reservations::{
-    CLAIM_LEASE_SECONDS, Claim, Refused, Reservations, StoredResponse, TakenAgain, WriteError,
+    Begun, CLAIM_LEASE_SECONDS, CheckoutAttempt, Claim, Refused, Reservations, StoredResponse,
+    TakenAgain, WriteError,
 };
 pub use timeline::Timeline;
 

@@ -66,6 +66,33 @@ pub struct StoredResponse {
     pub location: Option<String>,
 }
 
+/// A checkout as its reservation keeps it, in place of an idempotency record: the
+/// `Idempotency-Key` it came with, a digest of what it asked, the payment it started, and what
+/// a retry under the same key gets. The reservation keeps its latest attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutAttempt {
+    pub key: String,
+    pub hash: String,
+    pub payment_id: String,
+    /// When it began charging, or a retry took it over (epoch seconds).
+    pub claimed_at: i64,
+    /// It ended without an answer (the provider did not answer): a retry runs it again.
+    #[serde(default)]
+    pub retry: bool,
+    /// The refusal it was answered with, replayed as it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<StoredResponse>,
+}
+
+/// What beginning a charge found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Begun {
+    /// Charging under the attempt: the reservation as written.
+    Charging(Reservation),
+    /// Not begun: the reservation as it was, with the attempt it keeps; `None` if there is none.
+    Refused(Option<(Reservation, Option<CheckoutAttempt>)>),
+}
+
 /// What claiming an idempotency key found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
@@ -106,18 +133,29 @@ pub trait Reservations: Sync {
         reservation: &Reservation,
         counted: &HashSet<ProductId>,
     ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
-    /// Held (and within its hold) → charging `payment`, whose amount is frozen until the
-    /// provider answers.
+    /// Held (and within its hold) → charging under `attempt`, in one conditional write that
+    /// answers with the reservation: as written, or as it was when it could not begin (with the
+    /// attempt it keeps). An attempt whose key the reservation keeps begins again only if it
+    /// ended without an answer (`retry`), or takes over one still charging whose claim is older
+    /// than [`CLAIM_LEASE_SECONDS`].
     fn begin_charge(
         &self,
-        reservation: &Reservation,
-        payment: PaymentRecord,
+        id: ReservationId,
+        customer: &str,
+        attempt: &CheckoutAttempt,
         now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
+    ) -> impl Future<Output = Result<Begun, StoreError>> + Send;
+    /// The reservation and the checkout attempt it keeps.
+    fn checkout_of(
+        &self,
+        id: ReservationId,
+    ) -> impl Future<Output = Result<Option<(Reservation, Option<CheckoutAttempt>)>, StoreError>> + Send;
     /// Charging → held again: the provider declined or did not answer; nothing was charged.
+    /// `attempt` is what a retry under its key gets: the refusal, or leave to run again.
     fn charge_undone(
         &self,
         reservation: &Reservation,
+        attempt: &CheckoutAttempt,
     ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
     /// Charging → waiting for the PIX or boleto `payment` (with its instructions).
     fn await_payment(
@@ -248,6 +286,9 @@ pub(super) struct ReservationItem {
     pub(super) gsi2pk: Option<String>,
     #[serde(rename = "GSI2SK", default, skip_serializing_if = "Option::is_none")]
     pub(super) gsi2sk: Option<String>,
+    /// The latest checkout attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) checkout: Option<CheckoutAttempt>,
 }
 
 /// A ticket as written: listed among its sector's tickets on GSI2.
@@ -575,6 +616,7 @@ impl DynamoStore {
                 hold_expires_at: expires,
                 gsi2pk: Some(gsi2pk),
                 gsi2sk: Some(gsi2sk),
+                checkout: None,
             },
         )
         .listed(
@@ -782,32 +824,68 @@ impl Reservations for DynamoStore {
 
     async fn begin_charge(
         &self,
-        reservation: &Reservation,
-        payment: PaymentRecord,
+        id: ReservationId,
+        customer: &str,
+        attempt: &CheckoutAttempt,
         now: DateTime<Utc>,
-    ) -> Result<Reservation, WriteError> {
-        let change = self
-            .reservation_change(reservation)
-            .set("SET #status = :charging, payment = :payment, version = version + :one")
-            .when("version = :v AND #status = :held AND hold_expires_at >= :now")
+    ) -> Result<Begun, StoreError> {
+        let change = Change::on(&self.table, keys::reservation(id), keys::RESERVATION_SK)
+            .set("SET #status = :charging, checkout = :attempt, version = version + :one")
+            .when(
+                "customer = :me AND ((#status = :held AND hold_expires_at >= :now \
+                 AND (attribute_not_exists(checkout) OR checkout.#key <> :key \
+                 OR (checkout.#hash = :hash AND checkout.#retry = :yes))) \
+                 OR (#status = :charging AND checkout.#key = :key AND checkout.#hash = :hash \
+                 AND checkout.claimed_at < :stale))",
+            )
+            .name("#status", "status")
+            .name("#key", "key")
+            .name("#hash", "hash")
+            .name("#retry", "retry")
             .value(":charging", status(ReservationStatus::Charging)?)
             .value(":held", status(ReservationStatus::Held)?)
-            .value(":payment", attribute(&payment)?)
-            .value(":now", n(now.timestamp()));
-        self.write_unchanged(vec![change]).await?;
-        Ok(Reservation {
-            payment: Some(payment),
-            ..Self::updated(reservation, ReservationStatus::Charging)
+            .value(":attempt", attribute(attempt)?)
+            .value(":one", n(1))
+            .value(":me", s(customer))
+            .value(":now", n(now.timestamp()))
+            .value(":key", s(&attempt.key))
+            .value(":hash", s(&attempt.hash))
+            .value(":yes", AttributeValue::Bool(true))
+            .value(":stale", n(now.timestamp() - CLAIM_LEASE_SECONDS));
+        let kept = |item| -> Result<(Reservation, Option<CheckoutAttempt>), StoreError> {
+            let item: ReservationItem = serde_dynamo::from_item(item)?;
+            Ok((item.reservation, item.checkout))
+        };
+        Ok(match change.apply_returning(&self.client).await? {
+            Ok(written) => Begun::Charging(kept(written)?.0),
+            Err(found) => Begun::Refused(found.map(kept).transpose()?),
         })
     }
 
-    async fn charge_undone(&self, reservation: &Reservation) -> Result<Reservation, WriteError> {
+    async fn checkout_of(
+        &self,
+        id: ReservationId,
+    ) -> Result<Option<(Reservation, Option<CheckoutAttempt>)>, StoreError> {
+        Ok(self
+            .get::<ReservationItem>(keys::reservation(id), keys::RESERVATION_SK)
+            .await?
+            .map(|i| (i.reservation, i.checkout)))
+    }
+
+    async fn charge_undone(
+        &self,
+        reservation: &Reservation,
+        attempt: &CheckoutAttempt,
+    ) -> Result<Reservation, WriteError> {
         let change = self
             .reservation_change(reservation)
-            .set("SET #status = :held, version = version + :one REMOVE payment")
+            .set(
+                "SET #status = :held, checkout = :attempt, version = version + :one REMOVE payment",
+            )
             .when("version = :v AND #status = :charging")
             .value(":charging", status(ReservationStatus::Charging)?)
-            .value(":held", status(ReservationStatus::Held)?);
+            .value(":held", status(ReservationStatus::Held)?)
+            .value(":attempt", attribute(attempt)?);
         self.write_unchanged(vec![change]).await?;
         Ok(Reservation {
             payment: None,

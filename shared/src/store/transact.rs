@@ -5,9 +5,12 @@
 use aws_sdk_dynamodb::{
     Client,
     error::SdkError,
-    operation::transact_write_items::TransactWriteItemsError,
+    operation::{
+        transact_write_items::TransactWriteItemsError,
+        update_item::{UpdateItemError, builders::UpdateItemFluentBuilder},
+    },
     types::{
-        AttributeValue, ConditionCheck, Put, ReturnConsumedCapacity,
+        AttributeValue, ConditionCheck, Put, ReturnConsumedCapacity, ReturnValue,
         ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
     },
 };
@@ -183,12 +186,11 @@ impl Change {
         ])
     }
 
-    /// The same change on its own, as a conditional `UpdateItem` (half the write units of a
-    /// transaction): whether its condition held.
-    pub async fn apply(self, client: &Client) -> Result<bool, StoreError> {
+    /// The change as an `UpdateItem` request, to be sent on its own.
+    fn update_item(&self, client: &Client) -> UpdateItemFluentBuilder {
         let names = (!self.names.is_empty()).then(|| self.names.iter().cloned().collect());
         let values = (!self.values.is_empty()).then(|| self.values.iter().cloned().collect());
-        let sent = client
+        client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(self.key()))
@@ -196,6 +198,13 @@ impl Change {
             .set_condition_expression(self.condition.clone())
             .set_expression_attribute_names(names)
             .set_expression_attribute_values(values)
+    }
+
+    /// The same change on its own, as a conditional `UpdateItem` (half the write units of a
+    /// transaction): whether its condition held.
+    pub async fn apply(self, client: &Client) -> Result<bool, StoreError> {
+        let sent = self
+            .update_item(client)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
@@ -203,6 +212,30 @@ impl Change {
             Ok(_) => Ok(true),
             Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),
+        }
+    }
+
+    /// The same change as a conditional `UpdateItem` that answers with the item: as written
+    /// when its condition held (`Ok`), as it was when it did not (`Err`, `None` if absent).
+    pub async fn apply_returning(
+        self,
+        client: &Client,
+    ) -> Result<Result<Attributes, Option<Attributes>>, StoreError> {
+        let sent = self
+            .update_item(client)
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match sent {
+            Ok(out) => Ok(Ok(out.attributes.unwrap_or_default())),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    Ok(Err(failed.item.clone()))
+                }
+                _ => Err(err.into()),
+            },
         }
     }
 

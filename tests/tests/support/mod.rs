@@ -20,7 +20,7 @@ use bilheteria::{
     },
     domain::{RequestRecord, TicketRequest},
     queue::{QueueDepth, RequestQueue},
-    store::{Catalog, DynamoStore, Requests, Reservations, StoreError},
+    store::{Begun, Catalog, CheckoutAttempt, DynamoStore, Requests, Reservations, StoreError},
 };
 use chrono::{Duration, Utc};
 use lambda_http::{Body, Request, Response};
@@ -384,10 +384,21 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests>(store: &S
                 amount,
                 instructions: Some("000201".into()),
             };
-            let charging = store
-                .begin_charge(&held, payment.clone(), now)
+            let attempt = CheckoutAttempt {
+                key: "seed".into(),
+                hash: "seed".into(),
+                payment_id: payment.id.clone(),
+                claimed_at: now.timestamp(),
+                retry: false,
+                refusal: None,
+            };
+            let Begun::Charging(charging) = store
+                .begin_charge(held.id, CUSTOMER, &attempt, now)
                 .await
-                .unwrap();
+                .unwrap()
+            else {
+                panic!("the seeded hold could not begin charging");
+            };
             store.await_payment(&charging, payment).await.unwrap();
         }
         "get-invoice" | "list-my-tickets" => {
