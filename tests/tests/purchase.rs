@@ -1045,6 +1045,15 @@ async fn an_old_payment_notice_replayed_changes_nothing_and_the_new_attempt_is_p
         "{answer}"
     );
 
+    // The failed payment's key does not run again; a new key does.
+    let (status, problem) = shop
+        .checkout("ana", &id, &format!("pix-{id}"), json!({"method": "pix"}))
+        .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("RESERVATION_CHANGED")),
+        "{problem}"
+    );
     let (status, second) = shop
         .checkout("ana", &id, "pix-again", json!({"method": "pix"}))
         .await;

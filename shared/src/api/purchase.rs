@@ -487,8 +487,18 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
                 in_flight.wait().await?;
                 continue;
             }
-            if !kept.retry {
+            let ours = |p: &PaymentRecord| p.id == kept.payment_id;
+            if !kept.retry && reservation.payment.as_ref().is_some_and(ours) {
                 return answered_again(store, &reservation).await;
+            }
+            if !kept.retry {
+                // It ended after its answer without a payment to show for it (the PIX failed,
+                // or the sweep came first): it does not run again under this key.
+                still_held(&reservation, now)?;
+                return Err(ApiError::conflict(
+                    "RESERVATION_CHANGED",
+                    "this key's payment ended without being paid; pay under a new Idempotency-Key",
+                ));
             }
         }
         match reservation.status {
