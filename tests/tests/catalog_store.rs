@@ -304,7 +304,6 @@ async fn a_checkout_attempt_kept_on_its_reservation_runs_once_per_key() {
     let attempt = |key: &str, hash: &str, seconds: i64| CheckoutAttempt {
         key: key.into(),
         hash: hash.into(),
-        payment_id: format!("pay_{key}"),
         claimed_at: at(seconds).timestamp(),
         retry: false,
         refusal: None,

@@ -452,9 +452,10 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
         PaymentBody::Pix {} => PaymentMethod::Pix,
         PaymentBody::Boleto {} => PaymentMethod::Boleto,
     };
-    let hash = hex::encode(Sha256::digest(format!("{id}\n{method:?}").as_bytes()));
+    // 128 bits of the digest tell requests under one key apart.
+    let hash = hex::encode(&Sha256::digest(format!("{id}\n{method:?}").as_bytes())[..16]);
+    let payment_id = attempt_id(id, &me.sub, &key);
     let attempt = CheckoutAttempt {
-        payment_id: attempt_id(id, &me.sub, &key),
         key,
         hash,
         claimed_at: 0,
@@ -470,7 +471,8 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
         };
         let (reservation, kept) = match store.begin_charge(id, &me.sub, &attempt, now).await? {
             Begun::Charging(charging) => {
-                return pay(charging, attempt, method, store, provider, sales, signer).await;
+                let payment = (payment_id, method);
+                return pay(charging, attempt, payment, store, provider, sales, signer).await;
             }
             Begun::Refused(Some(found)) if found.0.customer == me.sub => found,
             Begun::Refused(_) => return Err(ApiError::NotFound("reservation")),
@@ -487,7 +489,7 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
                 in_flight.wait().await?;
                 continue;
             }
-            let ours = |p: &PaymentRecord| p.id == kept.payment_id;
+            let ours = |p: &PaymentRecord| p.id == payment_id;
             if !kept.retry && reservation.payment.as_ref().is_some_and(ours) {
                 return answered_again(store, &reservation).await;
             }
@@ -543,13 +545,13 @@ async fn answered_again<S: Reservations>(
     Ok(response)
 }
 
-/// Charges a reservation that began charging under `attempt`: its amount is its total, frozen
+/// Charges a reservation that began charging under `attempt`, as the payment its key names: its amount is its total, frozen
 /// while it charges. A retry of an attempt that stopped while charging asks the provider again
 /// for the same payment, which it never charges twice.
 async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
     charging: Reservation,
     attempt: CheckoutAttempt,
-    method: PaymentMethod,
+    (payment_id, method): (String, PaymentMethod),
     store: &S,
     provider: &P,
     sales: &Sales,
@@ -559,7 +561,7 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
         .total()
         .ok_or_else(|| Invalid::new("reservation", "its prices cannot be added up"))?;
     let payment = PaymentRecord {
-        id: attempt.payment_id.clone(),
+        id: payment_id,
         method: method.kind(),
         amount,
         instructions: None,

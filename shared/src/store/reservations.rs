@@ -67,17 +67,17 @@ pub struct StoredResponse {
 }
 
 /// A checkout as its reservation keeps it, in place of an idempotency record: the
-/// `Idempotency-Key` it came with, a digest of what it asked, the payment it started, and what
-/// a retry under the same key gets. The reservation keeps its latest attempt.
+/// `Idempotency-Key` it came with (which names its payment), a digest of what it asked, and
+/// what a retry under the same key gets. The reservation keeps its latest attempt, kept small:
+/// every later write of the reservation pays for its size.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutAttempt {
     pub key: String,
     pub hash: String,
-    pub payment_id: String,
     /// When it began charging, or a retry took it over (epoch seconds).
     pub claimed_at: i64,
     /// It ended without an answer (the provider did not answer): a retry runs it again.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retry: bool,
     /// The refusal it was answered with, replayed as it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -387,7 +387,6 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests>(store: &S
             let attempt = CheckoutAttempt {
                 key: "seed".into(),
                 hash: "seed".into(),
-                payment_id: payment.id.clone(),
                 claimed_at: now.timestamp(),
                 retry: false,
                 refusal: None,
