@@ -34,7 +34,7 @@ pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
 }
 
 /// The answer to keep, refusals (4xx) included; faults are not kept, so that a retry runs again.
-pub(super) fn answer(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, ApiError> {
+fn answer(result: Result<Response<Body>, ApiError>) -> Result<Response<Body>, ApiError> {
     result.or_else(|e| {
         if e.status().is_server_error() {
             Err(e)

@@ -25,7 +25,10 @@ use crate::{
         },
         reservation::PaymentRecord,
     },
-    store::{Begun, Catalog, CheckoutAttempt, Page, Refused, Reservations, TakenAgain, WriteError},
+    store::{
+        Begun, CLAIM_LEASE_SECONDS, Catalog, CheckoutAttempt, Page, Refused, Reservations,
+        TakenAgain, WriteError,
+    },
     telemetry::{self, Unit},
 };
 
@@ -486,7 +489,19 @@ pub async fn checkout<S: Catalog + Reservations, P: PaymentProvider>(
                 return replay(refusal);
             }
             if reservation.status == ReservationStatus::Charging {
-                in_flight.wait().await?;
+                // Charging elsewhere under this key: wait for it by reading, not by writing
+                // where its confirmation writes, until it ends or its lease runs out.
+                let stale = crate::clock::now().timestamp() - CLAIM_LEASE_SECONDS;
+                loop {
+                    in_flight.wait().await?;
+                    match store.checkout_of(id).await? {
+                        Some((r, Some(k)))
+                            if r.status == ReservationStatus::Charging
+                                && k.key == attempt.key
+                                && k.claimed_at >= stale => {}
+                        _ => break,
+                    }
+                }
                 continue;
             }
             let ours = |p: &PaymentRecord| p.id == payment_id;
@@ -545,9 +560,9 @@ async fn answered_again<S: Reservations>(
     Ok(response)
 }
 
-/// Charges a reservation that began charging under `attempt`, as the payment its key names: its amount is its total, frozen
-/// while it charges. A retry of an attempt that stopped while charging asks the provider again
-/// for the same payment, which it never charges twice.
+/// Charges a reservation that began charging under `attempt`, as the payment its key names;
+/// the amount is its total, frozen while it charges. A retry of an attempt that stopped while
+/// charging asks the provider again for the same payment, which it never charges twice.
 async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
     charging: Reservation,
     attempt: CheckoutAttempt,
