@@ -115,8 +115,23 @@ impl Issuer {
 
     /// An ID token for `sub`, in the `admin` group when `admin`, valid for `ttl`.
     pub fn mint(&self, sub: &str, admin: bool, ttl: Duration) -> Result<String, IssuerError> {
+        let groups: &[&str] = if admin { &["admin"] } else { &[] };
+        self.mint_in(sub, groups, ttl)
+    }
+
+    /// A token of a user in `groups` (`admin`, `staff`).
+    pub fn mint_in(
+        &self,
+        sub: &str,
+        groups: &[&str],
+        ttl: Duration,
+    ) -> Result<String, IssuerError> {
         let now = chrono::Utc::now().timestamp();
-        self.sign(&self.claims(sub, admin, now, now + ttl.as_secs() as i64))
+        let mut claims = self.claims(sub, false, now, now + ttl.as_secs() as i64);
+        if !groups.is_empty() {
+            claims["cognito:groups"] = json!(groups);
+        }
+        self.sign(&claims)
     }
 
     /// Cognito's ID-token claims.

@@ -690,6 +690,13 @@ impl Stack {
             .unwrap_or_default()
     }
 
+    /// A token of a user in `groups` (`staff` for the door).
+    pub fn token_in(&self, sub: &str, groups: &[&str]) -> String {
+        self.issuer
+            .mint_in(sub, groups, Duration::from_secs(3_600))
+            .unwrap_or_default()
+    }
+
     pub fn issuer(&self) -> &Issuer {
         &self.issuer
     }

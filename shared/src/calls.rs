@@ -126,6 +126,8 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
     ),
     ("get-request", &[GET]),
     ("get-sales", &[GET, BATCH_GET]),
+    ("check-in", &[PUT, UPDATE, QUERY]),
+    ("get-checkin-kit", &[GET, QUERY, QUERY_GSI1]),
     ("get-sales-timeline", &[GET, QUERY]),
     (
         "get-sales-queue",

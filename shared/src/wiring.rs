@@ -7,7 +7,7 @@ use crate::{
     config::{self, Config, ConfigError},
     domain::TicketSigner,
     queue::SqsQueue,
-    store::DynamoStore,
+    store::{Door, DynamoStore},
     telemetry,
 };
 
@@ -33,9 +33,12 @@ impl Wiring {
         Ok(EventBridgeBus::new(&self.aws, &config::event_bus()?))
     }
 
-    /// The key that signs ticket codes, from Secrets Manager (`TICKET_SIGNING_KEY_ARN`).
-    pub async fn ticket_signer(&self) -> Result<TicketSigner, ConfigError> {
-        config::ticket_signer(&self.aws).await
+    /// The key that signs ticket codes, from Secrets Manager (`TICKET_SIGNING_KEY_ARN`); its
+    /// public keys are recorded for the door before the first ticket is signed.
+    pub async fn ticket_signer(&self) -> Result<TicketSigner, lambda_http::Error> {
+        let signer = config::ticket_signer(&self.aws).await?;
+        self.store.publish_door_keys(&signer.door_keys()).await?;
+        Ok(signer)
     }
 
     /// The payment provider's webhook secrets, from Secrets Manager

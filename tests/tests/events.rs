@@ -7,7 +7,7 @@ use std::{collections::BTreeSet, path::Path};
 
 use bilheteria::{
     announce::announce_batch,
-    api::{catalog, desk, purchase, requests, sales},
+    api::{catalog, desk, door, purchase, requests, sales},
     consumer::{Settings, process_batch, reject_dead_letters},
     expiry::sweep,
     payments::SimulatedProvider,
@@ -69,6 +69,8 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "get-reservation-history" => desk::reservation_history(req, store).await,
         "mark-refunded" => desk::mark_refunded(req, store).await,
         "get-sales" => sales::get_sales(req, store).await,
+        "check-in" => door::check_in(req, store, &door::KeyRing::default()).await,
+        "get-checkin-kit" => door::checkin_kit(req, store).await,
         other => panic!("no handler is known for function {other}"),
     })
 }
@@ -76,7 +78,7 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
 fn expected_status(function: &str) -> u16 {
     match function {
         "request-tickets" => 202,
-        f if f.starts_with("create-") || f == "hold-seats" => 201,
+        f if f.starts_with("create-") || f == "hold-seats" || f == "check-in" => 201,
         _ => 200,
     }
 }

@@ -352,9 +352,17 @@ async fn a_customer_holds_adds_popcorn_pays_by_card_and_gets_tickets() {
     let signer = bilheteria::domain::TicketSigner::new(
         shop.stack.secret("TicketSigningKey").unwrap().as_bytes(),
     );
+    let door = bilheteria::domain::DoorKeys::new(signer.door_keys());
     for ticket in tickets {
         let ticket: bilheteria::domain::Ticket = serde_json::from_value(ticket.clone()).unwrap();
-        assert!(signer.verify(&ticket), "every ticket code is signed");
+        let admits = door
+            .verify(&ticket.code)
+            .expect("every ticket code is signed");
+        assert_eq!(
+            (admits.ticket, admits.session, &admits.sector, admits.seat),
+            (ticket.id, ticket.session_id, &ticket.sector, ticket.seat),
+            "and admits its own seat"
+        );
     }
     let states = shop.seat_states().await;
     assert!(

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod desk;
+pub mod door;
 pub mod idempotency;
 mod problem;
 pub mod purchase;
@@ -18,7 +19,8 @@ use lambda_http::{
 };
 pub use problem::ApiError;
 pub use request::{
-    Identity, json_body, page_limit, path_id, path_param, query_param, require_admin, whole_param,
+    Identity, json_body, page_limit, path_id, path_param, query_param, require_admin,
+    require_staff, whole_param,
 };
 pub use response::{created, csv, csv_text, json, wants_csv};
 

@@ -20,6 +20,8 @@ pub enum ApiError {
     Unauthorized,
     #[error("this route is for administrators")]
     Forbidden,
+    #[error("this route is for door staff")]
+    StaffOnly,
     /// Unknown, or not the caller's to see.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -31,6 +33,12 @@ pub enum ApiError {
         code: &'static str,
         detail: String,
         unavailable: Vec<String>,
+    },
+    /// A ticket's second scan: `first` let its holder in.
+    #[error("this ticket was checked in at {} at gate {}", .first.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), .first.gate)]
+    AlreadyCheckedIn {
+        first: Box<crate::domain::Entry>,
+        conflict: bool,
     },
     #[error("the payment was declined: {reason}")]
     PaymentDeclined { reason: String },
@@ -84,6 +92,11 @@ struct Problem<'a> {
     unavailable: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
+    /// A second scan's first entry: when, at which gate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<&'a crate::domain::Entry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conflict: Option<bool>,
 }
 
 impl ApiError {
@@ -99,9 +112,11 @@ impl ApiError {
         match self {
             ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::StaffOnly => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } | ApiError::NotAvailable { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. }
+            | ApiError::NotAvailable { .. }
+            | ApiError::AlreadyCheckedIn { .. } => StatusCode::CONFLICT,
             ApiError::PaymentDeclined { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -116,7 +131,8 @@ impl ApiError {
         match self {
             ApiError::Malformed(_) => "MALFORMED_REQUEST",
             ApiError::Unauthorized => "UNAUTHORIZED",
-            ApiError::Forbidden => "FORBIDDEN",
+            ApiError::Forbidden | ApiError::StaffOnly => "FORBIDDEN",
+            ApiError::AlreadyCheckedIn { .. } => "ALREADY_CHECKED_IN",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Conflict { code, .. } | ApiError::NotAvailable { code, .. } => code,
             ApiError::PaymentDeclined { .. } => "PAYMENT_DECLINED",
@@ -152,6 +168,14 @@ impl ApiError {
             },
             reason: match &self {
                 ApiError::PaymentDeclined { reason } => Some(reason.as_str()),
+                _ => None,
+            },
+            entry: match &self {
+                ApiError::AlreadyCheckedIn { first, .. } => Some(first),
+                _ => None,
+            },
+            conflict: match &self {
+                ApiError::AlreadyCheckedIn { conflict, .. } => Some(*conflict),
                 _ => None,
             },
         };

@@ -42,6 +42,11 @@ impl Identity {
     pub fn is_admin(&self) -> bool {
         self.groups.iter().any(|g| g == "admin")
     }
+
+    /// Door staff: the `staff` group, and administrators.
+    pub fn is_staff(&self) -> bool {
+        self.is_admin() || self.groups.iter().any(|g| g == "staff")
+    }
 }
 
 /// API Gateway passes an array claim as a string: `[admin staff]`; a JSON array or a comma
@@ -64,6 +69,16 @@ pub fn require_admin(req: &Request) -> Result<Identity, ApiError> {
         Ok(identity)
     } else {
         Err(ApiError::Forbidden)
+    }
+}
+
+/// The caller, who must be door staff (`staff` or `admin`): 401 without identity, 403 without.
+pub fn require_staff(req: &Request) -> Result<Identity, ApiError> {
+    let identity = Identity::of(req).ok_or(ApiError::Unauthorized)?;
+    if identity.is_staff() {
+        Ok(identity)
+    } else {
+        Err(ApiError::StaffOnly)
     }
 }
 

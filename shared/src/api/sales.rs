@@ -1,6 +1,6 @@
 //! What an organiser watches during a sale: per sector, sold, held and available tickets,
-//! confirmed revenue, and how many holds expired or were given back; and the sale minute by
-//! minute, with the holds about to end.
+//! confirmed revenue, how many holds expired or were given back and how many tickets were let
+//! in at the door; and the sale minute by minute, with the holds about to end.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lambda_http::{Body, Request, Response, http::StatusCode};
@@ -23,6 +23,8 @@ struct SectorSales<'a> {
     available: u32,
     expired: u32,
     cancelled: u32,
+    /// Let in at the door.
+    checked_in: u32,
     revenue: Option<Money>,
 }
 
@@ -36,6 +38,7 @@ struct Sales<'a> {
     available: u32,
     expired: u32,
     cancelled: u32,
+    checked_in: u32,
     /// Confirmed ticket revenue per currency.
     revenue: Vec<Money>,
 }
@@ -66,6 +69,7 @@ pub async fn get_sales(req: Request, catalog: &impl Catalog) -> Result<Response<
                 available,
                 expired: counts.expired,
                 cancelled: counts.cancelled,
+                checked_in: counts.entered,
                 revenue: sector.price.times(counts.sold),
             }
         })
@@ -86,6 +90,7 @@ pub async fn get_sales(req: Request, catalog: &impl Catalog) -> Result<Response<
         available: sum(|s| s.available),
         expired: sum(|s| s.expired),
         cancelled: sum(|s| s.cancelled),
+        checked_in: sum(|s| s.checked_in),
         sectors,
         revenue,
     };
@@ -104,6 +109,7 @@ fn sales_csv(sales: &Sales) -> Result<String, ApiError> {
         "available",
         "expired",
         "cancelled",
+        "checked_in",
         "revenue_cents",
         "currency",
     ]
@@ -121,6 +127,7 @@ fn sales_csv(sales: &Sales) -> Result<String, ApiError> {
             s.available.to_string(),
             s.expired.to_string(),
             s.cancelled.to_string(),
+            s.checked_in.to_string(),
             revenue,
             currency,
         ]

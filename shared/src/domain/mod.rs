@@ -1,6 +1,7 @@
 //! Pure rules and types of the box office: no AWS, no I/O.
 
 pub mod allocation;
+pub mod checkin;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -19,6 +20,7 @@ pub mod stock;
 pub mod ticket;
 pub mod timeline;
 
+pub use checkin::{Conflict, Entry, Scan, Verdict};
 pub use error::Invalid;
 pub use event::{Event, EventCategory, EventChanges, NewEvent};
 pub use ids::{EventId, ProductId, RequestId, ReservationId, SessionId, TicketId};
@@ -34,5 +36,5 @@ pub use reservation::{
 pub use seat::{Seat, SeatLabel, SeatState};
 pub use sector::{Sector, SectorCode, SectorLayout};
 pub use session::{NewSession, SaleMode, SaleWindow, Session};
-pub use ticket::{Ticket, TicketSigner};
+pub use ticket::{Admission, CodeError, DoorKey, DoorKeys, Ticket, TicketSigner};
 pub use timeline::{HistoryEntry, Minute, Step, Tally};

@@ -393,6 +393,7 @@ impl Catalog for DynamoStore {
                 sold: 0,
                 expired: 0,
                 cancelled: 0,
+                entered: 0,
             };
             items.push(serde_dynamo::to_item(Item::new(
                 keys::sector(session.id, &sector.code),
@@ -504,6 +505,7 @@ impl Catalog for DynamoStore {
                         sold: s.sold,
                         expired: s.expired,
                         cancelled: s.cancelled,
+                        entered: s.entered,
                     },
                 )
             })

@@ -64,6 +64,9 @@ pub struct SectorStock {
     pub expired: u32,
     #[serde(default)]
     pub cancelled: u32,
+    /// Tickets let in at the door (`store::Door`).
+    #[serde(default)]
+    pub entered: u32,
 }
 
 /// A block of a numbered sector's seat map, with the version its writes are conditioned on.

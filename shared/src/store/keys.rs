@@ -119,6 +119,38 @@ pub const RESERVATION_SK: &str = "RESERVATION";
 pub const INVOICE_SK: &str = "INVOICE";
 pub const TICKET_PREFIX: &str = "TICKET#";
 
+/// The partition of the public keys tickets are signed with (a few items, read at a door's start).
+pub const DOOR_KEYS: &str = "DOOR_KEYS";
+pub const DOOR_KEY_PREFIX: &str = "KEY#";
+
+pub fn door_key_sk(key_id: &str) -> String {
+    format!("{DOOR_KEY_PREFIX}{key_id}")
+}
+
+/// A ticket's item at the door (its entry, or its revocation): one partition a ticket, so the
+/// gates of a stadium never write one key.
+pub fn ticket_door(id: TicketId) -> String {
+    format!("TICKET#{id}")
+}
+
+pub const DOOR_SK: &str = "DOOR";
+
+/// A session's tickets let in twice.
+pub fn door_conflicts(session: SessionId) -> String {
+    format!("SESSION#{session}#DOOR_CONFLICTS")
+}
+
+pub const CONFLICT_PREFIX: &str = "CONFLICT#";
+
+pub fn conflict_sk(ticket: TicketId, nonce: &str) -> String {
+    format!("{CONFLICT_PREFIX}{ticket}#{nonce}")
+}
+
+/// GSI1 partition of a session's revoked tickets: the check-in kit's list.
+pub fn revoked_tickets(session: SessionId) -> String {
+    format!("SESSION#{session}#REVOKED")
+}
+
 pub fn ticket_sk(id: TicketId) -> String {
     format!("TICKET#{id}")
 }

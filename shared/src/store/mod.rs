@@ -5,6 +5,7 @@
 mod audit;
 mod changes;
 mod cursor;
+mod door;
 mod dynamo;
 mod error;
 mod expiries;
@@ -19,6 +20,7 @@ use std::{collections::BTreeMap, future::Future};
 
 pub use audit::{Audit, Violation};
 pub use changes::{Stored, stored};
+pub use door::Door;
 pub use dynamo::DynamoStore;
 pub use error::StoreError;
 pub use expiries::{Due, Expiries};
@@ -53,6 +55,8 @@ pub struct SectorCounts {
     pub sold: u32,
     pub expired: u32,
     pub cancelled: u32,
+    /// Let in at the door.
+    pub entered: u32,
 }
 
 /// The catalog a customer browses: events, their sessions and sectors, seats and products.

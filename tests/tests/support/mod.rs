@@ -20,7 +20,9 @@ use bilheteria::{
     },
     domain::{RequestRecord, TicketRequest},
     queue::{QueueDepth, RequestQueue},
-    store::{Begun, Catalog, CheckoutAttempt, DynamoStore, Requests, Reservations, StoreError},
+    store::{
+        Begun, Catalog, CheckoutAttempt, Door, DynamoStore, Requests, Reservations, StoreError,
+    },
 };
 use chrono::{Duration, Utc};
 use lambda_http::{Body, Request, Response};
@@ -308,7 +310,7 @@ impl EventBus for KeptEvents {
 
 /// The in-process handlers' ticket signing key.
 pub fn signer() -> TicketSigner {
-    TicketSigner::new(TICKET_KEY.as_bytes().to_vec())
+    TicketSigner::new(TICKET_KEY.as_bytes())
 }
 
 /// The in-process handlers' webhook secrets.
@@ -329,11 +331,21 @@ pub fn sales() -> Sales {
 
 /// What each events/ file expects to find: the catalog, and the reservation it names in the
 /// state its route needs.
-pub async fn seed_for_event_file<S: Catalog + Reservations + Requests>(store: &S, function: &str) {
+pub async fn seed_for_event_file<S: Catalog + Reservations + Requests + Door>(
+    store: &S,
+    function: &str,
+) {
     let seeder = Seeder(store);
     let event = seeder.event(EVENT_ID).await;
     let session = seeder.session(event.id, SESSION_ID, 20, 30).await;
     seeder.product(event.id, PRODUCT_ID, Some(100)).await;
+    if function == "check-in" {
+        // `events/check-in.json` holds a code signed with the in-process key.
+        store
+            .publish_door_keys(&signer().door_keys())
+            .await
+            .unwrap();
+    }
     let needs_hold = [
         "set-products",
         "checkout",

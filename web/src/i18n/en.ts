@@ -158,6 +158,9 @@ export const en: Messages = {
       "A payment for this reservation is already under way. Please wait a moment.",
     REQUEST_IN_FLIGHT: "Your previous request is still being handled. Please wait a moment.",
     USE_QUEUE: "This sale is served in arrival order: join the queue below.",
+    ALREADY_CHECKED_IN: "This ticket was already checked in.",
+    TICKET_REVOKED: "This ticket was revoked: its purchase was cancelled or refunded.",
+    WRONG_SESSION: "This ticket is for another session.",
     TOO_MANY_WAITING:
       "You already have requests waiting in this session's queue. Ask again once one is answered.",
     PAYMENT_DECLINED: "The payment was declined. Your seats are still held: try another card.",

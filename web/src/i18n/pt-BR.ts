@@ -160,6 +160,9 @@ export const ptBR: Messages = {
     PAYMENT_IN_PROGRESS: "Um pagamento desta reserva já está em andamento. Aguarde um instante.",
     REQUEST_IN_FLIGHT: "Seu pedido anterior ainda está sendo processado. Aguarde um instante.",
     USE_QUEUE: "Esta venda atende por ordem de chegada: entre na fila abaixo.",
+    ALREADY_CHECKED_IN: "Este ingresso já entrou.",
+    TICKET_REVOKED: "Este ingresso foi revogado: a compra foi cancelada ou reembolsada.",
+    WRONG_SESSION: "Este ingresso é de outra sessão.",
     TOO_MANY_WAITING:
       "Você já tem pedidos esperando na fila desta sessão. Peça de novo quando um deles for respondido.",
     PAYMENT_DECLINED:

@@ -1,0 +1,181 @@
+//! The door in DynamoDB: the public keys tickets are checked with, each ticket's entry (one item a
+//! ticket, created once: the write that creates it is the one that lets the holder in, and counts
+//! it on its sector), and the tickets let in twice by scanners that were offline.
+
+use std::future::Future;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    DynamoStore, StoreError,
+    dynamo::data,
+    item::Item,
+    keys,
+    transact::{Change, TransactError, n, transact},
+};
+use crate::domain::{Conflict, DoorKey, Entry, SessionId, TicketId, Verdict};
+
+pub trait Door: Sync {
+    /// Records the public keys tickets are signed with (each once; a key already recorded is
+    /// left as it is).
+    fn publish_door_keys(
+        &self,
+        keys: &[DoorKey],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Every public key tickets were ever signed with.
+    fn door_keys(&self) -> impl Future<Output = Result<Vec<DoorKey>, StoreError>> + Send;
+    /// Lets `entry`'s ticket in if nothing let it in before and it is not revoked: one
+    /// conditional write, in one transaction with its sector's count of entries. A scan already recorded under the same
+    /// nonce is replayed; a second scan is told who came first, and recorded as a conflict if it
+    /// was an offline scan (its holder went in too).
+    fn check_in(&self, entry: &Entry) -> impl Future<Output = Result<Verdict, StoreError>> + Send;
+    /// Tickets of the session let in twice, oldest first.
+    fn conflicts(
+        &self,
+        session: SessionId,
+    ) -> impl Future<Output = Result<Vec<Conflict>, StoreError>> + Send;
+    /// Tickets of the session that no longer open the door.
+    fn revoked(
+        &self,
+        session: SessionId,
+    ) -> impl Future<Output = Result<Vec<TicketId>, StoreError>> + Send;
+}
+
+/// A ticket's item at the door: let in, or revoked before it was.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "SCREAMING_SNAKE_CASE")]
+pub(super) enum DoorItem {
+    Entered(Entry),
+    Revoked {
+        ticket: TicketId,
+        session: SessionId,
+        at: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+impl Door for DynamoStore {
+    async fn publish_door_keys(&self, door_keys: &[DoorKey]) -> Result<(), StoreError> {
+        for key in door_keys {
+            let item = Item::new(keys::DOOR_KEYS.to_owned(), keys::door_key_sk(&key.id), key);
+            match self.create(&item).await {
+                Ok(()) | Err(StoreError::ConditionFailed) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn door_keys(&self) -> Result<Vec<DoorKey>, StoreError> {
+        let items = self
+            .query_prefix(keys::DOOR_KEYS.to_owned(), keys::DOOR_KEY_PREFIX)
+            .await?;
+        data(items)
+    }
+
+    async fn check_in(&self, entry: &Entry) -> Result<Verdict, StoreError> {
+        let item = Item::new(
+            keys::ticket_door(entry.ticket),
+            keys::DOOR_SK,
+            DoorItem::Entered(entry.clone()),
+        );
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(serde_dynamo::to_item(&item)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| StoreError::Failed(Box::new(e)))?;
+        // Counted on the sector's stock item, which the sales view reads anyway.
+        let count = Change::on(
+            &self.table,
+            keys::sector(entry.session, &entry.sector),
+            keys::STOCK_SK,
+        )
+        .set("ADD entered :one")
+        .value(":one", n(1))
+        .build()?;
+        let written = transact(
+            &self.client,
+            vec![TransactWriteItem::builder().put(put).build(), count],
+        )
+        .await;
+        let old = match written {
+            Ok(()) => return Ok(Verdict::Admitted(entry.clone())),
+            Err(TransactError::Cancelled(cancelled)) => cancelled
+                .old
+                .into_iter()
+                .next()
+                .flatten()
+                .ok_or(StoreError::ConditionFailed)?,
+            Err(TransactError::Store(e)) => return Err(e),
+        };
+        let first = match one::<DoorItem>(old)? {
+            DoorItem::Revoked { at, .. } => return Ok(Verdict::Revoked { at }),
+            DoorItem::Entered(first) => first,
+        };
+        if first.nonce == entry.nonce {
+            return Ok(Verdict::Replayed(first));
+        }
+        if entry.offline {
+            self.record_conflict(&first, entry).await?;
+        }
+        Ok(Verdict::AlreadyIn {
+            conflict: entry.offline,
+            first,
+        })
+    }
+
+    async fn conflicts(&self, session: SessionId) -> Result<Vec<Conflict>, StoreError> {
+        let items = self
+            .query_prefix(keys::door_conflicts(session), keys::CONFLICT_PREFIX)
+            .await?;
+        data(items)
+    }
+
+    async fn revoked(&self, session: SessionId) -> Result<Vec<TicketId>, StoreError> {
+        let items = self
+            .query_all(
+                self.query()
+                    .index_name(keys::GSI1)
+                    .key_condition_expression("GSI1PK = :pk")
+                    .expression_attribute_values(
+                        ":pk",
+                        AttributeValue::S(keys::revoked_tickets(session)),
+                    ),
+            )
+            .await?;
+        items
+            .into_iter()
+            .filter_map(|item| match one::<DoorItem>(item) {
+                Ok(DoorItem::Revoked { ticket, .. }) => Some(Ok(ticket)),
+                Ok(DoorItem::Entered(_)) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect()
+    }
+}
+
+fn one<T: serde::de::DeserializeOwned>(item: super::dynamo::Attributes) -> Result<T, StoreError> {
+    Ok(serde_dynamo::from_item::<_, Item<T>>(item)?.data)
+}
+
+impl DynamoStore {
+    /// Keeps a second entry of a ticket for the organiser, once however often it is uploaded.
+    async fn record_conflict(&self, first: &Entry, second: &Entry) -> Result<(), StoreError> {
+        let item = Item::new(
+            keys::door_conflicts(first.session),
+            keys::conflict_sk(first.ticket, &second.nonce),
+            Conflict {
+                first: first.clone(),
+                second: second.clone(),
+            },
+        );
+        match self.create(&item).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! The door on the local stack: tickets bought by card are let in once however many gates scan
+//! them at once, offline scans uploaded twice change nothing and a ticket let in by two offline
+//! gates is kept as a conflict, forged and altered codes are refused, and the counts reach the
+//! sales view.
+
+mod support;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use futures::future::join_all;
+use serde_json::{Value, json};
+use support::sale::{Sale, options};
+
+/// A card purchase of `seats` in `plateia` by `customer`: its tickets' ids and codes.
+async fn tickets(sale: &Sale, customer: &str, seats: &[&str]) -> Vec<(String, String)> {
+    let path = format!("/sessions/{}/holds", sale.session);
+    let body = support::hold_body(seats, 0);
+    let (status, _, held) = sale.post(&path, customer, body, &[]).await;
+    assert_eq!(status, 201, "{held}");
+    let (status, paid) = sale.pay(customer, held["id"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{paid}");
+    paid["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_owned(),
+                t["code"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `POST /checkins` as the staff member at `gate`.
+async fn scan(sale: &Sale, gate: &str, body: Value) -> (u16, reqwest::header::HeaderMap, Value) {
+    let token = sale.stack.token_in(gate, &["staff"]);
+    let url = format!("{}/checkins", sale.stack.api_url());
+    support::call(
+        &sale.http,
+        url,
+        reqwest::Method::POST,
+        Some(&token),
+        Some(body),
+        &[],
+    )
+    .await
+}
+
+fn scan_of(sale: &Sale, code: &str, gate: &str) -> Value {
+    json!({"session_id": sale.session, "code": code, "gate": gate})
+}
+
+#[tokio::test]
+async fn a_ticket_scanned_at_four_gates_at_once_lets_one_holder_in() {
+    let sale = Sale::start(options(&[]), 4, 10).await;
+    let bought = tickets(&sale, "alice", &["A-1", "A-2"]).await;
+    let (ticket, code) = &bought[0];
+
+    let gates: Vec<String> = (0..4).map(|g| format!("Gate {g}")).collect();
+    let answers = join_all(
+        gates
+            .iter()
+            .map(|gate| scan(&sale, gate, scan_of(&sale, code, gate))),
+    )
+    .await;
+    let admitted: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _, _)| *s == 201)
+        .map(|(_, _, b)| b)
+        .collect();
+    assert_eq!(admitted.len(), 1, "{answers:?}");
+    assert_eq!(admitted[0]["ticket"], ticket.as_str());
+    assert!(
+        ["A-1", "A-2"].contains(&admitted[0]["seat"].as_str().unwrap()),
+        "{}",
+        admitted[0]
+    );
+    for (status, _, body) in answers.iter().filter(|(s, _, _)| *s != 201) {
+        assert_eq!(*status, 409, "{body}");
+        assert_eq!(body["code"], "ALREADY_CHECKED_IN");
+        assert_eq!(
+            body["entry"]["gate"], admitted[0]["gate"],
+            "names the gate that let them in"
+        );
+        assert_eq!(body["conflict"], false);
+    }
+
+    // The sales view counts the entry; the other ticket is still outside.
+    let admin = sale.stack.token("organiser", true);
+    let url = format!("{}/sessions/{}/sales", sale.stack.api_url(), sale.session);
+    let (_, _, sales) = support::call(
+        &sale.http,
+        url,
+        reqwest::Method::GET,
+        Some(&admin),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(sales["checked_in"], 1, "{sales}");
+    assert_eq!(sales["sectors"][0]["checked_in"], 1, "{sales}");
+
+    // A customer is not door staff.
+    let token = sale.stack.token("alice", false);
+    let url = format!("{}/checkins", sale.stack.api_url());
+    let (status, _, _) = support::call(
+        &sale.http,
+        url,
+        reqwest::Method::POST,
+        Some(&token),
+        Some(scan_of(&sale, &bought[1].1, "Gate 0")),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn offline_scans_uploaded_twice_change_nothing_and_a_double_entry_is_a_conflict() {
+    let sale = Sale::start(options(&[]), 4, 10).await;
+    let bought = tickets(&sale, "bob", &["B-1", "B-2"]).await;
+    let earlier = (chrono::Utc::now() - chrono::Duration::minutes(20)).to_rfc3339();
+    let offline = |code: &str, gate: &str, nonce: &str| json!({"session_id": sale.session, "code": code, "gate": gate, "nonce": nonce, "scanned_at": earlier});
+
+    // Gate A was offline: it let B-1 in, then uploads its scan, twice.
+    let first = offline(&bought[0].1, "Gate A", "gate-a-scan-0001");
+    let (status, _, entry) = scan(&sale, "gate-a", first.clone()).await;
+    assert_eq!(status, 201, "{entry}");
+    assert_eq!(entry["offline"], true);
+    let (status, headers, again) = scan(&sale, "gate-a", first).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(headers["idempotent-replayed"], "true");
+    assert_eq!(again, entry, "the upload again answers the same entry");
+
+    // Gate C, offline too, let the same ticket in: a conflict, kept once however often sent.
+    let second = offline(&bought[0].1, "Gate C", "gate-c-scan-0001");
+    for _ in 0..2 {
+        let (status, _, body) = scan(&sale, "gate-c", second.clone()).await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["code"], "ALREADY_CHECKED_IN");
+        assert_eq!(body["conflict"], true);
+        assert_eq!(body["entry"]["gate"], "Gate A");
+    }
+    use bilheteria::store::Door;
+    let conflicts = sale
+        .store
+        .conflicts(sale.session.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0].second.gate, "Gate C");
+
+    // An online second scan is refused, not a conflict.
+    let (status, _, body) = scan(&sale, "gate-b", scan_of(&sale, &bought[0].1, "Gate B")).await;
+    assert_eq!(
+        (status, body["conflict"].clone()),
+        (409, json!(false)),
+        "{body}"
+    );
+    let admin = sale.stack.token("organiser", true);
+    let url = format!("{}/sessions/{}/sales", sale.stack.api_url(), sale.session);
+    let (_, _, sales) = support::call(
+        &sale.http,
+        url,
+        reqwest::Method::GET,
+        Some(&admin),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(sales["checked_in"], 1, "one entry for one ticket: {sales}");
+}
+
+#[tokio::test]
+async fn forged_altered_and_foreign_codes_are_refused_and_let_no_one_in() {
+    let sale = Sale::start(options(&[]), 4, 10).await;
+    let bought = tickets(&sale, "carol", &["C-1"]).await;
+    let code = &bought[0].1;
+
+    // The seat changed in the code (the byte before the signature).
+    let mut bytes = URL_SAFE_NO_PAD.decode(code).unwrap();
+    let at = bytes.len() - 65;
+    bytes[at] ^= 1;
+    let altered = URL_SAFE_NO_PAD.encode(&bytes);
+    // Signed with a key that is not the box office's.
+    let forged = bilheteria::domain::TicketSigner::new(b"someone else's key").code(
+        &bilheteria::domain::Admission {
+            ticket: bilheteria::domain::TicketId::generate(),
+            session: sale.session.parse().unwrap(),
+            sector: bilheteria::domain::SectorCode::try_from("plateia".to_string()).unwrap(),
+            seat: Some("C-2".parse().unwrap()),
+            issued_at: chrono::Utc::now(),
+            key_id: String::new(),
+        },
+    );
+    for bad in [altered.as_str(), forged.as_str(), "not a code", &code[..60]] {
+        let (status, _, body) = scan(&sale, "gate-a", scan_of(&sale, bad, "Gate A")).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert_eq!(body["field"], "code");
+    }
+    // The right code for another session.
+    let other = json!({"session_id": bilheteria::domain::SessionId::generate(), "code": code, "gate": "Gate A"});
+    let (status, _, body) = scan(&sale, "gate-a", other).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("WRONG_SESSION")),
+        "{body}"
+    );
+    // Malformed input.
+    let (status, _, body) = scan(
+        &sale,
+        "gate-a",
+        json!({"session_id": sale.session, "code": code, "gate": ""}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (422, Some("gate")),
+        "{body}"
+    );
+
+    // None of that let anyone in: the real code still opens the door.
+    let (status, _, body) = scan(&sale, "gate-a", scan_of(&sale, code, "Gate A")).await;
+    assert_eq!(status, 201, "{body}");
+
+    // The kit: the public keys the code verifies with offline.
+    let token = sale.stack.token_in("gate-a", &["staff"]);
+    let url = format!(
+        "{}/sessions/{}/checkin-kit",
+        sale.stack.api_url(),
+        sale.session
+    );
+    let (status, _, kit) = support::call(
+        &sale.http,
+        url,
+        reqwest::Method::GET,
+        Some(&token),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{kit}");
+    let keys: Vec<bilheteria::domain::DoorKey> =
+        serde_json::from_value(kit["keys"].clone()).unwrap();
+    let admits = bilheteria::domain::DoorKeys::new(keys)
+        .verify(code)
+        .unwrap();
+    assert_eq!(admits.ticket.to_string(), bought[0].0);
+    assert_eq!(kit["revoked"], json!([]));
+}
