@@ -147,6 +147,17 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
     ("get-reservation-history", &[GET, QUERY]),
     ("mark-refunded", &[GET, UPDATE]),
     (
+        "cancel-sale",
+        &[
+            GET,
+            QUERY,
+            QUERY_GSI1,
+            UPDATE,
+            PUT,
+            on_table("dynamodb:DeleteItem"),
+        ],
+    ),
+    (
         "export-attendees",
         &[
             GET,

@@ -248,3 +248,135 @@ async fn forged_altered_and_foreign_codes_are_refused_and_let_no_one_in() {
     assert_eq!(admits.ticket.to_string(), bought[0].0);
     assert_eq!(kit["revoked"], json!([]));
 }
+
+/// `POST /reservations/{id}/cancellation` as the organiser.
+async fn cancel_sale(sale: &Sale, reservation: &str) -> (u16, Value) {
+    let admin = sale.stack.token("organiser", true);
+    let url = format!(
+        "{}/reservations/{reservation}/cancellation",
+        sale.stack.api_url()
+    );
+    let body = json!({"reason": "the show moved to a smaller venue"});
+    let (status, _, body) = support::call(
+        &sale.http,
+        url,
+        reqwest::Method::POST,
+        Some(&admin),
+        Some(body),
+        &[],
+    )
+    .await;
+    (status, body)
+}
+
+/// A card purchase of `seats`: the reservation's id and its tickets' codes.
+async fn purchase(sale: &Sale, customer: &str, seats: &[&str]) -> (String, Vec<String>) {
+    let path = format!("/sessions/{}/holds", sale.session);
+    let (status, _, held) = sale
+        .post(&path, customer, support::hold_body(seats, 0), &[])
+        .await;
+    assert_eq!(status, 201, "{held}");
+    let id = held["id"].as_str().unwrap().to_owned();
+    let (status, paid) = sale.pay(customer, &id).await;
+    assert_eq!(status, 200, "{paid}");
+    let codes = paid["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap().to_owned())
+        .collect();
+    (id, codes)
+}
+
+#[tokio::test]
+async fn a_sale_the_organiser_cancels_revokes_its_tickets_and_puts_its_seats_back_on_sale() {
+    let sale = Sale::start(options(&[]), 4, 10).await;
+    let (id, codes) = purchase(&sale, "dora", &["D-1", "D-2"]).await;
+
+    let (status, cancelled) = cancel_sale(&sale, &id).await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["status"], "REFUND_REQUIRED");
+    assert_eq!(
+        cancelled["refund_reason"],
+        "the show moved to a smaller venue"
+    );
+    let (status, again) = cancel_sale(&sale, &id).await;
+    assert_eq!((status, again["code"].as_str()), (409, Some("WRONG_STATE")));
+
+    for code in &codes {
+        let (status, _, body) = scan(&sale, "gate-a", scan_of(&sale, code, "Gate A")).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (409, Some("TICKET_REVOKED")),
+            "{body}"
+        );
+    }
+    let token = sale.stack.token_in("gate-a", &["staff"]);
+    let url = format!(
+        "{}/sessions/{}/checkin-kit",
+        sale.stack.api_url(),
+        sale.session
+    );
+    let (_, _, kit) = support::call(
+        &sale.http,
+        url,
+        reqwest::Method::GET,
+        Some(&token),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(kit["revoked"].as_array().unwrap().len(), 2, "{kit}");
+    let (_, tickets) = sale.get("/me/tickets", "dora").await;
+    assert_eq!(tickets["items"], json!([]), "{tickets}");
+
+    // The seats are on sale again, and everything still adds up.
+    let (status, held) = sale.hold("erin", "D-1").await;
+    assert_eq!(status, 201, "{held}");
+    support::audit(&sale.stack).await;
+}
+
+#[tokio::test]
+async fn a_scan_racing_the_organisers_cancellation_either_lets_in_or_revokes_never_both() {
+    let sale = Sale::start(options(&[]), 4, 10).await;
+    let mut purchases = Vec::new();
+    for (i, seat) in ["A-1", "A-2", "A-3", "A-4", "A-5", "A-6"]
+        .iter()
+        .enumerate()
+    {
+        purchases.push(purchase(&sale, &format!("fan-{i}"), &[seat]).await);
+    }
+    let races = join_all(purchases.iter().map(|(id, codes)| async {
+        let (scanned, cancelled) = tokio::join!(
+            scan(&sale, "gate-a", scan_of(&sale, &codes[0], "Gate A")),
+            cancel_sale(&sale, id)
+        );
+        (scanned.0, scanned.2, cancelled.0, cancelled.1)
+    }))
+    .await;
+    for (scanned, scan_body, cancelled, cancel_body) in &races {
+        match (scanned, cancelled) {
+            (201, 409) => assert_eq!(cancel_body["code"], "ALREADY_CHECKED_IN"),
+            (409, 200) => assert_eq!(scan_body["code"], "TICKET_REVOKED"),
+            other => panic!("{other:?}: {scan_body} {cancel_body}"),
+        }
+    }
+    let admin = sale.stack.token("organiser", true);
+    let url = format!("{}/sessions/{}/sales", sale.stack.api_url(), sale.session);
+    let (_, _, sales) = support::call(
+        &sale.http,
+        url,
+        reqwest::Method::GET,
+        Some(&admin),
+        None,
+        &[],
+    )
+    .await;
+    let entered = races.iter().filter(|r| r.0 == 201).count();
+    assert_eq!(sales["checked_in"], entered, "{sales}");
+    assert_eq!(
+        sales["sold"], entered,
+        "a ticket let in stays sold: {sales}"
+    );
+    support::audit(&sale.stack).await;
+}

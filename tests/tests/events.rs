@@ -68,6 +68,7 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "list-customer-reservations" => desk::customer_reservations(req, store).await,
         "get-reservation-history" => desk::reservation_history(req, store).await,
         "mark-refunded" => desk::mark_refunded(req, store).await,
+        "cancel-sale" => desk::cancel_sale(req, store).await,
         "get-sales" => sales::get_sales(req, store).await,
         "check-in" => door::check_in(req, store, &door::KeyRing::default()).await,
         "get-checkin-kit" => door::checkin_kit(req, store).await,

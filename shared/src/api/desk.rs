@@ -1,5 +1,6 @@
-//! The organiser's reservation desk: a customer's reservations, a reservation's history, and
-//! the refunds owed, marked done by whoever returned the money.
+//! The organiser's reservation desk: a customer's reservations, a reservation's history, a
+//! confirmed sale cancelled (its tickets revoked), and the refunds owed, marked done by whoever
+//! returned the money.
 
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
@@ -10,7 +11,7 @@ use super::{
 };
 use crate::{
     domain::{HistoryEntry, Reservation, ReservationId, ReservationStatus},
-    store::{Refused, Reservations, Timeline, WriteError},
+    store::{Catalog, Door, Refused, Reservations, Timeline, WriteError},
 };
 
 /// The longest provider reference a refund keeps.
@@ -127,4 +128,57 @@ pub async fn mark_refunded<S: Reservations>(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelSaleBody {
+    /// Why the organiser cancels the sale (what the customer is told with the refund).
+    reason: String,
+}
+
+/// The longest reason a cancelled sale keeps.
+pub const MAX_REASON: usize = 200;
+
+/// `POST /reservations/{id}/cancellation` (admin): the organiser cancels a confirmed sale. In one
+/// transaction the reservation becomes REFUND_REQUIRED, everything it bought goes back on sale
+/// and its tickets are revoked at the door; a ticket already let in makes it 409
+/// `ALREADY_CHECKED_IN`, a reservation that is not CONFIRMED 409 `WRONG_STATE`.
+pub async fn cancel_sale<S: Reservations + Door + Catalog>(
+    req: Request,
+    store: &S,
+) -> Result<Response<Body>, ApiError> {
+    require_admin(&req)?;
+    let id: ReservationId = path_id(&req, "id", "reservation")?;
+    let body: CancelSaleBody = json_body(&req)?;
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > MAX_REASON {
+        return Err(crate::domain::Invalid::new(
+            "reason",
+            format!("a reason has 1 to {MAX_REASON} characters"),
+        )
+        .into());
+    }
+    let reservation = store
+        .reservation(id)
+        .await?
+        .ok_or(ApiError::NotFound("reservation"))?;
+    if reservation.status != ReservationStatus::Confirmed {
+        return Err(ApiError::conflict(
+            "WRONG_STATE",
+            "only a confirmed sale can be cancelled by the organiser; a hold is cancelled by its customer or expires",
+        ));
+    }
+    let (tickets, products) =
+        futures::try_join!(store.tickets(id), store.products(reservation.event_id))?;
+    let cancelled = store
+        .cancel_sale(
+            &reservation,
+            &tickets,
+            reason,
+            &super::purchase::counted(&products),
+            crate::clock::now(),
+        )
+        .await?;
+    json(StatusCode::OK, &cancelled)
 }

@@ -90,6 +90,10 @@ impl From<WriteError> for ApiError {
                 "RESERVATION_CHANGED",
                 "the reservation changed meanwhile; read it and try again",
             ),
+            WriteError::Refused(Refused::CheckedIn(ticket)) => ApiError::conflict(
+                "ALREADY_CHECKED_IN",
+                format!("ticket {ticket} was already let in at the door: it cannot be revoked"),
+            ),
         }
     }
 }
@@ -293,7 +297,7 @@ struct ProductsBody {
     items: Vec<ProductItemBody>,
 }
 
-fn counted(products: &[Product]) -> HashSet<ProductId> {
+pub(super) fn counted(products: &[Product]) -> HashSet<ProductId> {
     products
         .iter()
         .filter(|p| p.stock.is_some())
@@ -784,7 +788,9 @@ fn late(gone: &Refused) -> &'static str {
             "paid after the hold expired, and the customer has since reached the ticket limit"
         }
         Refused::OutOfStock(_) => "paid after the hold expired, and an add-on sold out meanwhile",
-        Refused::Changed => "the reservation changed while it was being paid",
+        Refused::Changed | Refused::CheckedIn(_) => {
+            "the reservation changed while it was being paid"
+        }
     }
 }
 

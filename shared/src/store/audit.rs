@@ -599,7 +599,9 @@ impl Auditor<'_> {
                 .collect::<Vec<_>>()
         };
         if r.status != ReservationStatus::Confirmed {
-            if !tickets.is_empty() || invoice.is_some() {
+            // A sale the organiser cancelled keeps its invoice (its refund reverses it).
+            let invoiced = invoice.is_some() && r.confirmed_at.is_none();
+            if !tickets.is_empty() || invoiced {
                 self.violation(
                     "tickets",
                     session,

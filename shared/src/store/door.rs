@@ -2,21 +2,25 @@
 //! ticket, created once: the write that creates it is the one that lets the holder in, and counts
 //! it on its sector), and the tickets let in twice by scanners that were offline.
 
-use std::future::Future;
+use std::{collections::HashSet, future::Future};
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use serde::{Deserialize, Serialize};
 
 use super::{
-    DynamoStore, StoreError,
+    DynamoStore, Refused, StoreError, WriteError,
     dynamo::data,
     item::Item,
     keys,
-    transact::{Change, TransactError, n, transact},
+    reservations::{per_sector, status},
+    transact::{Change, TransactError, n, s, transact},
 };
-use crate::domain::{Conflict, DoorKey, Entry, SessionId, TicketId, Verdict};
+use crate::domain::{
+    Conflict, DoorKey, Entry, ProductId, Reservation, ReservationId, ReservationStatus, SessionId,
+    Ticket, TicketId, Verdict, stock,
+};
 
 pub trait Door: Sync {
     /// Records the public keys tickets are signed with (each once; a key already recorded is
@@ -37,6 +41,18 @@ pub trait Door: Sync {
         &self,
         session: SessionId,
     ) -> impl Future<Output = Result<Vec<Conflict>, StoreError>> + Send;
+    /// An organiser's cancellation of a confirmed sale, in one transaction: the reservation owes
+    /// its payment back (REFUND_REQUIRED, `reason`), its seats, places, the customer's count and
+    /// its add-ons go back on sale, and each of its `tickets` is revoked at the door. Refused
+    /// (`CheckedIn`) when a ticket was let in first: a ticket is let in or revoked, never both.
+    fn cancel_sale(
+        &self,
+        reservation: &Reservation,
+        tickets: &[Ticket],
+        reason: &str,
+        counted: &HashSet<ProductId>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> impl Future<Output = Result<Reservation, WriteError>> + Send;
     /// Tickets of the session that no longer open the door.
     fn revoked(
         &self,
@@ -52,6 +68,7 @@ pub(super) enum DoorItem {
     Revoked {
         ticket: TicketId,
         session: SessionId,
+        reservation: ReservationId,
         at: chrono::DateTime<chrono::Utc>,
     },
 }
@@ -133,6 +150,120 @@ impl Door for DynamoStore {
             .query_prefix(keys::door_conflicts(session), keys::CONFLICT_PREFIX)
             .await?;
         data(items)
+    }
+
+    async fn cancel_sale(
+        &self,
+        reservation: &Reservation,
+        tickets: &[Ticket],
+        reason: &str,
+        counted: &HashSet<ProductId>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Reservation, WriteError> {
+        let session = reservation.session_id;
+        let mut items = vec![
+            self.reservation_change(reservation)
+                .set("SET #status = :refund, refund_reason = :reason, version = version + :one")
+                .when("version = :v AND #status = :confirmed")
+                .value(":refund", status(ReservationStatus::RefundRequired)?)
+                .value(":confirmed", status(ReservationStatus::Confirmed)?)
+                .value(":reason", s(reason))
+                .build()?,
+            self.uncount(reservation).build()?,
+        ];
+        for seat in &reservation.seats {
+            items.push(
+                self.seat_change(reservation, seat)
+                    .set("SET #s = :free REMOVE reservation_id, hold_expires_at")
+                    .when("#s = :sold AND reservation_id = :rid")
+                    .value(":free", s("FREE"))
+                    .value(":sold", s("SOLD"))
+                    .build()?,
+            );
+        }
+        for (sector, count, places) in per_sector(reservation) {
+            let shards = places.unwrap_or(0);
+            let sold = self
+                .stock_change(reservation, &sector)
+                .value(":minus", n(-i64::from(count)));
+            // Sharded places go back to a shard; seats and unsharded places to the sector.
+            items.push(if shards > 0 {
+                sold.set("ADD sold :minus REMOVE sold_out").build()?
+            } else {
+                sold.set("ADD available :n, sold :minus REMOVE sold_out")
+                    .value(":n", n(count))
+                    .build()?
+            });
+            if shards > 0 {
+                let shard = stock::first_shard(reservation.id.spread(), shards);
+                items.push(
+                    self.shard_change(session, &sector, shard)
+                        .set("ADD available :n")
+                        .value(":n", n(count))
+                        .build()?,
+                );
+            }
+        }
+        for line in &reservation.products {
+            let change = self
+                .product_change(line.product_id)
+                .value(":minus", n(-i64::from(line.quantity)));
+            items.push(if counted.contains(&line.product_id) {
+                change
+                    .set("ADD stock :q, sold :minus")
+                    .value(":q", n(line.quantity))
+                    .build()?
+            } else {
+                change.set("ADD sold :minus").build()?
+            });
+        }
+        let fail = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(Box::new(e));
+        for ticket in tickets {
+            let delete = Delete::builder()
+                .table_name(&self.table)
+                .key(keys::PK, s(keys::reservation(reservation.id)))
+                .key(keys::SK, s(keys::ticket_sk(ticket.id)))
+                .condition_expression("attribute_exists(PK)")
+                .build()
+                .map_err(fail)?;
+            items.push(TransactWriteItem::builder().delete(delete).build());
+        }
+        let revoked_from = items.len();
+        for ticket in tickets {
+            let item = Item::new(
+                keys::ticket_door(ticket.id),
+                keys::DOOR_SK,
+                DoorItem::Revoked {
+                    ticket: ticket.id,
+                    session,
+                    reservation: reservation.id,
+                    at: now,
+                },
+            )
+            .listed(keys::revoked_tickets(session), ticket.id.to_string());
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(
+                    serde_dynamo::to_item(&item).map_err(StoreError::from)?,
+                ))
+                .condition_expression("attribute_not_exists(PK)")
+                .build()
+                .map_err(fail)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
+        let failed = self.write_built(items).await?;
+        if let Some(i) = failed.iter().find(|i| **i >= revoked_from) {
+            return Err(WriteError::Refused(Refused::CheckedIn(
+                tickets[i - revoked_from].id,
+            )));
+        }
+        if !failed.is_empty() {
+            return Err(WriteError::Refused(Refused::Changed));
+        }
+        Ok(Reservation {
+            refund_reason: Some(reason.to_owned()),
+            ..Self::updated(reservation, ReservationStatus::RefundRequired)
+        })
     }
 
     async fn revoked(&self, session: SessionId) -> Result<Vec<TicketId>, StoreError> {

@@ -19,7 +19,8 @@ use super::{
 };
 use crate::domain::{
     Invoice, PlaceTickets, ProductId, ProductLine, RequestId, Reservation, ReservationId,
-    ReservationStatus, SeatLabel, SectorCode, SessionId, Ticket, reservation::PaymentRecord, stock,
+    ReservationStatus, SeatLabel, SectorCode, SessionId, Ticket, TicketId,
+    reservation::PaymentRecord, stock,
 };
 
 /// Why the store refused a write: the state it found, not a fault.
@@ -35,6 +36,8 @@ pub enum Refused {
     OutOfStock(ProductId),
     /// The reservation changed since it was read (state, version or hold time).
     Changed,
+    /// A ticket of the reservation was let in at the door: it cannot be revoked.
+    CheckedIn(TicketId),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -348,17 +351,17 @@ const RELEASED: &str = "RELEASED";
 /// a process Lambda has stopped, and a retry takes it over.
 pub const CLAIM_LEASE_SECONDS: i64 = 60;
 
-fn attribute<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+pub(super) fn attribute<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
     Ok(serde_dynamo::to_attribute_value(value)?)
 }
 
-fn status(value: ReservationStatus) -> Result<AttributeValue, StoreError> {
+pub(super) fn status(value: ReservationStatus) -> Result<AttributeValue, StoreError> {
     attribute(&value)
 }
 
 /// Tickets of each sector in a reservation: (sector, tickets, `None` for seats or the shards its
 /// places are on).
-fn per_sector(reservation: &Reservation) -> Vec<(SectorCode, u32, Option<u32>)> {
+pub(super) fn per_sector(reservation: &Reservation) -> Vec<(SectorCode, u32, Option<u32>)> {
     let mut sectors: Vec<(SectorCode, u32, Option<u32>)> = Vec::new();
     for seat in &reservation.seats {
         match sectors.iter_mut().find(|(c, _, _)| *c == seat.sector) {
@@ -379,7 +382,7 @@ fn per_sector(reservation: &Reservation) -> Vec<(SectorCode, u32, Option<u32>)> 
 }
 
 impl DynamoStore {
-    fn reservation_change(&self, reservation: &Reservation) -> Change {
+    pub(super) fn reservation_change(&self, reservation: &Reservation) -> Change {
         Change::on(
             &self.table,
             keys::reservation(reservation.id),
@@ -417,7 +420,7 @@ impl DynamoStore {
             .value(":held", s("HELD"))
     }
 
-    fn stock_change(&self, reservation: &Reservation, sector: &SectorCode) -> Change {
+    pub(super) fn stock_change(&self, reservation: &Reservation, sector: &SectorCode) -> Change {
         Change::on(
             &self.table,
             keys::sector(reservation.session_id, sector),
@@ -440,7 +443,7 @@ impl DynamoStore {
             .value(":n", n(-i64::from(reservation.tickets())))
     }
 
-    fn product_change(&self, product: ProductId) -> Change {
+    pub(super) fn product_change(&self, product: ProductId) -> Change {
         Change::on(&self.table, keys::product(product), keys::PRODUCT_SK)
     }
 
@@ -467,7 +470,7 @@ impl DynamoStore {
     }
 
     /// Runs a transaction; on cancellation, the indexes whose conditions failed.
-    async fn write_built(
+    pub(super) async fn write_built(
         &self,
         items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
     ) -> Result<Vec<usize>, WriteError> {
@@ -478,7 +481,7 @@ impl DynamoStore {
         }
     }
 
-    fn updated(reservation: &Reservation, status: ReservationStatus) -> Reservation {
+    pub(super) fn updated(reservation: &Reservation, status: ReservationStatus) -> Reservation {
         Reservation {
             status,
             version: reservation.version + 1,

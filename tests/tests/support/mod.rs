@@ -358,6 +358,7 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests + Door>(
         "list-customer-reservations",
         "get-reservation-history",
         "mark-refunded",
+        "cancel-sale",
     ];
     if function == "get-request" || function == "get-sales-queue" {
         let request = TicketRequest {
@@ -412,7 +413,7 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests + Door>(
             };
             store.await_payment(&charging, payment).await.unwrap();
         }
-        "get-invoice" | "list-my-tickets" => {
+        "get-invoice" | "list-my-tickets" | "cancel-sale" => {
             let payment = PaymentRecord {
                 id: "pay_seed".into(),
                 method: MethodKind::Card,
