@@ -127,15 +127,11 @@ impl Issuer {
         ttl: Duration,
     ) -> Result<String, IssuerError> {
         let now = chrono::Utc::now().timestamp();
-        let mut claims = self.claims(sub, false, now, now + ttl.as_secs() as i64);
-        if !groups.is_empty() {
-            claims["cognito:groups"] = json!(groups);
-        }
-        self.sign(&claims)
+        self.sign(&self.claims(sub, groups, now, now + ttl.as_secs() as i64))
     }
 
     /// Cognito's ID-token claims.
-    pub fn claims(&self, sub: &str, admin: bool, iat: i64, exp: i64) -> Value {
+    pub fn claims(&self, sub: &str, groups: &[&str], iat: i64, exp: i64) -> Value {
         let mut claims = json!({
             "sub": sub,
             "iss": self.issuer,
@@ -148,8 +144,8 @@ impl Issuer {
             "iat": iat,
             "exp": exp,
         });
-        if admin {
-            claims["cognito:groups"] = json!(["admin"]);
+        if !groups.is_empty() {
+            claims["cognito:groups"] = json!(groups);
         }
         claims
     }
@@ -221,10 +217,10 @@ mod tests {
         let issuer = Issuer::random("http://local");
         let now = chrono::Utc::now().timestamp();
         let expired = issuer
-            .sign(&issuer.claims("alice", false, now - 120, now - 1))
+            .sign(&issuer.claims("alice", &[], now - 120, now - 1))
             .unwrap();
         assert!(issuer.verify(&expired).is_none());
-        let mut early = issuer.claims("alice", false, now, now + 120);
+        let mut early = issuer.claims("alice", &[], now, now + 120);
         early["nbf"] = Value::from(now + 60);
         let early = issuer.sign(&early).unwrap();
         assert!(issuer.verify(&early).is_none(), "not valid before its nbf");

@@ -32,7 +32,8 @@ const TOKEN_TTL: Duration = Duration::from_secs(3_600);
 
 struct Grant {
     sub: String,
-    admin: bool,
+    /// `admin`, `staff`: the user's groups.
+    groups: Vec<&'static str>,
     client_id: String,
     redirect_uri: String,
     challenge: String,
@@ -192,6 +193,7 @@ button{{padding:.5rem 1rem;font:inherit;background:#5f3dc4;color:#fff;border:0;b
 <form method="post">{hidden}
 <label>Nome / Name <input type="text" name="username" required maxlength="64" autocomplete="username" autofocus></label>
 <label><input type="checkbox" name="organiser" value="yes"> Organizador (grupo admin) / Organiser (admin group)</label>
+<label><input type="checkbox" name="staff" value="yes"> Portaria (grupo staff) / Door staff (staff group)</label>
 <button type="submit">Entrar / Sign in</button></form></main></body></html>"#
     ))
     .into_response()
@@ -204,6 +206,8 @@ struct SignIn {
     username: String,
     #[serde(default)]
     organiser: Option<String>,
+    #[serde(default)]
+    staff: Option<String>,
 }
 
 async fn sign_in(State(p): State<Arc<Provider>>, Form(form): Form<SignIn>) -> Response {
@@ -222,7 +226,13 @@ async fn sign_in(State(p): State<Arc<Provider>>, Form(form): Form<SignIn>) -> Re
         code.clone(),
         Grant {
             sub,
-            admin: form.organiser.is_some(),
+            groups: [
+                form.organiser.as_ref().map(|_| "admin"),
+                form.staff.as_ref().map(|_| "staff"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
             client_id: params.client_id,
             redirect_uri: params.redirect_uri.clone(),
             challenge: params.code_challenge,
@@ -290,11 +300,11 @@ async fn token(State(p): State<Arc<Provider>>, Form(request): Form<TokenRequest>
     }
     let now = chrono::Utc::now().timestamp();
     let exp = now + TOKEN_TTL.as_secs() as i64;
-    let mut id = p.issuer.claims(&grant.sub, grant.admin, now, exp);
+    let mut id = p.issuer.claims(&grant.sub, &grant.groups, now, exp);
     if let Some(nonce) = grant.nonce {
         id["nonce"] = json!(nonce);
     }
-    let mut access = p.issuer.claims(&grant.sub, grant.admin, now, exp);
+    let mut access = p.issuer.claims(&grant.sub, &grant.groups, now, exp);
     access["token_use"] = json!("access");
     access["client_id"] = json!(AUDIENCE);
     if let Some(claims) = access.as_object_mut() {

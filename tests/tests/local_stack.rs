@@ -157,7 +157,7 @@ async fn the_authorizer_refuses_missing_bad_and_expired_tokens_as_api_gateway_do
         .sign(
             &stack
                 .issuer()
-                .claims("organiser", true, now - 7_200, now - 3_600),
+                .claims("organiser", &["admin"], now - 7_200, now - 3_600),
         )
         .unwrap();
     assert_eq!(post(Some(expired)).await.0, 401, "expired");

@@ -39,6 +39,7 @@ async fn the_storefront_works_in_a_browser() {
         .env("API_URL", stack.api_url())
         .env("CUSTOMER_TOKEN", stack.token("fan", false))
         .env("ADMIN_TOKEN", stack.token("organiser", true))
+        .env("OTHER_CUSTOMER_TOKEN", stack.token("door-fan", false))
         .env(
             "WEBHOOK_SECRET",
             stack.secret("PaymentWebhookSecret").unwrap(),

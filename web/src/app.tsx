@@ -7,6 +7,8 @@ import { ConsoleEventPage } from "./console/Event";
 import { ConsoleEventsPage } from "./console/Events";
 import { NewSessionPage } from "./console/NewSession";
 import { SalesPage } from "./console/Sales";
+import { DoorPage, isStaff } from "./door/Door";
+import { GatePage } from "./door/Gate";
 import { LOCALES, type Locale, useI18n } from "./i18n";
 import { EventPage } from "./storefront/Event";
 import { EventsPage } from "./storefront/Events";
@@ -39,6 +41,7 @@ function Header() {
             <span>{t.signedInAs(sub)}</span>
             <a href="/me">{t.myReservations}</a>
             {isAdmin(user) && <a href="/admin">{t.console.title}</a>}
+            {isStaff(user) && <a href="/door">{t.door.nav}</a>}
             <button type="button" class="link" onClick={() => void signOut()}>
               {t.signOut}
             </button>
@@ -84,6 +87,8 @@ export function App() {
           <Route path="/admin/events/:id/sessions/new" component={NewSessionPage} />
           <Route path="/admin/sessions/:id" component={SalesPage} />
           <Route path="/admin/reservations" component={DeskPage} />
+          <Route path="/door" component={DoorPage} />
+          <Route path="/door/sessions/:id" component={GatePage} />
           <Route path="/callback" component={Callback} />
           <Route default component={NotFound} />
         </Router>

@@ -203,10 +203,10 @@ describe("the organiser console", () => {
       .split("\n");
     assert.equal(
       sectors[0],
-      "sector,capacity,sold,held,available,expired,cancelled,revenue_cents,currency",
+      "sector,capacity,sold,held,available,expired,cancelled,checked_in,revenue_cents,currency",
     );
-    assert.match(sectors[1], /^plateia,597,2,2,593,0,0,24000,BRL$/);
-    assert.match(sectors[2], /^pista,500,0,0,500,0,0,/);
+    assert.match(sectors[1], /^plateia,597,2,2,593,0,0,0,24000,BRL$/);
+    assert.match(sectors[2], /^pista,500,0,0,500,0,0,0,/);
 
     // The reservation desk finds it by id, with what it went through.
     await page.goto(`${WEB}/admin`);

@@ -12,6 +12,8 @@ export const API = process.env.API_URL;
 export const TOKEN = process.env.CUSTOMER_TOKEN;
 export const WEBHOOK_SECRET = process.env.WEBHOOK_SECRET;
 export const ADMIN_TOKEN = process.env.ADMIN_TOKEN;
+/** Another customer's token, for tests whose purchases must not count on the first one's limit. */
+export const OTHER_TOKEN = process.env.OTHER_CUSTOMER_TOKEN;
 const SHOTS = process.env.SCREENSHOTS;
 const AXE = readFileSync(new URL("../node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
 
@@ -60,9 +62,10 @@ export async function api(method, path, body, token = TOKEN) {
 }
 
 /** Signs in on the provider's page (Cognito's hosted UI in AWS, the local issuer here), as an
- *  organiser when `organiser`. */
-export async function signInAs(page, name, organiser = false) {
+ *  organiser when `organiser`, as door staff when `staff`. */
+export async function signInAs(page, name, organiser = false, staff = false) {
   await page.getByLabel("Nome / Name").fill(name);
   if (organiser) await page.getByLabel(/Organiser \(admin group\)/).check();
+  if (staff) await page.getByLabel(/Door staff \(staff group\)/).check();
   await page.getByRole("button", { name: "Entrar / Sign in" }).click();
 }

@@ -113,6 +113,7 @@ export interface Messages {
   problems: Record<ProblemCode, string>;
   network: string;
   console: ConsoleMessages;
+  door: DoorMessages;
 }
 
 /** The organiser console's sentences. */
@@ -220,4 +221,40 @@ export interface ConsoleMessages {
   refundReference: string;
   markRefunded: string;
   refundMarked: string;
+}
+
+/** The door: a gate checking a session's tickets in, online or offline. */
+export interface DoorMessages {
+  title: string;
+  refused: string;
+  chooseSession: string;
+  openGate: (event: string) => string;
+  otherSession: string;
+  online: string;
+  offline: string;
+  kitReady: (at: string, keys: number, revoked: number) => string;
+  noKit: string;
+  downloadKit: string;
+  kitFailed: string;
+  gate: string;
+  code: string;
+  checkIn: string;
+  scan: string;
+  camera: string;
+  letIn: string;
+  letInOffline: string;
+  seatIn: (seat: string, sector: string) => string;
+  standing: (sector: string) => string;
+  alreadyIn: (at: string, gate: string) => string;
+  alreadyInHere: string;
+  refusals: Record<
+    "malformed" | "unknownKey" | "forged" | "wrongSession" | "revoked" | "invalid",
+    string
+  >;
+  pendingTitle: string;
+  pending: (n: number) => string;
+  sendNow: string;
+  conflictsTitle: string;
+  conflict: (ticket: string, gate: string, at: string) => string;
+  nav: string;
 }
