@@ -126,7 +126,7 @@ function Sales({ id }: { id: string }) {
       </p>
       {error && <ProblemMessage failure={error} retry={() => void load()} />}
       <dl class="totals">
-        {(["sold", "held", "available", "expired", "cancelled"] as const).map((k) => (
+        {(["sold", "held", "available", "expired", "cancelled", "checked_in"] as const).map((k) => (
           <div key={k}>
             <dt>{c.counts[k]}</dt>
             <dd>{report[k].toLocaleString(locale)}</dd>
@@ -202,6 +202,7 @@ function Sales({ id }: { id: string }) {
             <th scope="col">{c.counts.available}</th>
             <th scope="col">{c.counts.expired}</th>
             <th scope="col">{c.counts.cancelled}</th>
+            <th scope="col">{c.counts.checked_in}</th>
             <th scope="col">{c.revenue}</th>
             <th scope="col">{c.occupation}</th>
           </tr>
@@ -219,6 +220,7 @@ function Sales({ id }: { id: string }) {
                 <td>{s.available.toLocaleString(locale)}</td>
                 <td>{s.expired.toLocaleString(locale)}</td>
                 <td>{s.cancelled.toLocaleString(locale)}</td>
+                <td>{s.checked_in.toLocaleString(locale)}</td>
                 <td>{s.revenue ? money(s.revenue.cents, s.revenue.currency, locale) : "—"}</td>
                 <td>
                   <div

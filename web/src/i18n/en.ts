@@ -264,6 +264,7 @@ export const en: Messages = {
       available: "Available",
       expired: "Expired",
       cancelled: "Cancelled",
+      checked_in: "Checked in",
     },
     revenue: "Confirmed revenue",
     bySector: "By sector",

@@ -174,7 +174,7 @@ export interface ConsoleMessages {
   sales: string;
   salesTitle: string;
   updatedAt: (when: string) => string;
-  counts: Record<"sold" | "held" | "available" | "expired" | "cancelled", string>;
+  counts: Record<"sold" | "held" | "available" | "expired" | "cancelled" | "checked_in", string>;
   revenue: string;
   bySector: string;
   capacityHeading: string;

@@ -272,6 +272,7 @@ export const ptBR: Messages = {
       available: "Disponíveis",
       expired: "Expirados",
       cancelled: "Cancelados",
+      checked_in: "Entradas",
     },
     revenue: "Receita confirmada",
     bySector: "Por setor",
