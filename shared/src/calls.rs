@@ -128,6 +128,7 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
     ("get-sales", &[GET, BATCH_GET]),
     ("check-in", &[PUT, UPDATE, QUERY]),
     ("get-checkin-kit", &[GET, QUERY, QUERY_GSI1]),
+    ("list-checkin-conflicts", &[GET, QUERY]),
     ("get-sales-timeline", &[GET, QUERY]),
     (
         "get-sales-queue",

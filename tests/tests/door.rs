@@ -141,14 +141,26 @@ async fn offline_scans_uploaded_twice_change_nothing_and_a_double_entry_is_a_con
         assert_eq!(body["conflict"], true);
         assert_eq!(body["entry"]["gate"], "Gate A");
     }
-    use bilheteria::store::Door;
-    let conflicts = sale
-        .store
-        .conflicts(sale.session.parse().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
-    assert_eq!(conflicts[0].second.gate, "Gate C");
+    let admin = sale.stack.token("organiser", true);
+    let url = format!(
+        "{}/sessions/{}/checkins/conflicts",
+        sale.stack.api_url(),
+        sale.session
+    );
+    let (status, _, conflicts) = support::call(
+        &sale.http,
+        url,
+        reqwest::Method::GET,
+        Some(&admin),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{conflicts}");
+    let items = conflicts["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "kept once: {conflicts}");
+    assert_eq!(items[0]["first"]["gate"], "Gate A");
+    assert_eq!(items[0]["second"]["gate"], "Gate C");
 
     // An online second scan is refused, not a conflict.
     let (status, _, body) = scan(&sale, "gate-b", scan_of(&sale, &bought[0].1, "Gate B")).await;

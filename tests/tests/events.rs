@@ -72,6 +72,7 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "get-sales" => sales::get_sales(req, store).await,
         "check-in" => door::check_in(req, store, &door::KeyRing::default()).await,
         "get-checkin-kit" => door::checkin_kit(req, store).await,
+        "list-checkin-conflicts" => door::checkin_conflicts(req, store).await,
         other => panic!("no handler is known for function {other}"),
     })
 }

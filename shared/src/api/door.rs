@@ -1,5 +1,6 @@
 //! The door's routes: a gate's scan (`POST /checkins`) and the kit a scanner downloads to check
-//! tickets offline (`GET /sessions/{id}/checkin-kit`). Staff only.
+//! tickets offline (`GET /sessions/{id}/checkin-kit`), for staff; the tickets let in twice, for
+//! the organiser.
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response, http::HeaderValue, http::StatusCode};
@@ -131,6 +132,35 @@ pub async fn checkin_kit(
             keys,
             revoked,
             generated_at: crate::clock::now(),
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct Conflicts {
+    session_id: SessionId,
+    items: Vec<crate::domain::Conflict>,
+}
+
+/// `GET /sessions/{id}/checkins/conflicts` (admin): tickets let in twice by offline scanners,
+/// each with the entry that counted and the scan that came second, oldest first.
+pub async fn checkin_conflicts(
+    req: Request,
+    store: &(impl Catalog + Door),
+) -> Result<Response<Body>, ApiError> {
+    super::require_admin(&req)?;
+    let id: SessionId = path_id(&req, "id", "session")?;
+    store
+        .session(id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
+    let mut items = store.conflicts(id).await?;
+    items.sort_by_key(|c| c.second.recorded_at);
+    json(
+        StatusCode::OK,
+        &Conflicts {
+            session_id: id,
+            items,
         },
     )
 }

@@ -34,6 +34,7 @@ function Sales({ id }: { id: string }) {
   const [products, setProducts] = useState<Schemas["Product"][]>([]);
   const [timeline, setTimeline] = useState<Schemas["SalesTimeline"] | null>(null);
   const [line, setLine] = useState<Schemas["SaleQueue"] | null>(null);
+  const [conflicts, setConflicts] = useState<Schemas["CheckinConflicts"]["items"]>([]);
   const [exporting, setExporting] = useState<"attendees" | "sectors" | null>(null);
   const [updated, setUpdated] = useState<Date | null>(null);
   const [error, setError] = useState<Failure | null>(null);
@@ -47,11 +48,12 @@ function Sales({ id }: { id: string }) {
     try {
       // The session (its sectors' names, its event) is read once; the figures every time.
       const path = { params: { path: { id } } };
-      const [s, r, tl, q] = await Promise.all([
+      const [s, r, tl, q, d] = await Promise.all([
         known.current ? { data: known.current, error: undefined } : api.GET("/sessions/{id}", path),
         api.GET("/sessions/{id}/sales", path),
         api.GET("/sessions/{id}/sales/timeline", path),
         api.GET("/sessions/{id}/sales/queue", path),
+        api.GET("/sessions/{id}/checkins/conflicts", path),
       ]);
       if (s.error || !s.data) return setError(failure(s.error));
       if (r.error || !r.data) return setError(failure(r.error));
@@ -67,6 +69,7 @@ function Sales({ id }: { id: string }) {
       setTimeline(tl.data);
       // The line comes from the queue as well: without it the rest still refreshes.
       setLine(q.data ?? null);
+      setConflicts(d.data?.items ?? []);
       setProducts(p.data.items);
       setUpdated(new Date());
     } catch {
@@ -241,6 +244,24 @@ function Sales({ id }: { id: string }) {
         <span class="swatch sold" /> {c.counts.sold} <span class="swatch held" /> {c.counts.held}{" "}
         <span class="swatch available" /> {c.counts.available}
       </p>
+      {conflicts.length > 0 && (
+        <>
+          <h2>{c.doorConflicts}</h2>
+          <ul>
+            {conflicts.map(({ first, second }) => (
+              <li key={`${second.ticket}-${second.nonce}`}>
+                {c.doorConflict(
+                  first.ticket,
+                  first.gate,
+                  hourMinute(new Date(first.at), locale),
+                  second.gate,
+                  hourMinute(new Date(second.at), locale),
+                )}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       <h2>{c.exportsTitle}</h2>
       <p class="actions">
         <button

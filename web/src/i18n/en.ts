@@ -293,6 +293,9 @@ export const en: Messages = {
     lineUnavailable: "The queue's figures cannot be read right now; the rest is up to date.",
     queueScope: "Waiting and being decided count the whole queue, every session's.",
     exportsTitle: "Exports",
+    doorConflicts: "Let in twice at the door",
+    doorConflict: (ticket, gate, at, again, againAt) =>
+      `Ticket ${ticket}: let in at ${gate} at ${at}, and again, offline, at ${again} at ${againAt}.`,
     exportAttendees: "Download attendees (CSV)",
     exportSectors: "Download sales by sector (CSV)",
     exporting: "Preparing the file…",

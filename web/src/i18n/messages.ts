@@ -198,6 +198,14 @@ export interface ConsoleMessages {
   queueScope: string;
   lineUnavailable: string;
   exportsTitle: string;
+  doorConflicts: string;
+  doorConflict: (
+    ticket: string,
+    gate: string,
+    at: string,
+    again: string,
+    againAt: string,
+  ) => string;
   exportAttendees: string;
   exportSectors: string;
   exporting: string;

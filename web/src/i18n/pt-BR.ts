@@ -301,6 +301,9 @@ export const ptBR: Messages = {
     lineUnavailable: "Os números da fila não puderam ser lidos agora; o resto está atualizado.",
     queueScope: "Esperando e em decisão contam a fila inteira, de todas as sessões.",
     exportsTitle: "Exportações",
+    doorConflicts: "Entradas duplicadas na portaria",
+    doorConflict: (ticket, gate, at, again, againAt) =>
+      `Ingresso ${ticket}: entrou pelo ${gate} às ${at} e de novo, offline, pelo ${again} às ${againAt}.`,
     exportAttendees: "Baixar participantes (CSV)",
     exportSectors: "Baixar vendas por setor (CSV)",
     exporting: "Preparando o arquivo…",
