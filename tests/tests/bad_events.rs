@@ -170,10 +170,7 @@ async fn every_function_refuses_bad_events_cleanly_and_writes_nothing() {
     support::seed_for_event_file(&store, "checkout").await;
     // The functions that sign tickets record the key's public half when they start, whatever
     // they are then given: recorded here first, so that only what the events wrote is compared.
-    let signer = bilheteria::domain::TicketSigner::new(stack.secret("TicketSigningKey").unwrap());
-    bilheteria::store::Door::publish_door_keys(&store, &signer.door_keys())
-        .await
-        .unwrap();
+    support::publish_ticket_key(&stack, &store).await;
     let client = Client::new(stack.dynamodb_sdk());
     let before = support::items(&client).await;
 

@@ -392,3 +392,61 @@ async fn a_scan_racing_the_organisers_cancellation_either_lets_in_or_revokes_nev
     );
     support::audit(&sale.stack).await;
 }
+
+/// Scans a second `gates` sustain, each gate scanning its share of `codes` one after another.
+async fn scan_rate(sale: &Sale, codes: &[String], gates: usize) -> f64 {
+    let started = std::time::Instant::now();
+    let shares: Vec<Vec<&String>> = (0..gates)
+        .map(|g| codes.iter().skip(g).step_by(gates).collect())
+        .collect();
+    let answers = join_all(shares.iter().enumerate().map(|(g, share)| async move {
+        let gate = format!("Gate {g}");
+        let mut statuses = Vec::new();
+        for code in share {
+            statuses.push(scan(sale, &gate, scan_of(sale, code, &gate)).await.0);
+        }
+        statuses
+    }))
+    .await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let statuses: Vec<u16> = answers.into_iter().flatten().collect();
+    assert_eq!(statuses.len(), codes.len());
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    codes.len() as f64 / elapsed
+}
+
+/// Measures (prints; asserts no time): scans a second at one gate and at ten gates at once, each
+/// gate scanning tickets one after another through the local stack
+/// (`cargo nextest run -p bilheteria-tests --test door --no-capture`).
+#[tokio::test]
+async fn check_in_rate_at_one_gate_and_at_ten_gates() {
+    let sale = Sale::start(options(&[]), 20, 20).await;
+    let seats: Vec<String> = (0..20u8)
+        .flat_map(|row| (1..=20).map(move |n| format!("{}-{n}", (b'A' + row) as char)))
+        .collect();
+    // Six seats a customer (the session's limit), bought side by side.
+    let sale = &sale;
+    let bought = join_all(seats.chunks(6).enumerate().map(|(i, chunk)| {
+        let seats: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        let customer = format!("fan-{i:03}");
+        async move { purchase(sale, &customer, &seats).await.1 }
+    }))
+    .await;
+    let codes: Vec<String> = bought.into_iter().flatten().collect();
+    assert_eq!(codes.len(), 400);
+    let one = scan_rate(sale, &codes[..200], 1).await;
+    let ten = scan_rate(sale, &codes[200..], 10).await;
+    println!("check-in: {one:.0} scans/s at one gate, {ten:.0} scans/s at ten gates");
+    let admin = sale.stack.token("organiser", true);
+    let url = format!("{}/sessions/{}/sales", sale.stack.api_url(), sale.session);
+    let (_, _, sales) = support::call(
+        &sale.http,
+        url,
+        reqwest::Method::GET,
+        Some(&admin),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(sales["checked_in"], 400, "{sales}");
+}
