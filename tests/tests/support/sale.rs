@@ -263,13 +263,17 @@ impl Sale {
 
     /// `GET path` as `customer`.
     pub async fn get(&self, path: &str, customer: &str) -> (u16, Value) {
+        self.get_as(path, &self.stack.token(customer, false)).await
+    }
+
+    /// `GET path` with `token` (an organiser's, door staff's).
+    pub async fn get_as(&self, path: &str, token: &str) -> (u16, Value) {
         let url = format!("{}{path}", self.stack.api_url());
-        let token = self.stack.token(customer, false);
         let (status, _, body) = super::call(
             &self.http,
             url,
             reqwest::Method::GET,
-            Some(&token),
+            Some(token),
             None,
             &[],
         )
