@@ -3,8 +3,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { type Failure, failure, type Schemas } from "../api/client";
 import { useServices } from "../api/context";
-import { useAuth } from "../auth";
-import { SignInFirst } from "../auth/SignInFirst";
+import { GroupOnly } from "../console/AdminOnly";
 import { useI18n } from "../i18n";
 import { dateTime } from "../ui/format";
 import { ProblemMessage } from "../ui/Problem";
@@ -18,19 +17,11 @@ export function isStaff(user: User | null): boolean {
 /** The door's pages, for staff only: others are told so, and the API refuses them too. */
 export function StaffOnly({ children }: { children: ComponentChildren }) {
   const { t } = useI18n();
-  const { user, sub } = useAuth();
-  if (!sub) return <SignInFirst title={t.door.title} />;
-  if (!isStaff(user)) {
-    return (
-      <section>
-        <h1>{t.door.title}</h1>
-        <p class="problem" role="alert">
-          {t.door.refused}
-        </p>
-      </section>
-    );
-  }
-  return <>{children}</>;
+  return (
+    <GroupOnly allowed={isStaff} title={t.door.title} refused={t.door.refused}>
+      {children}
+    </GroupOnly>
+  );
 }
 
 /** `/door`: the sessions a gate can check tickets in for. */
