@@ -235,6 +235,14 @@ describe("the organiser console", () => {
     assert.equal(await page.getByRole("button", { name: "Mostrar mais reservas" }).count(), 0);
     await accessible(page, "console desk");
     await shoot(page, "console-desk");
+
+    // The organiser cancels the sale: a refund is now owed, and the form to record it shows.
+    await card.getByLabel("Motivo do cancelamento").fill("Apresentação adiada");
+    await card.getByRole("button", { name: "Cancelar a venda e revogar os ingressos" }).click();
+    await card.getByText("Por que há reembolso: Apresentação adiada").waitFor();
+    await card.getByRole("button", { name: "Registrar reembolso feito" }).waitFor();
+    await accessible(page, "console desk, a cancelled sale");
+    await shoot(page, "console-desk-cancelled");
     await context.close();
   });
 

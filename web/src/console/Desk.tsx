@@ -158,6 +158,7 @@ function ReservationCard({ initial, expanded }: { initial: Reservation; expanded
   const [history, setHistory] = useState<Schemas["HistoryEntry"][] | null>(null);
   const [open, setOpen] = useState(expanded);
   const [reference, setReference] = useState("");
+  const [reason, setReason] = useState("");
   const [error, setError] = useState<Failure | null>(null);
   const [done, setDone] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -196,6 +197,29 @@ function ReservationCard({ initial, expanded }: { initial: Reservation; expanded
       }
       setReservation(data);
       setDone(true);
+      void loadHistory();
+    } catch {
+      setError({ kind: "network" });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  /** The organiser cancels a confirmed sale: a refund is owed and its tickets stop opening the door. */
+  const cancelSale = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const { data, error } = await api.POST("/reservations/{id}/cancellation", {
+        params: { path: { id: r.id } },
+        body: { reason: reason.trim() },
+      });
+      if (error || !data) {
+        setError(failure(error));
+        if (failure(error).kind === "problem") void loadHistory();
+        return;
+      }
+      setReservation(data);
       void loadHistory();
     } catch {
       setError({ kind: "network" });
@@ -255,6 +279,30 @@ function ReservationCard({ initial, expanded }: { initial: Reservation; expanded
           </ol>
           <p class="hint">{c.historyPending}</p>
         </>
+      )}
+      {r.status === "CONFIRMED" && (
+        <form
+          class="lookup"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (reason.trim()) void cancelSale();
+          }}
+        >
+          <Field id={`reason-${r.id}`} label={c.cancelReason}>
+            {(props) => (
+              <input
+                {...props}
+                value={reason}
+                required
+                maxLength={200}
+                onInput={(e) => setReason(e.currentTarget.value)}
+              />
+            )}
+          </Field>
+          <button type="submit" disabled={busy}>
+            {c.cancelSale}
+          </button>
+        </form>
       )}
       {r.status === "REFUND_REQUIRED" && (
         <form

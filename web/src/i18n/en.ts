@@ -318,6 +318,8 @@ export const en: Messages = {
     refundedBy: (by, at) => `Refund marked done by ${by} at ${at}`,
     refundReference: "Provider's refund reference (optional)",
     markRefunded: "Mark refund done",
+    cancelReason: "Why the sale is cancelled",
+    cancelSale: "Cancel the sale and revoke its tickets",
     refundMarked: "The refund is recorded.",
   },
   door: {

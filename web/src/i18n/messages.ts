@@ -228,6 +228,8 @@ export interface ConsoleMessages {
   refundedBy: (by: string, at: string) => string;
   refundReference: string;
   markRefunded: string;
+  cancelReason: string;
+  cancelSale: string;
   refundMarked: string;
 }
 

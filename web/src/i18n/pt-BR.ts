@@ -326,6 +326,8 @@ export const ptBR: Messages = {
     refundedBy: (by, at) => `Reembolso registrado por ${by} em ${at}`,
     refundReference: "Referência do reembolso no provedor (opcional)",
     markRefunded: "Registrar reembolso feito",
+    cancelReason: "Motivo do cancelamento",
+    cancelSale: "Cancelar a venda e revogar os ingressos",
     refundMarked: "O reembolso foi registrado.",
   },
   door: {
