@@ -266,10 +266,6 @@ impl DoorKeys {
         Self(keys)
     }
 
-    pub fn knows(&self, key_id: &str) -> bool {
-        self.0.iter().any(|k| k.id == key_id)
-    }
-
     /// What `code` admits, if one of these keys signed it.
     pub fn verify(&self, code: &str) -> Result<Admission, CodeError> {
         let bytes = URL_SAFE_NO_PAD

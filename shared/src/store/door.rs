@@ -4,18 +4,16 @@
 
 use std::{collections::HashSet, future::Future};
 
-use aws_sdk_dynamodb::types::{
-    Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::{
     DynamoStore, Refused, StoreError, WriteError,
-    dynamo::data,
+    dynamo::{data, datum},
     item::Item,
     keys,
     reservations::{per_sector, status},
-    transact::{Change, TransactError, n, s, transact},
+    transact::{Change, TransactError, create, n, s, transact},
 };
 use crate::domain::{
     Conflict, DoorKey, Entry, ProductId, Reservation, ReservationId, ReservationStatus, SessionId,
@@ -98,13 +96,7 @@ impl Door for DynamoStore {
             keys::DOOR_SK,
             DoorItem::Entered(entry.clone()),
         );
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(serde_dynamo::to_item(&item)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .map_err(|e| StoreError::Failed(Box::new(e)))?;
+        let put = create(&self.table, serde_dynamo::to_item(&item)?)?;
         // Counted on the sector's stock item, which the sales view reads anyway.
         let count = Change::on(
             &self.table,
@@ -114,11 +106,7 @@ impl Door for DynamoStore {
         .set("ADD entered :one")
         .value(":one", n(1))
         .build()?;
-        let written = transact(
-            &self.client,
-            vec![TransactWriteItem::builder().put(put).build(), count],
-        )
-        .await;
+        let written = transact(&self.client, vec![put, count]).await;
         let old = match written {
             Ok(()) => return Ok(Verdict::Admitted(entry.clone())),
             Err(TransactError::Cancelled(cancelled)) => cancelled
@@ -129,7 +117,7 @@ impl Door for DynamoStore {
                 .ok_or(StoreError::ConditionFailed)?,
             Err(TransactError::Store(e)) => return Err(e),
         };
-        let first = match one::<DoorItem>(old)? {
+        let first = match datum::<DoorItem>(old)? {
             DoorItem::Revoked { at, .. } => return Ok(Verdict::Revoked { at }),
             DoorItem::Entered(first) => first,
         };
@@ -217,7 +205,6 @@ impl Door for DynamoStore {
                 change.set("ADD sold :minus").build()?
             });
         }
-        let fail = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Failed(Box::new(e));
         for ticket in tickets {
             let delete = Delete::builder()
                 .table_name(&self.table)
@@ -225,7 +212,7 @@ impl Door for DynamoStore {
                 .key(keys::SK, s(keys::ticket_sk(ticket.id)))
                 .condition_expression("attribute_exists(PK)")
                 .build()
-                .map_err(fail)?;
+                .map_err(|e| StoreError::Failed(Box::new(e)))?;
             items.push(TransactWriteItem::builder().delete(delete).build());
         }
         let revoked_from = items.len();
@@ -241,15 +228,10 @@ impl Door for DynamoStore {
                 },
             )
             .listed(keys::revoked_tickets(session), ticket.id.to_string());
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(
-                    serde_dynamo::to_item(&item).map_err(StoreError::from)?,
-                ))
-                .condition_expression("attribute_not_exists(PK)")
-                .build()
-                .map_err(fail)?;
-            items.push(TransactWriteItem::builder().put(put).build());
+            items.push(create(
+                &self.table,
+                serde_dynamo::to_item(&item).map_err(StoreError::from)?,
+            )?);
         }
         let failed = self.write_built(items).await?;
         if let Some(i) = failed.iter().find(|i| **i >= revoked_from) {
@@ -270,17 +252,13 @@ impl Door for DynamoStore {
         let items = self.query_gsi1(keys::revoked_tickets(session)).await?;
         items
             .into_iter()
-            .filter_map(|item| match one::<DoorItem>(item) {
+            .filter_map(|item| match datum::<DoorItem>(item) {
                 Ok(DoorItem::Revoked { ticket, .. }) => Some(Ok(ticket)),
                 Ok(DoorItem::Entered(_)) => None,
                 Err(e) => Some(Err(e)),
             })
             .collect()
     }
-}
-
-fn one<T: serde::de::DeserializeOwned>(item: super::dynamo::Attributes) -> Result<T, StoreError> {
-    Ok(serde_dynamo::from_item::<_, Item<T>>(item)?.data)
 }
 
 impl DynamoStore {

@@ -164,7 +164,7 @@ impl DynamoStore {
             .send()
             .await?;
         match out.item {
-            Some(item) => Ok(Some(serde_dynamo::from_item::<_, Item<T>>(item)?.data)),
+            Some(item) => Ok(Some(datum(item)?)),
             None => Ok(None),
         }
     }
@@ -351,10 +351,12 @@ pub(super) fn backoff(round: u32) -> Duration {
 }
 
 pub(super) fn data<T: DeserializeOwned>(items: Vec<Attributes>) -> Result<Vec<T>, StoreError> {
-    items
-        .into_iter()
-        .map(|item| Ok(serde_dynamo::from_item::<_, Item<T>>(item)?.data))
-        .collect()
+    items.into_iter().map(datum).collect()
+}
+
+/// One item's entity, without its keys.
+pub(super) fn datum<T: DeserializeOwned>(item: Attributes) -> Result<T, StoreError> {
+    Ok(serde_dynamo::from_item::<_, Item<T>>(item)?.data)
 }
 
 /// An event's item: listed on GSI1 among all events, newest first.

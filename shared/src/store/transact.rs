@@ -281,12 +281,13 @@ impl Change {
     }
 }
 
-/// A `Put` of a new item (its key must not exist yet).
+/// A `Put` of a new item (its key must not exist yet); when one does, the cancellation carries it.
 pub fn create(table: &str, item: Attributes) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(PK)")
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
         .build()
         .map_err(|e| StoreError::Failed(Box::new(e)))?;
     Ok(TransactWriteItem::builder().put(put).build())
