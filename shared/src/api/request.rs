@@ -64,21 +64,25 @@ fn parse_groups(raw: &str) -> Vec<String> {
 
 /// The caller, who must be in the `admin` group: 401 without identity, 403 without the group.
 pub fn require_admin(req: &Request) -> Result<Identity, ApiError> {
-    let identity = Identity::of(req).ok_or(ApiError::Unauthorized)?;
-    if identity.is_admin() {
-        Ok(identity)
-    } else {
-        Err(ApiError::Forbidden)
-    }
+    caller_who(req, Identity::is_admin, ApiError::Forbidden)
 }
 
 /// The caller, who must be door staff (`staff` or `admin`): 401 without identity, 403 without.
 pub fn require_staff(req: &Request) -> Result<Identity, ApiError> {
+    caller_who(req, Identity::is_staff, ApiError::StaffOnly)
+}
+
+/// The caller if `allowed`; 401 without identity, `refused` otherwise.
+fn caller_who(
+    req: &Request,
+    allowed: fn(&Identity) -> bool,
+    refused: ApiError,
+) -> Result<Identity, ApiError> {
     let identity = Identity::of(req).ok_or(ApiError::Unauthorized)?;
-    if identity.is_staff() {
+    if allowed(&identity) {
         Ok(identity)
     } else {
-        Err(ApiError::StaffOnly)
+        Err(refused)
     }
 }
 
