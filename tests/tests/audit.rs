@@ -139,6 +139,24 @@ async fn the_audit_finds_nothing_in_a_table_the_store_kept_and_names_each_corrup
             .unwrap();
     }
 
+    // The door counts an entry nobody made, and revokes a ticket of a sale still confirmed.
+    set(&stack, &sector("plateia"), "STOCK", "ADD entered :v", n(1)).await;
+    let revoked = bilheteria::domain::TicketId::generate();
+    stack
+        .client
+        .put_item()
+        .table_name(support::TABLE)
+        .item("PK", AttributeValue::S(format!("TICKET#{revoked}")))
+        .item("SK", AttributeValue::S("DOOR".into()))
+        .item("state", AttributeValue::S("REVOKED".into()))
+        .item("ticket", AttributeValue::S(revoked.to_string()))
+        .item("session", AttributeValue::S(SESSION_ID.into()))
+        .item("reservation", AttributeValue::S(PAID.into()))
+        .item("at", AttributeValue::S("2026-12-06T12:00:00Z".into()))
+        .send()
+        .await
+        .unwrap();
+
     let audit = stack.store.audit(Utc::now()).await.unwrap();
     let seat = format!("{seats} / SEAT#000#001");
     for (rule, item) in [
@@ -149,6 +167,8 @@ async fn the_audit_finds_nothing_in_a_table_the_store_kept_and_names_each_corrup
         ("customer count", format!("{limit} / LIMIT")),
         ("stock", format!("{product} / PRODUCT")),
         ("invoice", format!("RESERVATION#{PAID} / RESERVATION")),
+        ("sales view", format!("{} / STOCK", sector("plateia"))),
+        ("door", format!("TICKET#{revoked} / DOOR")),
     ] {
         assert!(named(&audit, rule, &item), "{rule} names {item}:\n{audit}");
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, de::DeserializeOwned};
 
 use super::{
     DynamoStore, StoreError,
+    door::DoorItem,
     dynamo::Attributes,
     item::{LimitItem, MarkedStock, SeatItem, SeatStateName, ShardItem},
     keys,
@@ -22,7 +23,7 @@ use crate::domain::{
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// Which invariant: `places`, `seat`, `customer count`, `stock`, `sales view`,
-    /// `expiry index`, `tickets`, `invoice`, `unreadable`.
+    /// `expiry index`, `tickets`, `invoice`, `door`, `unreadable`.
     pub rule: &'static str,
     pub detail: String,
     /// The items involved, as `PK / SK`.
@@ -108,6 +109,8 @@ struct Table {
     reservations: BTreeMap<ReservationId, ReservationItem>,
     tickets: HashMap<ReservationId, Vec<Ticket>>,
     invoices: HashMap<ReservationId, Invoice>,
+    /// Each ticket's item at the door (let in or revoked), with its key.
+    door: Vec<(String, DoorItem)>,
 }
 
 impl Table {
@@ -196,6 +199,10 @@ impl Table {
                     (None, _) => unreadable("seat", "its key names no session and sector".into()),
                 }
             }
+            keys::DOOR_SK => match parse::<super::item::Item<DoorItem>>(item) {
+                Ok(door) => self.door.push((key(&pk, &sk), door.data)),
+                Err(e) => unreadable("door", e),
+            },
             sk if sk.starts_with(keys::TICKET_PREFIX) => match parse::<Ticket>(item) {
                 Ok(t) => self.tickets.entry(t.reservation_id).or_default().push(t),
                 Err(e) => unreadable("ticket", e),
@@ -337,10 +344,19 @@ impl Auditor<'_> {
                         ),
                     );
                 }
+                let entered = self
+                    .table
+                    .door
+                    .iter()
+                    .filter(|(_, d)| {
+                        matches!(d, DoorItem::Entered(e) if e.session == session.id && e.sector == sector.code)
+                    })
+                    .count() as i64;
                 for (name, counted, expected) in [
                     ("sold", s.sold, t.sold),
                     ("expired", s.expired, t.expired),
                     ("cancelled", s.cancelled, t.cancelled),
+                    ("entered", s.entered, entered),
                 ] {
                     if i64::from(counted) != expected {
                         self.violation(
@@ -696,6 +712,51 @@ impl Auditor<'_> {
         }
     }
 
+    /// A ticket let in is a ticket of a confirmed reservation; a revoked one is no longer a
+    /// ticket, and its reservation is not confirmed.
+    fn door(&mut self) {
+        let table = self.table;
+        let holders: HashMap<_, _> = table
+            .tickets
+            .iter()
+            .flat_map(|(r, tickets)| tickets.iter().map(move |t| (t.id, *r)))
+            .collect();
+        let status = |r: &ReservationId| table.reservations.get(r).map(|r| r.reservation.status);
+        for (here, item) in &table.door {
+            let (session, problem) = match item {
+                DoorItem::Entered(e) => (
+                    e.session,
+                    (holders.get(&e.ticket).and_then(status) != Some(ReservationStatus::Confirmed))
+                        .then(|| {
+                            format!(
+                                "ticket {} was let in but is no confirmed sale's ticket",
+                                e.ticket
+                            )
+                        }),
+                ),
+                DoorItem::Revoked {
+                    ticket,
+                    session,
+                    reservation,
+                    ..
+                } => {
+                    let now = status(reservation);
+                    let wrong = holders.contains_key(ticket)
+                        || matches!(now, None | Some(ReservationStatus::Confirmed));
+                    (
+                        *session,
+                        wrong.then(|| {
+                            format!("ticket {ticket} is revoked, but it is still a ticket or its reservation {reservation} is {now:?}")
+                        }),
+                    )
+                }
+            };
+            if let Some(detail) = problem {
+                self.violation("door", Some(session), vec![here.clone()], detail);
+            }
+        }
+    }
+
     fn customers(&mut self) {
         let table = self.table;
         let mut tickets: BTreeMap<(SessionId, String), (i64, Vec<String>)> = BTreeMap::new();
@@ -830,6 +891,7 @@ impl DynamoStore {
         auditor.reservations();
         auditor.customers();
         auditor.products();
+        auditor.door();
         Ok(Audit {
             items: count,
             sessions: table.sessions.len(),
