@@ -10,14 +10,15 @@ use serde::{Deserialize, Serialize};
 use super::{
     DynamoStore, Refused, StoreError, WriteError,
     dynamo::{data, datum},
+    expiries::GivenBack,
     item::Item,
     keys,
-    reservations::{per_sector, status},
+    reservations::status,
     transact::{Change, TransactError, create, n, s, transact},
 };
 use crate::domain::{
     Conflict, DoorKey, Entry, ProductId, Reservation, ReservationId, ReservationStatus, SessionId,
-    Ticket, TicketId, Verdict, stock,
+    Ticket, TicketId, Verdict,
 };
 
 pub trait Door: Sync {
@@ -169,42 +170,12 @@ impl Door for DynamoStore {
                     .build()?,
             );
         }
-        for (sector, count, places) in per_sector(reservation) {
-            let shards = places.unwrap_or(0);
-            let sold = self
-                .stock_change(reservation, &sector)
-                .value(":minus", n(-i64::from(count)));
-            // Sharded places go back to a shard; seats and unsharded places to the sector.
-            items.push(if shards > 0 {
-                sold.set("ADD sold :minus REMOVE sold_out").build()?
-            } else {
-                sold.set("ADD available :n, sold :minus REMOVE sold_out")
-                    .value(":n", n(count))
-                    .build()?
-            });
-            if shards > 0 {
-                let shard = stock::first_shard(reservation.id.spread(), shards);
-                items.push(
-                    self.shard_change(session, &sector, shard)
-                        .set("ADD available :n")
-                        .value(":n", n(count))
-                        .build()?,
-                );
-            }
-        }
-        for line in &reservation.products {
-            let change = self
-                .product_change(line.product_id)
-                .value(":minus", n(-i64::from(line.quantity)));
-            items.push(if counted.contains(&line.product_id) {
-                change
-                    .set("ADD stock :q, sold :minus")
-                    .value(":q", n(line.quantity))
-                    .build()?
-            } else {
-                change.set("ADD sold :minus").build()?
-            });
-        }
+        items.extend(
+            self.restock(reservation, counted, Some(GivenBack::Sold))
+                .into_iter()
+                .map(Change::build)
+                .collect::<Result<Vec<_>, _>>()?,
+        );
         for ticket in tickets {
             let delete = Delete::builder()
                 .table_name(&self.table)

@@ -104,7 +104,7 @@ impl Expiries for DynamoStore {
         self.release(
             reservation,
             head,
-            self.restock(reservation, counted, Some("expired")),
+            self.restock(reservation, counted, Some(GivenBack::Expired)),
         )
         .await
     }
@@ -142,14 +142,36 @@ impl Expiries for DynamoStore {
     }
 }
 
+/// Why places go back on sale, and the sales figure that says so.
+#[derive(Clone, Copy)]
+pub(super) enum GivenBack {
+    /// A hold lapsed: counted in `expired`.
+    Expired,
+    /// A hold was cancelled: counted in `cancelled`.
+    Cancelled,
+    /// A confirmed sale was cancelled: taken off `sold`, its add-ons' too.
+    Sold,
+}
+
+impl GivenBack {
+    /// The sector's counter and what each ticket adds to it.
+    fn counter(self) -> (&'static str, i64) {
+        match self {
+            GivenBack::Expired => ("expired", 1),
+            GivenBack::Cancelled => ("cancelled", 1),
+            GivenBack::Sold => ("sold", -1),
+        }
+    }
+}
+
 impl DynamoStore {
-    /// Places back on sale in each sector of the reservation (counted as `given_back`:
-    /// `expired` or `cancelled`, if it is either), and its counted add-ons in stock.
+    /// Places back on sale in each sector of the reservation (counted as `given_back`, if it is
+    /// counted), and its counted add-ons in stock (a sale's add-ons also off their `sold`).
     pub(super) fn restock(
         &self,
         reservation: &Reservation,
         counted: &HashSet<ProductId>,
-        given_back: Option<&str>,
+        given_back: Option<GivenBack>,
     ) -> Vec<Change> {
         // (sector, tickets, the shards its places are on: 0 for seats and unsharded places)
         let mut sectors: Vec<(crate::domain::SectorCode, u32, u32)> = Vec::new();
@@ -172,12 +194,16 @@ impl DynamoStore {
                 keys::STOCK_SK,
             );
             // Sharded places go back to a shard; the sector's item counts them given back.
-            let on_sale = if shards > 0 { "" } else { "available :n, " };
-            items.push(match given_back {
-                Some(counter) => change
-                    .set(&format!("ADD {on_sale}#given_back :n REMOVE sold_out"))
+            items.push(match given_back.map(GivenBack::counter) {
+                Some((counter, per_ticket)) if shards > 0 => change
+                    .set("ADD #given_back :back REMOVE sold_out")
                     .name("#given_back", counter)
-                    .value(":n", n(count)),
+                    .value(":back", n(per_ticket * i64::from(count))),
+                Some((counter, per_ticket)) => change
+                    .set("ADD available :n, #given_back :back REMOVE sold_out")
+                    .name("#given_back", counter)
+                    .value(":n", n(count))
+                    .value(":back", n(per_ticket * i64::from(count))),
                 None if shards > 0 => change.set("REMOVE sold_out"),
                 None => change
                     .set("ADD available :n REMOVE sold_out")
@@ -192,20 +218,23 @@ impl DynamoStore {
                 );
             }
         }
-        for line in reservation
-            .products
-            .iter()
-            .filter(|l| counted.contains(&l.product_id))
-        {
-            items.push(
-                Change::on(
-                    &self.table,
-                    keys::product(line.product_id),
-                    keys::PRODUCT_SK,
-                )
-                .set("ADD stock :q")
-                .value(":q", n(line.quantity)),
+        let sold_back = matches!(given_back, Some(GivenBack::Sold));
+        for line in &reservation.products {
+            let change = Change::on(
+                &self.table,
+                keys::product(line.product_id),
+                keys::PRODUCT_SK,
             );
+            let minus = n(-i64::from(line.quantity));
+            items.push(match (counted.contains(&line.product_id), sold_back) {
+                (true, false) => change.set("ADD stock :q").value(":q", n(line.quantity)),
+                (true, true) => change
+                    .set("ADD stock :q, sold :minus")
+                    .value(":q", n(line.quantity))
+                    .value(":minus", minus),
+                (false, true) => change.set("ADD sold :minus").value(":minus", minus),
+                (false, false) => continue,
+            });
         }
         items
     }

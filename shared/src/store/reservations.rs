@@ -361,7 +361,7 @@ pub(super) fn status(value: ReservationStatus) -> Result<AttributeValue, StoreEr
 
 /// Tickets of each sector in a reservation: (sector, tickets, `None` for seats or the shards its
 /// places are on).
-pub(super) fn per_sector(reservation: &Reservation) -> Vec<(SectorCode, u32, Option<u32>)> {
+fn per_sector(reservation: &Reservation) -> Vec<(SectorCode, u32, Option<u32>)> {
     let mut sectors: Vec<(SectorCode, u32, Option<u32>)> = Vec::new();
     for seat in &reservation.seats {
         match sectors.iter_mut().find(|(c, _, _)| *c == seat.sector) {
@@ -420,7 +420,7 @@ impl DynamoStore {
             .value(":held", s("HELD"))
     }
 
-    pub(super) fn stock_change(&self, reservation: &Reservation, sector: &SectorCode) -> Change {
+    fn stock_change(&self, reservation: &Reservation, sector: &SectorCode) -> Change {
         Change::on(
             &self.table,
             keys::sector(reservation.session_id, sector),
@@ -443,7 +443,7 @@ impl DynamoStore {
             .value(":n", n(-i64::from(reservation.tickets())))
     }
 
-    pub(super) fn product_change(&self, product: ProductId) -> Change {
+    fn product_change(&self, product: ProductId) -> Change {
         Change::on(&self.table, keys::product(product), keys::PRODUCT_SK)
     }
 
@@ -819,7 +819,11 @@ impl Reservations for DynamoStore {
         self.release(
             reservation,
             head,
-            self.restock(reservation, counted, Some("cancelled")),
+            self.restock(
+                reservation,
+                counted,
+                Some(super::expiries::GivenBack::Cancelled),
+            ),
         )
         .await?;
         Ok(Self::updated(reservation, ReservationStatus::Cancelled))
