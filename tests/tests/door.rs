@@ -266,7 +266,47 @@ async fn purchase(sale: &Sale, customer: &str, seats: &[&str]) -> (String, Vec<S
 #[tokio::test]
 async fn a_sale_the_organiser_cancels_revokes_its_tickets_and_puts_its_seats_back_on_sale() {
     let sale = Sale::start(options(&[]), 4, 10).await;
-    let (id, codes) = purchase(&sale, "dora", &["D-1", "D-2"]).await;
+    // Two seats, a standing place and two popcorns, paid by card.
+    let admin = sale.stack.token("organiser", true);
+    let event = sale.stored_session().await.event_id;
+    let api = |path: &str| format!("{}{path}", sale.stack.api_url());
+    let popcorn =
+        json!({"name": "Pipoca", "category": "food", "price": {"cents": 2800}, "stock": 10});
+    let (status, _, popcorn) = support::call(
+        &sale.http,
+        api(&format!("/events/{event}/products")),
+        reqwest::Method::POST,
+        Some(&admin),
+        Some(popcorn),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 201, "{popcorn}");
+    let path = format!("/sessions/{}/holds", sale.session);
+    let (status, _, held) = sale
+        .post(&path, "dora", support::hold_body(&["D-1", "D-2"], 1), &[])
+        .await;
+    assert_eq!(status, 201, "{held}");
+    let id = held["id"].as_str().unwrap().to_owned();
+    let (status, _, with_food) = support::call(
+        &sale.http,
+        api(&format!("/reservations/{id}/products")),
+        reqwest::Method::PUT,
+        Some(&sale.stack.token("dora", false)),
+        Some(json!({"items": [{"product_id": popcorn["id"], "quantity": 2}]})),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200, "{with_food}");
+    let (status, paid) = sale.pay("dora", &id).await;
+    assert_eq!(status, 200, "{paid}");
+    let codes: Vec<String> = paid["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 3);
 
     let (status, cancelled) = cancel_sale(&sale, &id).await;
     assert_eq!(status, 200, "{cancelled}");
@@ -289,13 +329,26 @@ async fn a_sale_the_organiser_cancels_revokes_its_tickets_and_puts_its_seats_bac
     let token = sale.stack.token_in("gate-a", &["staff"]);
     let path = format!("/sessions/{}/checkin-kit", sale.session);
     let (_, kit) = sale.get_as(&path, &token).await;
-    assert_eq!(kit["revoked"].as_array().unwrap().len(), 2, "{kit}");
+    assert_eq!(kit["revoked"].as_array().unwrap().len(), 3, "{kit}");
     let (_, tickets) = sale.get("/me/tickets", "dora").await;
     assert_eq!(tickets["items"], json!([]), "{tickets}");
 
-    // The seats are on sale again, and everything still adds up.
+    // The seats, the place and the popcorn are on sale again, and everything still adds up.
     let (status, held) = sale.hold("erin", "D-1").await;
     assert_eq!(status, 201, "{held}");
+    let sales = sales_view(&sale).await;
+    assert_eq!(sales["sold"], 0, "{sales}");
+    assert_eq!(sales["sectors"][1]["available"], 5, "{sales}");
+    let product = format!(
+        "/events/{event}/products/{}",
+        popcorn["id"].as_str().unwrap()
+    );
+    let (_, popcorn) = sale.get(&product, "erin").await;
+    assert_eq!(
+        (popcorn["stock"].clone(), popcorn["sold"].clone()),
+        (json!(10), json!(0)),
+        "{popcorn}"
+    );
     support::audit(&sale.stack).await;
 }
 
