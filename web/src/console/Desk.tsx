@@ -181,22 +181,22 @@ function ReservationCard({ initial, expanded }: { initial: Reservation; expanded
     if (open) void loadHistory();
   }, [open]);
 
-  const markRefunded = async () => {
+  /** One step on the reservation; when refused (someone else moved it meanwhile), what it is now. */
+  const step = async (
+    send: () => Promise<{ data?: Reservation; error?: unknown }>,
+    after?: () => void,
+  ) => {
     setBusy(true);
     setError(null);
     try {
-      const { data, error } = await api.POST("/reservations/{id}/refund", {
-        params: { path: { id: r.id } },
-        body: reference.trim() ? { reference: reference.trim() } : {},
-      });
+      const { data, error } = await send();
       if (error || !data) {
         setError(failure(error));
-        // Someone else marked it meanwhile: show what it is now.
         if (failure(error).kind === "problem") void loadHistory();
         return;
       }
       setReservation(data);
-      setDone(true);
+      after?.();
       void loadHistory();
     } catch {
       setError({ kind: "network" });
@@ -205,28 +205,24 @@ function ReservationCard({ initial, expanded }: { initial: Reservation; expanded
     }
   };
 
+  const markRefunded = () =>
+    step(
+      () =>
+        api.POST("/reservations/{id}/refund", {
+          params: { path: { id: r.id } },
+          body: reference.trim() ? { reference: reference.trim() } : {},
+        }),
+      () => setDone(true),
+    );
+
   /** The organiser cancels a confirmed sale: a refund is owed and its tickets stop opening the door. */
-  const cancelSale = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const { data, error } = await api.POST("/reservations/{id}/cancellation", {
+  const cancelSale = () =>
+    step(() =>
+      api.POST("/reservations/{id}/cancellation", {
         params: { path: { id: r.id } },
         body: { reason: reason.trim() },
-      });
-      if (error || !data) {
-        setError(failure(error));
-        if (failure(error).kind === "problem") void loadHistory();
-        return;
-      }
-      setReservation(data);
-      void loadHistory();
-    } catch {
-      setError({ kind: "network" });
-    } finally {
-      setBusy(false);
-    }
-  };
+      }),
+    );
 
   const tickets = [
     ...r.seats.map((s) => `${s.sector} ${s.seat}`),
