@@ -54,6 +54,9 @@ describe("the door", () => {
     await page.getByRole("main").getByRole("button", { name: "Entrar" }).click();
     await signInAs(page, "porteira", false, true);
     await page.getByRole("heading", { name: "Portaria" }).waitFor();
+    await page.getByRole("link", { name: "Fazer check-in de Noite de Estreia" }).first().waitFor();
+    await accessible(page, "door sessions");
+    await shoot(page, "door-sessions");
     await page.getByRole("link", { name: "Fazer check-in de Noite de Estreia" }).first().click();
     await page.getByText(/Kit de check-in de/).waitFor();
     await page.getByText(/^Noite de Estreia · /).waitFor();
