@@ -19,6 +19,7 @@ pub mod session;
 pub mod stock;
 pub mod ticket;
 pub mod timeline;
+pub mod voucher;
 
 pub use checkin::{Conflict, Entry, Scan, Verdict};
 pub use error::Invalid;
@@ -38,3 +39,4 @@ pub use sector::{Sector, SectorCode, SectorLayout};
 pub use session::{NewSession, SaleMode, SaleWindow, Session};
 pub use ticket::{Admission, CodeError, DoorKey, DoorKeys, Ticket, TicketSigner};
 pub use timeline::{HistoryEntry, Minute, Step, Tally};
+pub use voucher::{AppliedVoucher, Discount, NewVoucher, Voucher, VoucherChanges, VoucherCode};

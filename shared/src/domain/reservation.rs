@@ -111,6 +111,9 @@ pub struct Reservation {
     pub refunded_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_reference: Option<String>,
+    /// The promo code the customer applied, as it was then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voucher: Option<super::voucher::AppliedVoucher>,
     /// Bumped by every change, so that a change computed from a read applies only to that read.
     pub version: u32,
 }
@@ -258,6 +261,7 @@ impl Reservation {
             refunded_by: None,
             refunded_at: None,
             refund_reference: None,
+            voucher: None,
             version: 1,
         };
         reservation.total().ok_or_else(|| {
@@ -273,7 +277,8 @@ impl Reservation {
         self.seats.len() as u32 + self.places.iter().map(|p| p.quantity).sum::<u32>()
     }
 
-    /// Everything the customer pays: tickets and add-ons; `None` if currencies are mixed.
+    /// Everything the customer pays: tickets and add-ons less a voucher's discount; `None` if
+    /// currencies are mixed.
     pub fn total(&self) -> Option<Money> {
         let mut sum: Option<Money> = None;
         for line in self.line_items() {
@@ -313,6 +318,21 @@ impl Reservation {
                 .iter()
                 .map(|p| LineItem::new(p.name.clone(), p.unit_price, p.quantity)),
         );
+        if let Some(voucher) = &self.voucher {
+            let off = voucher.discount(self).map(|m| Money {
+                cents: -m.cents,
+                ..m
+            });
+            lines.push(LineItem {
+                description: format!("Voucher {} ({})", voucher.code, voucher.discount),
+                unit_price: off.unwrap_or(Money {
+                    cents: 0,
+                    currency: self.currency().unwrap_or_default(),
+                }),
+                quantity: 1,
+                total: off,
+            });
+        }
         lines
     }
 
