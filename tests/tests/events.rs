@@ -7,7 +7,7 @@ use std::{collections::BTreeSet, path::Path};
 
 use bilheteria::{
     announce::announce_batch,
-    api::{catalog, desk, door, purchase, requests, sales},
+    api::{catalog, desk, door, purchase, requests, sales, vouchers},
     consumer::{Settings, process_batch, reject_dead_letters},
     expiry::sweep,
     payments::SimulatedProvider,
@@ -73,6 +73,11 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "check-in" => door::check_in(req, store, &door::KeyRing::default()).await,
         "get-checkin-kit" => door::checkin_kit(req, store).await,
         "list-checkin-conflicts" => door::checkin_conflicts(req, store).await,
+        "create-voucher" => vouchers::create_voucher(req, store).await,
+        "list-vouchers" => vouchers::list_vouchers(req, store).await,
+        "change-voucher" => vouchers::change_voucher(req, store).await,
+        "apply-voucher" => vouchers::apply_voucher(req, store).await,
+        "remove-voucher" => vouchers::remove_voucher(req, store).await,
         other => panic!("no handler is known for function {other}"),
     })
 }

@@ -76,7 +76,7 @@ struct UpdateEventBody {
 
 /// A field that may be left out (`None`, by default) but, when given, must be a `T`: for a
 /// non-optional `T`, null is refused rather than read as absent.
-fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+pub(super) fn given<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     d: D,
 ) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)

@@ -10,6 +10,7 @@ mod request;
 pub mod requests;
 mod response;
 pub mod sales;
+pub mod vouchers;
 
 use std::future::Future;
 

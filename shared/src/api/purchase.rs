@@ -94,6 +94,14 @@ impl From<WriteError> for ApiError {
                 "ALREADY_CHECKED_IN",
                 format!("ticket {ticket} was already let in at the door: it cannot be revoked"),
             ),
+            WriteError::Refused(Refused::VoucherUsedUp) => ApiError::conflict(
+                "VOUCHER_USED_UP",
+                "this code has been used as many times as it may be",
+            ),
+            WriteError::Refused(Refused::VoucherLimit) => ApiError::conflict(
+                "VOUCHER_LIMIT",
+                "you have used this code as many times as you may",
+            ),
         }
     }
 }
@@ -112,7 +120,7 @@ pub struct ReservationView<'a> {
 }
 
 impl<'a> ReservationView<'a> {
-    fn new(reservation: &'a Reservation) -> Self {
+    pub(super) fn new(reservation: &'a Reservation) -> Self {
         Self {
             reservation,
             total: reservation.total(),
@@ -246,7 +254,7 @@ pub async fn hold_seats<S: Catalog + Reservations>(
 }
 
 /// The caller's reservation: 404 for anyone else's (an admin may read any).
-async fn own_reservation<S: Reservations>(
+pub(super) async fn own_reservation<S: Reservations>(
     req: &Request,
     store: &S,
     admin_may: bool,
@@ -263,7 +271,7 @@ async fn own_reservation<S: Reservations>(
     Ok((me, reservation))
 }
 
-fn still_held(reservation: &Reservation, now: DateTime<Utc>) -> Result<(), ApiError> {
+pub(super) fn still_held(reservation: &Reservation, now: DateTime<Utc>) -> Result<(), ApiError> {
     match reservation.status {
         ReservationStatus::Held if reservation.is_held_at(now) => Ok(()),
         ReservationStatus::Held | ReservationStatus::Expired => Err(ApiError::conflict(
@@ -585,10 +593,17 @@ async fn pay<S: Catalog + Reservations, P: PaymentProvider>(
         amount,
         instructions: None,
     };
-    let charge = match provider
-        .charge(&payment.id, &charging, payment.amount, &method)
-        .await
-    {
+    // A voucher can make an order free: nothing is charged.
+    let charged = if amount.cents == 0 {
+        Ok(Charge::Approved {
+            payment_id: payment.id.clone(),
+        })
+    } else {
+        provider
+            .charge(&payment.id, &charging, payment.amount, &method)
+            .await
+    };
+    let charge = match charged {
         Ok(charge) => charge,
         // Unanswered, nothing was decided: 503, the hold stays, and a retry asks again.
         Err(unavailable) => {
@@ -788,6 +803,12 @@ fn late(gone: &Refused) -> &'static str {
             "paid after the hold expired, and the customer has since reached the ticket limit"
         }
         Refused::OutOfStock(_) => "paid after the hold expired, and an add-on sold out meanwhile",
+        Refused::VoucherUsedUp => {
+            "paid after the hold expired, and the voucher's last uses were taken meanwhile"
+        }
+        Refused::VoucherLimit => {
+            "paid after the hold expired, and the customer has since used the voucher as often as allowed"
+        }
         Refused::Changed | Refused::CheckedIn(_) => {
             "the reservation changed while it was being paid"
         }

@@ -124,13 +124,14 @@ pub struct NewVoucher {
     pub max_per_customer: Option<i64>,
 }
 
-/// What an organiser may change of a code: `None` leaves a field as it is; the window's ends
-/// are replaced together (`valid`), `None` inside removing an end.
+/// What an organiser may change of a code: `None` leaves a field as it is; `Some(None)` removes
+/// an end of the window.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VoucherChanges {
     pub max_uses: Option<i64>,
     pub max_per_customer: Option<i64>,
-    pub valid: Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)>,
+    pub valid_from: Option<Option<DateTime<Utc>>>,
+    pub valid_until: Option<Option<DateTime<Utc>>>,
     pub active: Option<bool>,
 }
 
@@ -260,9 +261,10 @@ impl Voucher {
         if let Some(max) = changes.max_per_customer {
             next.max_per_customer = count("max_per_customer", max, MAX_USES_PER_CUSTOMER)?;
         }
-        if let Some((from, until)) = changes.valid {
-            (next.valid_from, next.valid_until) = window(from, until)?;
-        }
+        (next.valid_from, next.valid_until) = window(
+            changes.valid_from.unwrap_or(self.valid_from),
+            changes.valid_until.unwrap_or(self.valid_until),
+        )?;
         if let Some(active) = changes.active {
             next.active = active;
         }

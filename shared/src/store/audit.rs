@@ -13,17 +13,18 @@ use super::{
     item::{LimitItem, MarkedStock, SeatItem, SeatStateName, ShardItem},
     keys,
     reservations::ReservationItem,
+    vouchers::VoucherUse,
 };
 use crate::domain::{
     EventId, Invoice, Product, ProductId, ReservationId, ReservationStatus, SeatLabel, Sector,
-    SectorCode, SectorLayout, Session, SessionId, Ticket,
+    SectorCode, SectorLayout, Session, SessionId, Ticket, Voucher, VoucherCode,
 };
 
 /// One broken invariant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// Which invariant: `places`, `seat`, `customer count`, `stock`, `sales view`,
-    /// `expiry index`, `tickets`, `invoice`, `door`, `unreadable`.
+    /// `expiry index`, `tickets`, `invoice`, `door`, `voucher`, `unreadable`.
     pub rule: &'static str,
     pub detail: String,
     /// The items involved, as `PK / SK`.
@@ -111,6 +112,9 @@ struct Table {
     invoices: HashMap<ReservationId, Invoice>,
     /// Each ticket's item at the door (let in or revoked), with its key.
     door: Vec<(String, DoorItem)>,
+    vouchers: BTreeMap<(EventId, VoucherCode), Voucher>,
+    /// Each customer's uses of a code, with its key.
+    voucher_uses: BTreeMap<(EventId, VoucherCode, String), (String, i64)>,
 }
 
 impl Table {
@@ -202,6 +206,19 @@ impl Table {
             keys::DOOR_SK => match parse::<super::item::Item<DoorItem>>(item) {
                 Ok(door) => self.door.push((key(&pk, &sk), door.data)),
                 Err(e) => unreadable("door", e),
+            },
+            keys::VOUCHER_USE_SK => match parse::<VoucherUse>(item) {
+                Ok(u) => {
+                    self.voucher_uses
+                        .insert((u.event_id, u.code, u.customer), (key(&pk, &sk), u.uses));
+                }
+                Err(e) => unreadable("voucher use", e),
+            },
+            sk if sk.starts_with(keys::VOUCHER_PREFIX) => match parse::<Voucher>(item) {
+                Ok(v) => {
+                    self.vouchers.insert((v.event_id, v.code.clone()), v);
+                }
+                Err(e) => unreadable("voucher", e),
             },
             sk if sk.starts_with(keys::TICKET_PREFIX) => match parse::<Ticket>(item) {
                 Ok(t) => self.tickets.entry(t.reservation_id).or_default().push(t),
@@ -863,6 +880,71 @@ impl Auditor<'_> {
     }
 }
 
+impl Auditor<'_> {
+    /// A code's uses, and each customer's, are the reservations holding it or having paid with
+    /// it: a use is taken with the hold and given back when the hold ends unpaid or the sale is
+    /// cancelled. No code is used more than it may be.
+    fn vouchers(&mut self) {
+        let table = self.table;
+        let mut holding: BTreeMap<(EventId, VoucherCode), Vec<String>> = BTreeMap::new();
+        let mut per_customer: BTreeMap<(EventId, VoucherCode, String), i64> = BTreeMap::new();
+        for item in table.reservations.values() {
+            let r = &item.reservation;
+            let Some(v) = &r.voucher else { continue };
+            if !(live(r.status) || r.status == ReservationStatus::Confirmed) {
+                continue;
+            }
+            holding
+                .entry((r.event_id, v.code.clone()))
+                .or_default()
+                .push(key(&keys::reservation(r.id), keys::RESERVATION_SK));
+            *per_customer
+                .entry((r.event_id, v.code.clone(), r.customer.clone()))
+                .or_default() += 1;
+        }
+        for ((event, code), voucher) in &table.vouchers {
+            let mut items = vec![key(&keys::event(*event), &keys::voucher_sk(code))];
+            let held = holding.remove(&(*event, code.clone())).unwrap_or_default();
+            let counted = held.len() as i64;
+            if i64::from(voucher.uses) != counted || voucher.uses > voucher.max_uses {
+                let detail = format!(
+                    "code {code} counts {} uses of {}, and {counted} reservations hold or paid with it",
+                    voucher.uses, voucher.max_uses
+                );
+                items.extend(held);
+                self.product_violation("voucher", Some(*event), items, detail);
+            }
+        }
+        for ((event, code), held) in holding {
+            let detail = format!("reservations hold code {code}, which the event does not have");
+            self.product_violation("voucher", Some(event), held, detail);
+        }
+        let mut keys_of: BTreeMap<_, _> = table.voucher_uses.clone();
+        for ((event, code, customer), uses) in per_customer {
+            let (item, counted) = keys_of
+                .remove(&(event, code.clone(), customer.clone()))
+                .unwrap_or_else(|| {
+                    let pk = keys::voucher_use(event, &code, &customer);
+                    (key(&pk, keys::VOUCHER_USE_SK), 0)
+                });
+            if counted != uses {
+                let detail = format!(
+                    "customer {customer} counts {counted} uses of code {code}, and holds or paid with it {uses} times"
+                );
+                self.product_violation("voucher", Some(event), vec![item], detail);
+            }
+        }
+        for ((event, code, customer), (item, counted)) in keys_of {
+            if counted != 0 {
+                let detail = format!(
+                    "customer {customer} counts {counted} uses of code {code}, and no reservation holds it"
+                );
+                self.product_violation("voucher", Some(event), vec![item], detail);
+            }
+        }
+    }
+}
+
 impl DynamoStore {
     /// Reads the whole table and checks every invariant of DESIGN.md §10 as of `now` (the clock
     /// the functions read: it tells which holds have lapsed).
@@ -892,6 +974,7 @@ impl DynamoStore {
         auditor.customers();
         auditor.products();
         auditor.door();
+        auditor.vouchers();
         Ok(Audit {
             items: count,
             sessions: table.sessions.len(),

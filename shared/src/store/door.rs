@@ -173,6 +173,7 @@ impl Door for DynamoStore {
         items.extend(
             self.restock(reservation, counted, Some(GivenBack::Sold))
                 .into_iter()
+                .chain(self.voucher_back(reservation))
                 .map(Change::build)
                 .collect::<Result<Vec<_>, _>>()?,
         );

@@ -101,12 +101,9 @@ impl Expiries for DynamoStore {
                 .value(":now", n(now.timestamp())),
             self.uncount(reservation),
         ];
-        self.release(
-            reservation,
-            head,
-            self.restock(reservation, counted, Some(GivenBack::Expired)),
-        )
-        .await
+        let mut tail = self.restock(reservation, counted, Some(GivenBack::Expired));
+        tail.extend(self.voucher_back(reservation));
+        self.release(reservation, head, tail).await
     }
 
     async fn sweep_from(&self) -> Result<Option<i64>, StoreError> {

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     EventId, ProductId, RequestId, ReservationId, SeatLabel, SectorCode, SessionId, TicketId,
+    VoucherCode,
 };
 
 pub const PK: &str = "PK";
@@ -179,6 +180,20 @@ pub fn customer_limit(session: SessionId, customer: &str) -> String {
 }
 
 pub const LIMIT_SK: &str = "LIMIT";
+
+/// An event's voucher lives in the event's partition, under its code.
+pub const VOUCHER_PREFIX: &str = "VOUCHER#";
+
+pub fn voucher_sk(code: &VoucherCode) -> String {
+    format!("{VOUCHER_PREFIX}{code}")
+}
+
+/// A customer's uses of a voucher (its own partition, like the ticket count).
+pub fn voucher_use(event: EventId, code: &VoucherCode, customer: &str) -> String {
+    format!("EVENT#{event}#VOUCHER#{code}#CUSTOMER#{customer}")
+}
+
+pub const VOUCHER_USE_SK: &str = "VOUCHER_USE";
 
 /// Shards of each expiry bucket: a flash sale's holds spread over this many GSI2 keys a minute.
 pub const EXPIRY_SHARDS: u32 = 8;

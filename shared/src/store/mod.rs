@@ -15,6 +15,7 @@ mod requests;
 mod reservations;
 mod timeline;
 pub mod transact;
+mod vouchers;
 
 use std::{collections::BTreeMap, future::Future};
 
@@ -30,6 +31,7 @@ pub use reservations::{
     TakenAgain, WriteError,
 };
 pub use timeline::Timeline;
+pub use vouchers::{VoucherUse, Vouchers};
 
 use crate::domain::{Event, EventId, Product, ProductId, Seat, SectorCode, Session, SessionId};
 

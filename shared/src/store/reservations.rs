@@ -38,6 +38,10 @@ pub enum Refused {
     Changed,
     /// A ticket of the reservation was let in at the door: it cannot be revoked.
     CheckedIn(TicketId),
+    /// The voucher has no use left (or changed since it was read).
+    VoucherUsedUp,
+    /// The customer has used the voucher as often as they may.
+    VoucherLimit,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -816,15 +820,13 @@ impl Reservations for DynamoStore {
                 .value(":held", status(ReservationStatus::Held)?),
             self.uncount(reservation),
         ];
-        self.release(
+        let mut tail = self.restock(
             reservation,
-            head,
-            self.restock(
-                reservation,
-                counted,
-                Some(super::expiries::GivenBack::Cancelled),
-            ),
-        )
+            counted,
+            Some(super::expiries::GivenBack::Cancelled),
+        );
+        tail.extend(self.voucher_back(reservation));
+        self.release(reservation, head, tail)
         .await?;
         Ok(Self::updated(reservation, ReservationStatus::Cancelled))
     }
@@ -1006,8 +1008,9 @@ impl Reservations for DynamoStore {
         match (reservation.status, given_back) {
             (live, _) if live.is_live() => {
                 let head = vec![change, self.uncount(reservation)];
-                self.release(reservation, head, self.restock(reservation, counted, None))
-                    .await?
+                let mut tail = self.restock(reservation, counted, None);
+                tail.extend(self.voucher_back(reservation));
+                self.release(reservation, head, tail).await?
             }
             (_, Some(counter)) => {
                 let mut items = vec![change];
@@ -1405,6 +1408,9 @@ impl DynamoStore {
                     ),
                 Refused::LimitExceeded,
             ));
+        }
+        if released {
+            items.extend(self.voucher_taken(reservation));
         }
         for line in &reservation.products {
             let change = self

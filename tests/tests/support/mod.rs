@@ -18,10 +18,11 @@ use bilheteria::{
         Party, Product, ProductCategory, ProductId, Reservation, SaleWindow, Sector, SectorLayout,
         Session, SessionId, TicketSigner, reservation::PaymentRecord,
     },
-    domain::{RequestRecord, TicketRequest},
+    domain::{Discount, NewVoucher, RequestRecord, TicketRequest, Voucher},
     queue::{QueueDepth, RequestQueue},
     store::{
         Begun, Catalog, CheckoutAttempt, Door, DynamoStore, Requests, Reservations, StoreError,
+        Vouchers,
     },
 };
 use chrono::{Duration, Utc};
@@ -339,7 +340,7 @@ pub fn sales() -> Sales {
 
 /// What each events/ file expects to find: the catalog, and the reservation it names in the
 /// state its route needs.
-pub async fn seed_for_event_file<S: Catalog + Reservations + Requests + Door>(
+pub async fn seed_for_event_file<S: Catalog + Reservations + Requests + Door + Vouchers>(
     store: &S,
     function: &str,
 ) {
@@ -367,7 +368,26 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests + Door>(
         "get-reservation-history",
         "mark-refunded",
         "cancel-sale",
+        "apply-voucher",
+        "remove-voucher",
     ];
+    let voucher = Voucher::create(
+        event.id,
+        NewVoucher {
+            code: "VERAO20".into(),
+            discount: Discount::Percent(20),
+            sectors: vec!["plateia".into()],
+            valid_from: None,
+            valid_until: None,
+            max_uses: 100,
+            max_per_customer: Some(2),
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    if ["change-voucher", "apply-voucher", "remove-voucher"].contains(&function) {
+        assert!(store.create_voucher(&voucher).await.unwrap());
+    }
     if function == "get-request" || function == "get-sales-queue" {
         let request = TicketRequest {
             request_id: REQUEST_ID.parse().unwrap(),
@@ -433,6 +453,13 @@ pub async fn seed_for_event_file<S: Catalog + Reservations + Requests + Door>(
                 Invoice::for_reservation(&held, &sales().seller, amount, MethodKind::Card, now);
             store
                 .confirm(&held, payment, &tickets, &invoice, &Default::default(), now)
+                .await
+                .unwrap();
+        }
+        "remove-voucher" => {
+            let applied = voucher.apply_to(&held, now).unwrap();
+            store
+                .apply_voucher(&held, &voucher, applied, now)
                 .await
                 .unwrap();
         }
