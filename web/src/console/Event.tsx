@@ -8,6 +8,7 @@ import { AdminOnly } from "./AdminOnly";
 import { cents, MAX_NAME_CHARS, MAX_STOCK, priceIssue, whole } from "./draft";
 import { EventForm } from "./EventForm";
 import { Field } from "./Field";
+import { Vouchers } from "./Vouchers";
 
 type ProductCategory = Schemas["ProductCategory"];
 const PRODUCT_CATEGORIES: ProductCategory[] = ["food", "drink", "merchandise", "other"];
@@ -133,6 +134,16 @@ function ConsoleEvent({ id }: { id: string }) {
         </table>
       )}
       <NewProductForm event={id} added={(p) => setProducts((before) => [...before, p])} />
+      <Vouchers
+        event={id}
+        sectors={[
+          ...new Map(
+            event.sessions
+              .flatMap((s) => s.sectors)
+              .map((s) => [s.code, { code: s.code, name: s.name }]),
+          ).values(),
+        ]}
+      />
     </section>
   );
 }

@@ -47,6 +47,7 @@ export type Issue =
   | { kind: "required" }
   | { kind: "range"; min: number; max: number }
   | { kind: "code" }
+  | { kind: "voucherCode" }
   | { kind: "duplicateCode" }
   | { kind: "tooLong"; max: number }
   | { kind: "price" }

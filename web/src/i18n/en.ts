@@ -74,6 +74,11 @@ export const en: Messages = {
   addOns: "To go with it",
   inStock: (n: number) => `${n} in stock`,
   saveAddOns: "Update order",
+  promoCode: "Promo code",
+  applyCode: "Apply code",
+  removeCode: (code) => `Remove code ${code}`,
+  codeApplied: (code) => `Code ${code} applied.`,
+  discountLine: (code) => `Discount (${code})`,
   addOnsSaved: "Order updated.",
   payment: "Payment",
   card: "Card",
@@ -159,6 +164,12 @@ export const en: Messages = {
     REQUEST_IN_FLIGHT: "Your previous request is still being handled. Please wait a moment.",
     USE_QUEUE: "This sale is served in arrival order: join the queue below.",
     ALREADY_CHECKED_IN: "This ticket was already checked in.",
+    VOUCHER_EXISTS: "The event already has a code by that name.",
+    VOUCHER_CHANGED: "The code changed meanwhile. Try again.",
+    VOUCHER_USED_UP: "This code has been used up.",
+    VOUCHER_LIMIT: "You have already used this code as many times as allowed.",
+    VOUCHER_NOT_VALID: "This code is not valid now.",
+    VOUCHER_NOT_APPLICABLE: "This code does not apply to these tickets.",
     TICKET_REVOKED: "This ticket was revoked: its purchase was cancelled or refunded.",
     WRONG_SESSION: "This ticket is for another session.",
     TOO_MANY_WAITING:
@@ -190,6 +201,8 @@ export const en: Messages = {
           return `A whole number from ${i.min.toLocaleString("en")} to ${i.max.toLocaleString("en")}.`;
         case "code":
           return "Up to 32 lower-case letters, digits or dashes, not starting with a dash.";
+        case "voucherCode":
+          return "3 to 32 letters, digits, dashes or underscores.";
         case "duplicateCode":
           return "Another sector has this code.";
         case "tooLong":
@@ -226,6 +239,31 @@ export const en: Messages = {
     priceReais: "Price (R$)",
     stockHelp: "Stock (empty: not counted)",
     addProduct: "Add add-on",
+    vouchers: "Promo codes",
+    noVouchers: "No promo codes yet.",
+    voucherCode: "Code",
+    discount: "Discount",
+    uses: "Uses",
+    usesOf: (uses, max, per) => `${uses} of ${max} (${per} per customer)`,
+    voucherSectors: "Sectors",
+    allSectors: "All",
+    validUntil: "Valid until",
+    noEnd: "No end",
+    voucherState: "State",
+    voucherActive: "Active",
+    voucherStopped: "Stopped",
+    stopVoucher: (code) => `Stop ${code}`,
+    resumeVoucher: (code) => `Resume ${code}`,
+    newVoucher: "New promo code",
+    discountKind: "Kind of discount",
+    percentOff: "Percent off the tickets",
+    amountOff: "Amount off the tickets",
+    percent: "Percent (1 to 100)",
+    maxUses: "Uses in all",
+    usesPerCustomer: "Uses per customer",
+    validUntilOptional: "Valid until (Brasília time, optional)",
+    voucherSectorsHelp: "Only these sectors (none ticked: every sector)",
+    createVoucher: "Create code",
     backToEvent: "Back to the event",
     whenAndLimits: "When (Brasília time) and how many",
     startsAt: "Session starts",

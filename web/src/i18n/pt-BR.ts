@@ -75,6 +75,11 @@ export const ptBR: Messages = {
   addOns: "Para acompanhar",
   inStock: (n: number) => (n === 1 ? "1 em estoque" : `${n} em estoque`),
   saveAddOns: "Atualizar pedido",
+  promoCode: "Cupom de desconto",
+  applyCode: "Aplicar cupom",
+  removeCode: (code) => `Remover cupom ${code}`,
+  codeApplied: (code) => `Cupom ${code} aplicado.`,
+  discountLine: (code) => `Desconto (${code})`,
   addOnsSaved: "Pedido atualizado.",
   payment: "Pagamento",
   card: "Cartão",
@@ -161,6 +166,12 @@ export const ptBR: Messages = {
     REQUEST_IN_FLIGHT: "Seu pedido anterior ainda está sendo processado. Aguarde um instante.",
     USE_QUEUE: "Esta venda atende por ordem de chegada: entre na fila abaixo.",
     ALREADY_CHECKED_IN: "Este ingresso já entrou.",
+    VOUCHER_EXISTS: "O evento já tem um código com esse nome.",
+    VOUCHER_CHANGED: "O código mudou enquanto isso. Tente de novo.",
+    VOUCHER_USED_UP: "Este código já foi todo usado.",
+    VOUCHER_LIMIT: "Você já usou este código o máximo de vezes permitido.",
+    VOUCHER_NOT_VALID: "Este código não vale agora.",
+    VOUCHER_NOT_APPLICABLE: "Este código não vale para estes ingressos.",
     TICKET_REVOKED: "Este ingresso foi revogado: a compra foi cancelada ou reembolsada.",
     WRONG_SESSION: "Este ingresso é de outra sessão.",
     TOO_MANY_WAITING:
@@ -193,6 +204,8 @@ export const ptBR: Messages = {
           return `Um número inteiro de ${i.min.toLocaleString("pt-BR")} a ${i.max.toLocaleString("pt-BR")}.`;
         case "code":
           return "Até 32 letras minúsculas, dígitos ou hífens, sem começar por hífen.";
+        case "voucherCode":
+          return "De 3 a 32 letras, números, hífens ou sublinhados.";
         case "duplicateCode":
           return "Outro setor já tem este código.";
         case "tooLong":
@@ -234,6 +247,31 @@ export const ptBR: Messages = {
     priceReais: "Preço (R$)",
     stockHelp: "Estoque (vazio: sem controle)",
     addProduct: "Adicionar produto",
+    vouchers: "Cupons",
+    noVouchers: "Nenhum cupom ainda.",
+    voucherCode: "Código",
+    discount: "Desconto",
+    uses: "Usos",
+    usesOf: (uses, max, per) => `${uses} de ${max} (${per} por cliente)`,
+    voucherSectors: "Setores",
+    allSectors: "Todos",
+    validUntil: "Vale até",
+    noEnd: "Sem fim",
+    voucherState: "Situação",
+    voucherActive: "Ativo",
+    voucherStopped: "Suspenso",
+    stopVoucher: (code) => `Suspender ${code}`,
+    resumeVoucher: (code) => `Reativar ${code}`,
+    newVoucher: "Novo cupom",
+    discountKind: "Tipo de desconto",
+    percentOff: "Porcentagem dos ingressos",
+    amountOff: "Valor fixo dos ingressos",
+    percent: "Porcentagem (1 a 100)",
+    maxUses: "Usos no total",
+    usesPerCustomer: "Usos por cliente",
+    validUntilOptional: "Vale até (horário de Brasília, opcional)",
+    voucherSectorsHelp: "Só estes setores (nenhum marcado: todos)",
+    createVoucher: "Criar cupom",
     backToEvent: "Voltar ao evento",
     whenAndLimits: "Quando (horário de Brasília) e quantos",
     startsAt: "Início da sessão",

@@ -28,6 +28,7 @@ export function ReservationPage({ id }: { id: string }) {
   const [wanted, setWanted] = useState<Record<string, number>>({});
   const [method, setMethod] = useState<Method>("card");
   const [number, setNumber] = useState("");
+  const [promo, setPromo] = useState("");
   const [busy, setBusy] = useState(false);
   const [invoice, setInvoice] = useState<Schemas["Invoice"] | null>(null);
   const now = useNow(view?.status === "HELD");
@@ -117,6 +118,28 @@ export function ReservationPage({ id }: { id: string }) {
     }
   };
 
+  /** Applies the typed code, or (with `remove`) takes the reservation's code off. */
+  const voucher = async (e: Event | null, remove = false) => {
+    e?.preventDefault();
+    setBusy(true);
+    setNotice(null);
+    const params = { params: { path: { id } } };
+    try {
+      const { data, error } = remove
+        ? await api.DELETE("/reservations/{id}/voucher", params)
+        : await api.PUT("/reservations/{id}/voucher", { ...params, body: { code: promo.trim() } });
+      if (data) {
+        setView(data);
+        setPromo("");
+        if (data.voucher) setNotice(t.codeApplied(data.voucher.code));
+      } else setNotice(sentence(failure(error)));
+    } catch {
+      setNotice(t.network);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   const sentence = (f: Failure) =>
     f.kind === "network"
       ? t.network
@@ -187,6 +210,15 @@ export function ReservationPage({ id }: { id: string }) {
       cents: p.unit_price.cents * p.quantity,
     })),
   ];
+  // The discount is what the lines come to above the total.
+  if (view.voucher && view.total) {
+    const listed = lines.reduce((sum, l) => sum + l.cents, 0);
+    lines.push({
+      key: "voucher",
+      text: t.discountLine(view.voucher.code),
+      cents: view.total.cents - listed,
+    });
+  }
 
   return (
     <section class="reservation">
@@ -259,6 +291,36 @@ export function ReservationPage({ id }: { id: string }) {
             {t.saveAddOns}
           </button>
         </fieldset>
+      )}
+
+      {view.status === "HELD" && !lapsed && (
+        <form class="voucher" onSubmit={(e) => void voucher(e)}>
+          {view.voucher ? (
+            <button
+              type="button"
+              class="secondary"
+              disabled={busy}
+              onClick={() => void voucher(null, true)}
+            >
+              {t.removeCode(view.voucher.code)}
+            </button>
+          ) : (
+            <>
+              <label class="field">
+                {t.promoCode}
+                <input
+                  value={promo}
+                  maxLength={32}
+                  autoCapitalize="characters"
+                  onInput={(e) => setPromo((e.currentTarget as HTMLInputElement).value)}
+                />
+              </label>
+              <button type="submit" class="secondary" disabled={busy || promo.trim() === ""}>
+                {t.applyCode}
+              </button>
+            </>
+          )}
+        </form>
       )}
 
       {view.status === "HELD" && !lapsed && (
