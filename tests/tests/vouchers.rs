@@ -90,11 +90,12 @@ async fn two_hundred_customers_racing_for_a_ten_use_code_use_it_exactly_ten_time
     )
     .await;
     let customers: Vec<String> = (0..200).map(|i| format!("fan-{i:03}")).collect();
+    let shop = &sale;
     let holds = join_all(
         customers
             .iter()
             .enumerate()
-            .map(|(i, c)| async move { hold(&sale, c, &seat(i)).await }),
+            .map(|(i, c)| async move { hold(shop, c, &seat(i)).await }),
     )
     .await;
 

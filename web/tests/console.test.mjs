@@ -121,6 +121,16 @@ describe("the organiser console", () => {
       [["Pipoca", 50, 2500]],
     );
 
+    // A promo code for the event: 10% off, five uses, listed with its count.
+    await page.getByLabel("Código", { exact: true }).fill("estreia10");
+    await page.getByLabel("Porcentagem (1 a 100)").fill("10");
+    await page.getByLabel("Usos no total").fill("5");
+    await page.getByRole("button", { name: "Criar cupom" }).click();
+    const code = page.getByRole("row", { name: /^ESTREIA10/ });
+    await code.getByText("0 de 5 (1 por cliente)").waitFor();
+    await accessible(page, "console event, promo codes");
+    await shoot(page, "console-vouchers");
+
     // The live sales view shows a fan's hold within one refresh, without a reload.
     await page.getByRole("link", { name: "Vendas ao vivo" }).click();
     await page.getByRole("heading", { name: "Vendas ao vivo" }).waitFor();
@@ -160,10 +170,23 @@ describe("the organiser console", () => {
     await fan.getByLabel(/^Pipoca/).fill("1");
     await fan.getByRole("button", { name: "Atualizar pedido" }).click();
     await fan.getByText("Pedido atualizado.").waitFor();
+    // The fan applies the code: the discount shows, the total drops, the use is counted.
+    await fan.getByLabel("Cupom de desconto").fill("estreia10");
+    await fan.getByRole("button", { name: "Aplicar cupom" }).click();
+    await fan.getByText("Cupom ESTREIA10 aplicado.").waitFor();
+    await fan.getByText(/^Desconto \(ESTREIA10\) · -R\$\s?24,00$/).waitFor();
+    await fan.getByRole("button", { name: "Remover cupom ESTREIA10" }).waitFor();
+    await shoot(fan, "storefront-voucher");
     await fan.getByLabel("Número do cartão").fill("4111 1111 1111 1111");
-    await fan.getByRole("button", { name: /^Pagar R\$/ }).click();
+    await fan.getByRole("button", { name: /^Pagar R\$\s?241,00$/ }).click();
     await fan.getByText("Pagamento confirmado! Seus ingressos estão abaixo.").waitFor();
+    await fan.getByText(/Desconto|Voucher ESTREIA10/).first().waitFor();
     await fanContext.close();
+    const vouchers = await api("GET", `/events/${eventId}/vouchers`);
+    assert.deepEqual(
+      vouchers.body.items.map((v) => [v.code, v.uses]),
+      [["ESTREIA10", 1]],
+    );
 
     // The dashboard shows the sale within one refresh, without a reload: the bars, the add-on,
     // the minute it sold in.
