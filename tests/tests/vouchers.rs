@@ -18,7 +18,13 @@ async fn sale() -> Sale {
 }
 
 /// `method path` with `token` and `body`: the status and the body.
-async fn send(sale: &Sale, method: Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+async fn send(
+    sale: &Sale,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let url = format!("{}{path}", sale.stack.api_url());
     let (status, _, body) = support::call(&sale.http, url, method, Some(token), body, &[]).await;
     (status, body)
@@ -60,7 +66,14 @@ async fn uses(sale: &Sale, code: &str) -> u64 {
 async fn apply(sale: &Sale, customer: &str, reservation: &str, code: &str) -> (u16, Value) {
     let path = format!("/reservations/{reservation}/voucher");
     let token = sale.stack.token(customer, false);
-    send(sale, Method::PUT, &path, &token, Some(json!({"code": code}))).await
+    send(
+        sale,
+        Method::PUT,
+        &path,
+        &token,
+        Some(json!({"code": code})),
+    )
+    .await
 }
 
 /// A hold of one seat of `plateia` (R$ 300.00) by `customer`: its id.
@@ -123,8 +136,14 @@ async fn two_hundred_customers_racing_for_a_ten_use_code_use_it_exactly_ten_time
     // Two winners give their holds back: two uses come back, and a customer who lost takes one.
     for i in &won[..2] {
         let token = sale.stack.token(&customers[*i], false);
-        let (status, body) =
-            send(&sale, Method::DELETE, &format!("/reservations/{}", holds[*i]), &token, None).await;
+        let (status, body) = send(
+            &sale,
+            Method::DELETE,
+            &format!("/reservations/{}", holds[*i]),
+            &token,
+            None,
+        )
+        .await;
         assert_eq!(status, 200, "{body}");
     }
     assert_eq!(uses(&sale, "DEZ").await, 8);
@@ -141,7 +160,12 @@ async fn two_hundred_customers_racing_for_a_ten_use_code_use_it_exactly_ten_time
     assert_eq!(off["total"]["cents"], 30_000);
     assert!(off.get("voucher").is_none(), "{off}");
     assert_eq!(uses(&sale, "DEZ").await, 8);
-    assert_eq!(apply(&sale, &customers[loser], &holds[loser], "DEZ").await.0, 200);
+    assert_eq!(
+        apply(&sale, &customers[loser], &holds[loser], "DEZ")
+            .await
+            .0,
+        200
+    );
     assert_eq!(uses(&sale, "DEZ").await, 9);
 
     // Three winners pay the discounted price; the bill shows the discount.
@@ -157,7 +181,12 @@ async fn two_hundred_customers_racing_for_a_ten_use_code_use_it_exactly_ten_time
             .as_array()
             .unwrap()
             .iter()
-            .find(|l| l["description"].as_str().unwrap().starts_with("Voucher DEZ"))
+            .find(|l| {
+                l["description"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Voucher DEZ")
+            })
             .unwrap_or_else(|| panic!("no discount line: {invoice}"));
         assert_eq!(line["total"]["cents"], -3_000, "{invoice}");
     }
@@ -186,8 +215,8 @@ async fn pix(sale: &Sale, customer: &str, reservation: &str) -> String {
 
 /// The provider says `payment` of `reservation` was paid.
 async fn paid(sale: &Sale, reservation: &str, payment: &str) {
-    let body = json!({"payment_id": payment, "reservation_id": reservation, "status": "paid"})
-        .to_string();
+    let body =
+        json!({"payment_id": payment, "reservation_id": reservation, "status": "paid"}).to_string();
     let signature = bilheteria::domain::payment::webhook_signature(
         sale.stack
             .secret("PaymentWebhookSecret")
@@ -211,10 +240,16 @@ async fn paid(sale: &Sale, reservation: &str, payment: &str) {
 #[tokio::test]
 async fn a_payment_after_the_hold_lapsed_takes_its_use_again_or_is_refunded() {
     let sale = sale().await;
-    code(&sale, json!({"code": "UNICO", "discount": {"fixed": {"cents": 5000}}, "max_uses": 1}))
-        .await;
-    code(&sale, json!({"code": "VARIOS", "discount": {"percent": 50}, "max_uses": 5}))
-        .await;
+    code(
+        &sale,
+        json!({"code": "UNICO", "discount": {"fixed": {"cents": 5000}}, "max_uses": 1}),
+    )
+    .await;
+    code(
+        &sale,
+        json!({"code": "VARIOS", "discount": {"percent": 50}, "max_uses": 5}),
+    )
+    .await;
     let ana = hold(&sale, "ana", "A-1").await;
     let carla = hold(&sale, "carla", "A-2").await;
     assert_eq!(apply(&sale, "ana", &ana, "UNICO").await.0, 200);
@@ -227,7 +262,10 @@ async fn a_payment_after_the_hold_lapsed_takes_its_use_again_or_is_refunded() {
         .advance_clock(chrono::Duration::seconds(601))
         .await;
     assert_eq!(sweep(&sale).await["expired"], 2);
-    assert_eq!((uses(&sale, "UNICO").await, uses(&sale, "VARIOS").await), (0, 0));
+    assert_eq!(
+        (uses(&sale, "UNICO").await, uses(&sale, "VARIOS").await),
+        (0, 0)
+    );
 
     // Meanwhile bruno takes the one use of UNICO.
     let bruno = hold(&sale, "bruno", "B-1").await;
@@ -239,7 +277,10 @@ async fn a_payment_after_the_hold_lapsed_takes_its_use_again_or_is_refunded() {
     let (_, ana_now) = sale.get(&format!("/reservations/{ana}"), "ana").await;
     assert_eq!(ana_now["status"], "REFUND_REQUIRED", "{ana_now}");
     assert!(
-        ana_now["refund_reason"].as_str().unwrap().contains("voucher"),
+        ana_now["refund_reason"]
+            .as_str()
+            .unwrap()
+            .contains("voucher"),
         "{ana_now}"
     );
     assert_eq!(uses(&sale, "UNICO").await, 1);
@@ -263,26 +304,56 @@ async fn organisers_rules_for_a_code_hold() {
     // Only organisers create codes; bad ones are refused and change nothing.
     let fan = sale.stack.token("fan", false);
     let body = json!({"code": "PISTA100", "discount": {"percent": 100}, "sectors": ["pista"], "max_uses": 3, "max_per_customer": 1});
-    assert_eq!(send(&sale, Method::POST, &path, &fan, Some(body.clone())).await.0, 403);
+    assert_eq!(
+        send(&sale, Method::POST, &path, &fan, Some(body.clone()))
+            .await
+            .0,
+        403
+    );
     for (bad, field) in [
-        (json!({"code": "X", "discount": {"percent": 10}, "max_uses": 3}), "code"),
-        (json!({"code": "OK1", "discount": {"percent": 101}, "max_uses": 3}), "discount.percent"),
-        (json!({"code": "OK1", "discount": {"percent": 10}, "max_uses": 0}), "max_uses"),
-        (json!({"code": "OK1", "discount": {"percent": 10}, "sectors": ["camarote"], "max_uses": 3}), "sectors[0]"),
-        (json!({"code": "OK1", "discount": {"percent": 10}, "max_uses": 3, "valid_from": "2030-01-02T00:00:00Z", "valid_until": "2030-01-01T00:00:00Z"}), "valid_until"),
+        (
+            json!({"code": "X", "discount": {"percent": 10}, "max_uses": 3}),
+            "code",
+        ),
+        (
+            json!({"code": "OK1", "discount": {"percent": 101}, "max_uses": 3}),
+            "discount.percent",
+        ),
+        (
+            json!({"code": "OK1", "discount": {"percent": 10}, "max_uses": 0}),
+            "max_uses",
+        ),
+        (
+            json!({"code": "OK1", "discount": {"percent": 10}, "sectors": ["camarote"], "max_uses": 3}),
+            "sectors[0]",
+        ),
+        (
+            json!({"code": "OK1", "discount": {"percent": 10}, "max_uses": 3, "valid_from": "2030-01-02T00:00:00Z", "valid_until": "2030-01-01T00:00:00Z"}),
+            "valid_until",
+        ),
     ] {
         let (status, problem) = organise(&sale, Method::POST, &path, Some(bad)).await;
-        assert_eq!((status, problem["field"].as_str()), (422, Some(field)), "{problem}");
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{problem}"
+        );
     }
     let created = code(&sale, body.clone()).await;
     assert_eq!(created["uses"], 0);
     let (status, again) = organise(&sale, Method::POST, &path, Some(body)).await;
-    assert_eq!((status, again["code"].as_str()), (409, Some("VOUCHER_EXISTS")));
+    assert_eq!(
+        (status, again["code"].as_str()),
+        (409, Some("VOUCHER_EXISTS"))
+    );
 
     // It applies to pista only; once per customer.
     let plateia = hold(&sale, "rita", "C-1").await;
     let (status, problem) = apply(&sale, "rita", &plateia, "PISTA100").await;
-    assert_eq!((status, problem["code"].as_str()), (409, Some("VOUCHER_NOT_APPLICABLE")));
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("VOUCHER_NOT_APPLICABLE"))
+    );
     let (status, problem) = apply(&sale, "rita", &plateia, "NENHUM").await;
     assert_eq!((status, problem["field"].as_str()), (422, Some("code")));
     let places = |who: &str| {
@@ -301,23 +372,48 @@ async fn organisers_rules_for_a_code_hold() {
     let second = places("rita").await;
     assert_eq!(apply(&sale, "rita", &first, "pista100").await.0, 200);
     let (status, problem) = apply(&sale, "rita", &second, "PISTA100").await;
-    assert_eq!((status, problem["code"].as_str()), (409, Some("VOUCHER_LIMIT")));
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("VOUCHER_LIMIT"))
+    );
 
     // A free order is confirmed without a charge.
     let (status, free) = sale.pay("rita", &first).await;
     assert_eq!(status, 200, "{free}");
-    assert_eq!((free["status"].as_str(), free["total"]["cents"].as_i64()), (Some("CONFIRMED"), Some(0)));
+    assert_eq!(
+        (free["status"].as_str(), free["total"]["cents"].as_i64()),
+        (Some("CONFIRMED"), Some(0))
+    );
 
     // Its limit cannot go below its uses; a stopped code is refused, its count kept.
     let one = format!("{path}/pista100");
-    let (status, problem) = organise(&sale, Method::PATCH, &one, Some(json!({"max_uses": 0}))).await;
+    let (status, problem) =
+        organise(&sale, Method::PATCH, &one, Some(json!({"max_uses": 0}))).await;
     assert_eq!((status, problem["field"].as_str()), (422, Some("max_uses")));
-    let (status, stopped) = organise(&sale, Method::PATCH, &one, Some(json!({"active": false, "max_per_customer": 2}))).await;
+    let (status, stopped) = organise(
+        &sale,
+        Method::PATCH,
+        &one,
+        Some(json!({"active": false, "max_per_customer": 2})),
+    )
+    .await;
     assert_eq!(status, 200, "{stopped}");
-    assert_eq!((stopped["active"].as_bool(), stopped["uses"].as_u64()), (Some(false), Some(1)));
+    assert_eq!(
+        (stopped["active"].as_bool(), stopped["uses"].as_u64()),
+        (Some(false), Some(1))
+    );
     let (status, problem) = apply(&sale, "rita", &second, "PISTA100").await;
-    assert_eq!((status, problem["code"].as_str()), (409, Some("VOUCHER_NOT_VALID")));
-    let (status, missing) = organise(&sale, Method::PATCH, &format!("{path}/NENHUM"), Some(json!({}))).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("VOUCHER_NOT_VALID"))
+    );
+    let (status, missing) = organise(
+        &sale,
+        Method::PATCH,
+        &format!("{path}/NENHUM"),
+        Some(json!({})),
+    )
+    .await;
     assert_eq!(status, 404, "{missing}");
     support::audit(&sale.stack).await;
     sale.stack.stop().await;

@@ -6,7 +6,9 @@ use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ApiError, catalog::given, created, json, json_body, path_id, path_param,
+    ApiError,
+    catalog::given,
+    created, json, json_body, path_id, path_param,
     purchase::{ReservationView, own_reservation, still_held},
     require_admin,
 };

@@ -193,10 +193,10 @@ fn count(field: &str, value: i64, max: u32) -> Result<u32, Invalid> {
         .ok_or_else(|| Invalid::new(field, format!("must be between 1 and {max}")))
 }
 
-fn window(
-    from: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
-) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), Invalid> {
+/// When a code is valid: from, until (either end may be open).
+type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+fn window(from: Option<DateTime<Utc>>, until: Option<DateTime<Utc>>) -> Result<Window, Invalid> {
     match (from, until) {
         (Some(from), Some(until)) if until <= from => {
             Err(Invalid::new("valid_until", "must be after valid_from"))

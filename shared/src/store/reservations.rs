@@ -826,8 +826,7 @@ impl Reservations for DynamoStore {
             Some(super::expiries::GivenBack::Cancelled),
         );
         tail.extend(self.voucher_back(reservation));
-        self.release(reservation, head, tail)
-        .await?;
+        self.release(reservation, head, tail).await?;
         Ok(Self::updated(reservation, ReservationStatus::Cancelled))
     }
 

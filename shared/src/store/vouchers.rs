@@ -33,16 +33,20 @@ pub struct VoucherUse {
 
 pub trait Vouchers: Sync {
     /// Creates a code; `false` if the event has one by that code already.
-    fn create_voucher(&self, voucher: &Voucher)
-    -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn create_voucher(
+        &self,
+        voucher: &Voucher,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn voucher(
         &self,
         event: EventId,
         code: &VoucherCode,
     ) -> impl Future<Output = Result<Option<Voucher>, StoreError>> + Send;
     /// An event's codes, by code.
-    fn vouchers(&self, event: EventId)
-    -> impl Future<Output = Result<Vec<Voucher>, StoreError>> + Send;
+    fn vouchers(
+        &self,
+        event: EventId,
+    ) -> impl Future<Output = Result<Vec<Voucher>, StoreError>> + Send;
     /// Writes an organiser's change of `before` (`after`'s limits, window and state); `false`
     /// if it changed meanwhile or was used more than `after` allows.
     fn change_voucher(
@@ -113,7 +117,9 @@ impl DynamoStore {
             ),
             (
                 self.voucher_use_change(reservation, &v.code)
-                    .set("SET event_id = :event, #code = :code, customer = :customer ADD #uses :one")
+                    .set(
+                        "SET event_id = :event, #code = :code, customer = :customer ADD #uses :one",
+                    )
                     .when("attribute_not_exists(#uses) OR #uses < :per")
                     .name("#code", "code")
                     .value(":event", s(reservation.event_id.to_string()))
@@ -127,7 +133,11 @@ impl DynamoStore {
     }
 
     /// The reservation's own change while it is held and within its hold time.
-    fn held_change(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<Change, StoreError> {
+    fn held_change(
+        &self,
+        reservation: &Reservation,
+        now: DateTime<Utc>,
+    ) -> Result<Change, StoreError> {
         Ok(self
             .reservation_change(reservation)
             .when("version = :v AND #status = :held AND hold_expires_at >= :now")
