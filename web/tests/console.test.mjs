@@ -180,7 +180,10 @@ describe("the organiser console", () => {
     await fan.getByLabel("Número do cartão").fill("4111 1111 1111 1111");
     await fan.getByRole("button", { name: /^Pagar R\$\s?241,00$/ }).click();
     await fan.getByText("Pagamento confirmado! Seus ingressos estão abaixo.").waitFor();
-    await fan.getByText(/Desconto|Voucher ESTREIA10/).first().waitFor();
+    await fan
+      .getByText(/Desconto|Voucher ESTREIA10/)
+      .first()
+      .waitFor();
     await fanContext.close();
     const vouchers = await api("GET", `/events/${eventId}/vouchers`);
     assert.deepEqual(
