@@ -191,6 +191,14 @@ async fn two_hundred_customers_racing_for_a_ten_use_code_use_it_exactly_ten_time
         assert_eq!(line["total"]["cents"], -3_000, "{invoice}");
     }
 
+    // The sales view counts what was paid: three tickets at R$ 270.00.
+    let admin = sale.stack.token("organiser", true);
+    let (_, sales) = sale
+        .get_as(&format!("/sessions/{}/sales", sale.session), &admin)
+        .await;
+    assert_eq!(sales["sectors"][0]["revenue"]["cents"], 81_000, "{sales}");
+    assert_eq!(sales["revenue"][0]["cents"], 81_000, "{sales}");
+
     // The other holds lapse: the sweep gives their uses back; the paid ones keep theirs.
     sale.stack
         .advance_clock(chrono::Duration::seconds(601))
@@ -384,6 +392,13 @@ async fn organisers_rules_for_a_code_hold() {
         (free["status"].as_str(), free["total"]["cents"].as_i64()),
         (Some("CONFIRMED"), Some(0))
     );
+
+    let admin = sale.stack.token("organiser", true);
+    let (_, sales) = sale
+        .get_as(&format!("/sessions/{}/sales", sale.session), &admin)
+        .await;
+    assert_eq!(sales["sectors"][1]["sold"], 1, "{sales}");
+    assert_eq!(sales["sectors"][1]["revenue"]["cents"], 0, "{sales}");
 
     // Its limit cannot go below its uses; a stopped code is refused, its count kept.
     let one = format!("{path}/pista100");

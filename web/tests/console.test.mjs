@@ -5,7 +5,16 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { accessible, api, browserForTests, shoot, signInAs, TOKEN, WEB } from "./support.mjs";
+import {
+  ADMIN_TOKEN,
+  accessible,
+  api,
+  browserForTests,
+  shoot,
+  signInAs,
+  TOKEN,
+  WEB,
+} from "./support.mjs";
 
 const tests = browserForTests();
 
@@ -185,7 +194,7 @@ describe("the organiser console", () => {
       .first()
       .waitFor();
     await fanContext.close();
-    const vouchers = await api("GET", `/events/${eventId}/vouchers`);
+    const vouchers = await api("GET", `/events/${eventId}/vouchers`, undefined, ADMIN_TOKEN);
     assert.deepEqual(
       vouchers.body.items.map((v) => [v.code, v.uses]),
       [["ESTREIA10", 1]],
@@ -231,7 +240,8 @@ describe("the organiser console", () => {
       sectors[0],
       "sector,capacity,sold,held,available,expired,cancelled,checked_in,revenue_cents,currency",
     );
-    assert.match(sectors[1], /^plateia,597,2,2,593,0,0,0,24000,BRL$/);
+    // Revenue is what was paid: two seats at R$ 120.00, less the code's 10%.
+    assert.match(sectors[1], /^plateia,597,2,2,593,0,0,0,21600,BRL$/);
     assert.match(sectors[2], /^pista,500,0,0,500,0,0,0,/);
 
     // The reservation desk finds it by id, with what it went through.

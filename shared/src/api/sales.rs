@@ -70,7 +70,11 @@ pub async fn get_sales(req: Request, catalog: &impl Catalog) -> Result<Response<
                 expired: counts.expired,
                 cancelled: counts.cancelled,
                 checked_in: counts.entered,
-                revenue: sector.price.times(counts.sold),
+                // Net of what vouchers took off.
+                revenue: sector.price.times(counts.sold).map(|gross| Money {
+                    cents: gross.cents - counts.discounts,
+                    ..gross
+                }),
             }
         })
         .collect();

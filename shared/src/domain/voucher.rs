@@ -90,15 +90,6 @@ impl Discount {
             )),
         }
     }
-
-    /// Off `eligible` (the price of the tickets it applies to).
-    fn off(self, eligible: Money) -> Money {
-        let cents = match self {
-            Discount::Percent(p) => eligible.cents * i64::from(p) / 100,
-            Discount::Fixed(m) => m.cents.min(eligible.cents),
-        };
-        Money { cents, ..eligible }
-    }
 }
 
 impl fmt::Display for Discount {
@@ -315,34 +306,78 @@ impl AppliedVoucher {
         self.sectors.is_empty() || self.sectors.contains(sector)
     }
 
-    /// The price of the reservation's tickets the code applies to; `None` without any.
-    fn eligible(&self, reservation: &Reservation) -> Option<Money> {
-        let mut sum: Option<Money> = None;
+    /// The price of the reservation's tickets the code applies to, sector by sector, in the
+    /// order the reservation lists them; `None` if it cannot be added up.
+    fn eligible_by_sector(&self, reservation: &Reservation) -> Option<Vec<(SectorCode, Money)>> {
+        let mut sectors: Vec<(SectorCode, Money)> = Vec::new();
         let prices = reservation
             .seats
             .iter()
-            .filter(|s| self.applies_to(&s.sector))
-            .map(|s| Some(s.price))
+            .map(|s| (&s.sector, Some(s.price)))
             .chain(
                 reservation
                     .places
                     .iter()
-                    .filter(|p| self.applies_to(&p.sector))
-                    .map(|p| p.unit_price.times(p.quantity)),
-            );
-        for price in prices {
+                    .map(|p| (&p.sector, p.unit_price.times(p.quantity))),
+            )
+            .filter(|(sector, _)| self.applies_to(sector));
+        for (sector, price) in prices {
             let price = price?;
-            sum = Some(match sum {
-                None => price,
-                Some(s) => s.plus(price)?,
-            });
+            match sectors.iter_mut().find(|(s, _)| s == sector) {
+                Some((_, sum)) => *sum = sum.plus(price)?,
+                None => sectors.push((sector.clone(), price)),
+            }
         }
-        sum
+        Some(sectors)
     }
 
-    /// What it takes off the reservation (positive).
+    /// The price of the reservation's tickets the code applies to; `None` without any.
+    fn eligible(&self, reservation: &Reservation) -> Option<Money> {
+        self.eligible_by_sector(reservation)?
+            .into_iter()
+            .map(|(_, m)| m)
+            .try_fold(None::<Money>, |sum, m| match sum {
+                None => Some(Some(m)),
+                Some(s) => s.plus(m).map(Some),
+            })?
+    }
+
+    /// What it takes off each sector's tickets (positive): a percentage of each sector's, or
+    /// the fixed amount from the first sectors on until it is spent. The sales view subtracts
+    /// these from each sector's revenue.
+    pub fn discount_by_sector(&self, reservation: &Reservation) -> Vec<(SectorCode, Money)> {
+        let Some(sectors) = self.eligible_by_sector(reservation) else {
+            return Vec::new();
+        };
+        let mut left = match self.discount {
+            Discount::Fixed(m) => m.cents,
+            Discount::Percent(_) => 0,
+        };
+        sectors
+            .into_iter()
+            .map(|(sector, eligible)| {
+                let cents = match self.discount {
+                    Discount::Percent(p) => eligible.cents * i64::from(p) / 100,
+                    Discount::Fixed(_) => {
+                        let take = left.min(eligible.cents);
+                        left -= take;
+                        take
+                    }
+                };
+                (sector, Money { cents, ..eligible })
+            })
+            .collect()
+    }
+
+    /// What it takes off the reservation (positive): the sum over its sectors.
     pub fn discount(&self, reservation: &Reservation) -> Option<Money> {
-        self.eligible(reservation).map(|e| self.discount.off(e))
+        self.discount_by_sector(reservation)
+            .into_iter()
+            .map(|(_, m)| m)
+            .reduce(|a, b| Money {
+                cents: a.cents + b.cents,
+                ..a
+            })
     }
 }
 
@@ -539,6 +574,41 @@ mod tests {
             .unwrap_err()
             .field,
             "max_uses"
+        );
+    }
+
+    #[test]
+    fn the_discount_is_split_by_sector_and_adds_up_to_the_bill() {
+        let event = EventId::generate();
+        let now = Utc::now();
+        let r = held(
+            event,
+            &[("plateia", 3_333), ("balcao", 3_333), ("plateia", 1)],
+        );
+        let split = |v: &AppliedVoucher| -> Vec<(String, i64)> {
+            v.discount_by_sector(&r)
+                .into_iter()
+                .map(|(s, m)| (s.to_string(), m.cents))
+                .collect()
+        };
+        let third = Voucher::create(event, new("TERCO", Discount::Percent(33)), now)
+            .unwrap()
+            .apply_to(&r, now)
+            .unwrap();
+        assert_eq!(
+            split(&third),
+            vec![("plateia".into(), 1_100), ("balcao".into(), 1_099)]
+        );
+        let mut with = r.clone();
+        with.voucher = Some(third);
+        assert_eq!(with.total().unwrap().cents, 6_667 - 2_199);
+        let fixed = Voucher::create(event, new("QUARENTA", Discount::Fixed(brl(4_000))), now)
+            .unwrap()
+            .apply_to(&r, now)
+            .unwrap();
+        assert_eq!(
+            split(&fixed),
+            vec![("plateia".into(), 3_334), ("balcao".into(), 666)]
         );
     }
 }

@@ -252,6 +252,8 @@ struct Tally {
     sold: i64,
     expired: i64,
     cancelled: i64,
+    /// What vouchers took off the confirmed tickets (cents).
+    discounts: i64,
 }
 
 struct Auditor<'a> {
@@ -299,6 +301,11 @@ impl Auditor<'_> {
         let mut tally: HashMap<(SessionId, SectorCode), Tally> = HashMap::new();
         for item in self.table.reservations.values() {
             let r = &item.reservation;
+            if let (Some(v), ReservationStatus::Confirmed) = (&r.voucher, r.status) {
+                for (sector, off) in v.discount_by_sector(r) {
+                    tally.entry((r.session_id, sector)).or_default().discounts += off.cents;
+                }
+            }
             for (sector, count) in per_sector(item) {
                 let t = tally.entry((r.session_id, sector)).or_default();
                 match r.status {
@@ -386,6 +393,17 @@ impl Auditor<'_> {
                             ),
                         );
                     }
+                }
+                if s.discounts != t.discounts {
+                    self.violation(
+                        "sales view",
+                        Some(session.id),
+                        vec![stock_key.clone()],
+                        format!(
+                            "sector {}: `discounts` counts {} cents, its confirmed reservations' vouchers took {}",
+                            sector.code, s.discounts, t.discounts
+                        ),
+                    );
                 }
                 if stock.sold_out && available > 0 {
                     self.violation(

@@ -410,6 +410,7 @@ impl Catalog for DynamoStore {
                 expired: 0,
                 cancelled: 0,
                 entered: 0,
+                discounts: 0,
             };
             items.push(serde_dynamo::to_item(Item::new(
                 keys::sector(session.id, &sector.code),
@@ -522,6 +523,7 @@ impl Catalog for DynamoStore {
                         expired: s.expired,
                         cancelled: s.cancelled,
                         entered: s.entered,
+                        discounts: s.discounts,
                     },
                 )
             })

@@ -183,21 +183,41 @@ impl DynamoStore {
                 None => sectors.push((sector.clone(), count, shards)),
             }
         }
+        let sold_back = matches!(given_back, Some(GivenBack::Sold));
+        // A sale cancelled takes its vouchers' discounts off the sectors' figures too.
+        let discounts = match (&reservation.voucher, sold_back) {
+            (Some(v), true) => v.discount_by_sector(reservation),
+            _ => Vec::new(),
+        };
         let mut items = Vec::new();
         for (sector, count, shards) in sectors {
-            let change = Change::on(
+            let mut change = Change::on(
                 &self.table,
                 keys::sector(reservation.session_id, &sector),
                 keys::STOCK_SK,
             );
+            let off = discounts
+                .iter()
+                .find(|(s, _)| *s == sector)
+                .map_or(0, |(_, m)| m.cents);
+            let discounted = if off > 0 {
+                change = change.value(":off", n(-off));
+                ", discounts :off"
+            } else {
+                ""
+            };
             // Sharded places go back to a shard; the sector's item counts them given back.
             items.push(match given_back.map(GivenBack::counter) {
                 Some((counter, per_ticket)) if shards > 0 => change
-                    .set("ADD #given_back :back REMOVE sold_out")
+                    .set(&format!(
+                        "ADD #given_back :back{discounted} REMOVE sold_out"
+                    ))
                     .name("#given_back", counter)
                     .value(":back", n(per_ticket * i64::from(count))),
                 Some((counter, per_ticket)) => change
-                    .set("ADD available :n, #given_back :back REMOVE sold_out")
+                    .set(&format!(
+                        "ADD available :n, #given_back :back{discounted} REMOVE sold_out"
+                    ))
                     .name("#given_back", counter)
                     .value(":n", n(count))
                     .value(":back", n(per_ticket * i64::from(count))),
@@ -215,7 +235,6 @@ impl DynamoStore {
                 );
             }
         }
-        let sold_back = matches!(given_back, Some(GivenBack::Sold));
         for line in &reservation.products {
             let change = Change::on(
                 &self.table,

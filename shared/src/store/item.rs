@@ -67,6 +67,9 @@ pub struct SectorStock {
     /// Tickets let in at the door (`store::Door`).
     #[serde(default)]
     pub entered: u32,
+    /// What vouchers took off the tickets sold, in cents of the sector's currency.
+    #[serde(default)]
+    pub discounts: i64,
 }
 
 /// A block of a numbered sector's seat map, with the version its writes are conditioned on.

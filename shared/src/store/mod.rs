@@ -59,6 +59,8 @@ pub struct SectorCounts {
     pub cancelled: u32,
     /// Let in at the door.
     pub entered: u32,
+    /// What vouchers took off the tickets sold (cents).
+    pub discounts: i64,
 }
 
 /// The catalog a customer browses: events, their sessions and sectors, seats and products.

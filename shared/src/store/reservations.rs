@@ -1359,8 +1359,18 @@ impl DynamoStore {
                 Refused::Taken(vec![(seat.sector.clone(), seat.seat)]),
             ));
         }
+        let discounts = reservation
+            .voucher
+            .as_ref()
+            .map(|v| v.discount_by_sector(reservation))
+            .unwrap_or_default();
         for (sector, count, places) in per_sector(reservation) {
             let (general_admission, shards) = (places.is_some(), places.unwrap_or(0));
+            // What a voucher took off the sector's tickets, counted with them as sold.
+            let off = discounts
+                .iter()
+                .find(|(s, _)| *s == sector)
+                .map_or(0, |(_, m)| m.cents);
             if let Some(takes) = takes.get(&sector).filter(|_| released && shards > 0) {
                 for &(shard, taken) in takes {
                     items.push((
@@ -1373,25 +1383,31 @@ impl DynamoStore {
                 }
                 items.push((
                     self.stock_change(reservation, &sector)
-                        .set("ADD sold :n, expired :back")
+                        .set("ADD sold :n, expired :back, discounts :off")
                         .value(":n", n(count))
-                        .value(":back", n(-i64::from(count))),
+                        .value(":back", n(-i64::from(count)))
+                        .value(":off", n(off)),
                     Refused::SoldOut(vec![sector]),
                 ));
                 continue;
             }
             let change = self
                 .stock_change(reservation, &sector)
-                .value(":n", n(count));
+                .value(":n", n(count))
+                .value(":off", n(off));
             let change = match (released, general_admission) {
                 (true, true) => change
-                    .set("SET available = available - :n ADD sold :n, expired :back")
+                    .set(
+                        "SET available = available - :n ADD sold :n, expired :back, discounts :off",
+                    )
                     .when("available >= :n")
                     .value(":back", n(-i64::from(count))),
                 (true, false) => change
-                    .set("SET available = available - :n ADD sold :n, expired :back")
+                    .set(
+                        "SET available = available - :n ADD sold :n, expired :back, discounts :off",
+                    )
                     .value(":back", n(-i64::from(count))),
-                (false, _) => change.set("ADD sold :n"),
+                (false, _) => change.set("ADD sold :n, discounts :off"),
             };
             items.push((change, Refused::SoldOut(vec![sector])));
         }
