@@ -5,8 +5,8 @@ mod support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use bilheteria::{
-    domain::{Invoice, MethodKind, reservation::PaymentRecord},
-    store::{Audit, Reservations},
+    domain::{Discount, Invoice, MethodKind, NewVoucher, Voucher, reservation::PaymentRecord},
+    store::{Audit, Reservations, Vouchers},
 };
 use chrono::Utc;
 use support::{EVENT_ID, PRODUCT_ID, SESSION_ID, Seeder, Stack, sales};
@@ -33,9 +33,31 @@ async fn sold(stack: &Stack) {
         .with_products(vec![(popcorn.id, 2)], std::slice::from_ref(&popcorn))
         .unwrap();
     let counted = [popcorn.id].into_iter().collect();
-    stack
+    let held = stack
         .store
         .set_products(&held, lines, &counted, Utc::now())
+        .await
+        .unwrap();
+    // Ana's hold takes a promo code.
+    let code = Voucher::create(
+        event.id,
+        NewVoucher {
+            code: "AUDIT10".into(),
+            discount: Discount::Percent(10),
+            sectors: vec![],
+            valid_from: None,
+            valid_until: None,
+            max_uses: 5,
+            max_per_customer: None,
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    assert!(stack.store.create_voucher(&code).await.unwrap());
+    let applied = code.apply_to(&held, Utc::now()).unwrap();
+    stack
+        .store
+        .apply_voucher(&held, &code, applied, Utc::now())
         .await
         .unwrap();
     let paid = seeder
@@ -157,6 +179,12 @@ async fn the_audit_finds_nothing_in_a_table_the_store_kept_and_names_each_corrup
         .await
         .unwrap();
 
+    // A code counts a use nobody made, and ana's count of it one too few.
+    let voucher = format!("EVENT#{EVENT_ID}");
+    set(&stack, &voucher, "VOUCHER#AUDIT10", "ADD uses :v", n(1)).await;
+    let ana_uses = format!("EVENT#{EVENT_ID}#VOUCHER#AUDIT10#CUSTOMER#ana");
+    set(&stack, &ana_uses, "VOUCHER_USE", "ADD uses :v", n(-1)).await;
+
     let audit = stack.store.audit(Utc::now()).await.unwrap();
     let seat = format!("{seats} / SEAT#000#001");
     for (rule, item) in [
@@ -169,6 +197,8 @@ async fn the_audit_finds_nothing_in_a_table_the_store_kept_and_names_each_corrup
         ("invoice", format!("RESERVATION#{PAID} / RESERVATION")),
         ("sales view", format!("{} / STOCK", sector("plateia"))),
         ("door", format!("TICKET#{revoked} / DOOR")),
+        ("voucher", format!("{voucher} / VOUCHER#AUDIT10")),
+        ("voucher", format!("{ana_uses} / VOUCHER_USE")),
     ] {
         assert!(named(&audit, rule, &item), "{rule} names {item}:\n{audit}");
     }
