@@ -43,6 +43,9 @@ pub fn announcements(
                 ReservationStatus::Refunded => DomainEvent::reservation_refunded,
                 _ => return Vec::new(),
             };
+            if r.waitlist && r.status == ReservationStatus::Held {
+                return vec![event(r), DomainEvent::waitlist_offered(r)];
+            }
             vec![event(r)]
         }
         Some(Stored::Request(r)) if r.status == RequestStatus::Rejected => match before {

@@ -85,6 +85,12 @@ impl DomainEvent {
         Self::of_reservation("ReservationRefunded", r)
     }
 
+    /// Places that came back were held for the first fan in a sector's waiting list: their
+    /// reservation, held until `expires_at`.
+    pub fn waitlist_offered(r: &Reservation) -> Self {
+        Self::of_reservation("WaitlistOffered", r)
+    }
+
     pub fn request_rejected(record: &RequestRecord) -> Self {
         let r = &record.request;
         let detail = json!({

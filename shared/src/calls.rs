@@ -70,6 +70,10 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
     ("change-voucher", &[GET, UPDATE]),
     ("apply-voucher", &[GET, UPDATE]),
     ("remove-voucher", &[GET, UPDATE]),
+    ("join-waitlist", &[GET, BATCH_GET, PUT, UPDATE, QUERY_GSI1]),
+    ("get-waitlist", &[GET, QUERY_GSI1]),
+    ("leave-waitlist", &[GET, PUT, UPDATE, QUERY_GSI1]),
+    ("offer-waitlist", &[GET, PUT, UPDATE, QUERY_GSI1]),
     ("list-events", &[QUERY_GSI1]),
     ("get-event", &[GET, QUERY_GSI1]),
     ("get-session", &[GET, BATCH_GET]),
@@ -94,7 +98,10 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
             READ_TICKET_KEY,
         ],
     ),
-    ("cancel-reservation", &[GET, UPDATE, CHECK, QUERY_GSI1]),
+    (
+        "cancel-reservation",
+        &[GET, BATCH_GET, UPDATE, CHECK, QUERY_GSI1],
+    ),
     ("get-reservation", &[GET, QUERY]),
     ("list-my-reservations", &[QUERY_GSI1]),
     ("list-my-tickets", &[QUERY_GSI1]),
@@ -156,6 +163,7 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
         "cancel-sale",
         &[
             GET,
+            BATCH_GET,
             QUERY,
             QUERY_GSI1,
             UPDATE,
@@ -177,6 +185,7 @@ pub const FUNCTIONS: &[(&str, &[Call])] = &[
         "expire-holds",
         &[
             GET,
+            BATCH_GET,
             UPDATE,
             CHECK,
             QUERY_GSI1,

@@ -52,24 +52,18 @@ pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
 pub struct Sales {
     /// How long a hold lasts (`HOLD_SECONDS`, default 600).
     pub hold: Duration,
+    /// How long a hold offered from a waiting list lasts (`WAITLIST_OFFER_SECONDS`, default
+    /// 1800).
+    pub waitlist_offer: Duration,
     /// The seller on invoices (`SELLER_NAME`, `SELLER_TAX_ID`).
     pub seller: Party,
 }
 
 impl Sales {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let hold = match env::var("HOLD_SECONDS").ok().filter(|v| !v.is_empty()) {
-            None => 600,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|s| (1..=86_400).contains(s))
-                .ok_or_else(|| {
-                    ConfigError::Invalid("HOLD_SECONDS", format!("`{v}` is not 1 to 86400 seconds"))
-                })?,
-        };
         Ok(Self {
-            hold: Duration::seconds(hold),
+            hold: seconds("HOLD_SECONDS", 600)?,
+            waitlist_offer: seconds("WAITLIST_OFFER_SECONDS", 1_800)?,
             seller: Party {
                 name: env::var("SELLER_NAME")
                     .ok()
@@ -79,6 +73,21 @@ impl Sales {
             },
         })
     }
+}
+
+/// A duration from `variable`, 1 to 86,400 seconds, or `default` seconds when it is unset.
+fn seconds(variable: &'static str, default: i64) -> Result<Duration, ConfigError> {
+    let seconds = match env::var(variable).ok().filter(|v| !v.is_empty()) {
+        None => default,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|s| (1..=86_400).contains(s))
+            .ok_or_else(|| {
+                ConfigError::Invalid(variable, format!("`{v}` is not 1 to 86400 seconds"))
+            })?,
+    };
+    Ok(Duration::seconds(seconds))
 }
 
 /// The key that signs ticket codes: the Secrets Manager secret `TICKET_SIGNING_KEY_ARN` names,

@@ -174,7 +174,7 @@ fn fault_switch(record: &SqsMessage) -> Transient {
     }
 }
 
-fn failure(record: &SqsMessage) -> BatchItemFailure {
+pub(crate) fn failure(record: &SqsMessage) -> BatchItemFailure {
     let mut failure = BatchItemFailure::default();
     failure.item_identifier = record.message_id.clone().unwrap_or_default();
     failure

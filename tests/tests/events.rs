@@ -7,7 +7,7 @@ use std::{collections::BTreeSet, path::Path};
 
 use bilheteria::{
     announce::announce_batch,
-    api::{catalog, desk, door, purchase, requests, sales, vouchers},
+    api::{catalog, desk, door, purchase, requests, sales, vouchers, waitlist},
     consumer::{Settings, process_batch, reject_dead_letters},
     expiry::sweep,
     payments::SimulatedProvider,
@@ -78,6 +78,9 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
         "change-voucher" => vouchers::change_voucher(req, store).await,
         "apply-voucher" => vouchers::apply_voucher(req, store).await,
         "remove-voucher" => vouchers::remove_voucher(req, store).await,
+        "join-waitlist" => waitlist::join_waitlist(req, store).await,
+        "get-waitlist" => waitlist::my_waitlist(req, store).await,
+        "leave-waitlist" => waitlist::leave_waitlist(req, store, &support::sales()).await,
         other => panic!("no handler is known for function {other}"),
     })
 }
@@ -85,7 +88,11 @@ async fn handle(function: &str, req: Request, store: &DynamoStore) -> (u16, Valu
 fn expected_status(function: &str) -> u16 {
     match function {
         "request-tickets" => 202,
-        f if f.starts_with("create-") || f == "hold-seats" || f == "check-in" => 201,
+        f if f.starts_with("create-")
+            || ["hold-seats", "check-in", "join-waitlist"].contains(&f) =>
+        {
+            201
+        }
         _ => 200,
     }
 }
@@ -151,6 +158,9 @@ async fn every_event_file_gets_its_status_from_its_function() {
             };
             let response = match name {
                 "reject-dead-requests" => reject_dead_letters(event, &stack.store).await,
+                "offer-waitlist" => {
+                    waitlist::offer_returned(event, &stack.store, &support::sales()).await
+                }
                 _ => process_batch(event, &stack.store, settings, &Default::default()).await,
             };
             assert!(

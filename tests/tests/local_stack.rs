@@ -265,7 +265,9 @@ async fn every_event_file_runs_through_its_real_binary() {
         }
         let expected = match function.crate_name() {
             "request-tickets" => 202,
-            name if name.starts_with("create-") || name == "hold-seats" || name == "check-in" => {
+            name if name.starts_with("create-")
+                || ["hold-seats", "check-in", "join-waitlist"].contains(&name) =>
+            {
                 201
             }
             _ => 200,

@@ -11,6 +11,7 @@ pub mod requests;
 mod response;
 pub mod sales;
 pub mod vouchers;
+pub mod waitlist;
 
 use std::future::Future;
 

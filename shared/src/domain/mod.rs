@@ -20,6 +20,7 @@ pub mod stock;
 pub mod ticket;
 pub mod timeline;
 pub mod voucher;
+pub mod waitlist;
 
 pub use checkin::{Conflict, Entry, Scan, Verdict};
 pub use error::Invalid;
@@ -40,3 +41,4 @@ pub use session::{NewSession, SaleMode, SaleWindow, Session};
 pub use ticket::{Admission, CodeError, DoorKey, DoorKeys, Ticket, TicketSigner};
 pub use timeline::{HistoryEntry, Minute, Step, Tally};
 pub use voucher::{AppliedVoucher, Discount, NewVoucher, Voucher, VoucherChanges, VoucherCode};
+pub use waitlist::{EntryStatus, WaitlistEntry};

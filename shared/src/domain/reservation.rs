@@ -114,6 +114,9 @@ pub struct Reservation {
     /// The promo code the customer applied, as it was then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voucher: Option<super::voucher::AppliedVoucher>,
+    /// Held for a fan from a sector's waiting list (`domain::waitlist`), with the longer window.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waitlist: bool,
     /// Bumped by every change, so that a change computed from a read applies only to that read.
     pub version: u32,
 }
@@ -262,6 +265,7 @@ impl Reservation {
             refunded_at: None,
             refund_reference: None,
             voucher: None,
+            waitlist: false,
             version: 1,
         };
         reservation.total().ok_or_else(|| {

@@ -433,6 +433,7 @@ mod tests {
             refunded_at: None,
             refund_reference: None,
             voucher: None,
+            waitlist: false,
             version: 1,
         }
     }

@@ -18,13 +18,14 @@ use super::{
 use crate::domain::{
     EventId, Invoice, Product, ProductId, ReservationId, ReservationStatus, SeatLabel, Sector,
     SectorCode, SectorLayout, Session, SessionId, Ticket, Voucher, VoucherCode,
+    waitlist::{EntryStatus, WaitlistEntry},
 };
 
 /// One broken invariant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// Which invariant: `places`, `seat`, `customer count`, `stock`, `sales view`,
-    /// `expiry index`, `tickets`, `invoice`, `door`, `voucher`, `unreadable`.
+    /// `expiry index`, `tickets`, `invoice`, `door`, `voucher`, `waiting list`, `unreadable`.
     pub rule: &'static str,
     pub detail: String,
     /// The items involved, as `PK / SK`.
@@ -113,6 +114,8 @@ struct Table {
     /// Each ticket's item at the door (let in or revoked), with its key.
     door: Vec<(String, DoorItem)>,
     vouchers: BTreeMap<(EventId, VoucherCode), Voucher>,
+    /// Every waiting-list entry.
+    waitlist: Vec<WaitlistEntry>,
     /// Each customer's uses of a code, with its key.
     voucher_uses: BTreeMap<(EventId, VoucherCode, String), (String, i64)>,
 }
@@ -207,6 +210,12 @@ impl Table {
                 Ok(door) => self.door.push((key(&pk, &sk), door.data)),
                 Err(e) => unreadable("door", e),
             },
+            sk if sk.starts_with(keys::WAITLIST_PREFIX) && pk.ends_with("#WAITLIST") => {
+                match parse::<WaitlistEntry>(item) {
+                    Ok(e) => self.waitlist.push(e),
+                    Err(e) => unreadable("waiting-list entry", e),
+                }
+            }
             keys::VOUCHER_USE_SK => match parse::<VoucherUse>(item) {
                 Ok(u) => {
                     self.voucher_uses
@@ -357,14 +366,39 @@ impl Auditor<'_> {
                     items.push(shard_key);
                 }
                 let available = s.available + shards.iter().map(|(_, a)| a).sum::<i64>();
-                if capacity != available + t.live + t.sold || i64::from(s.capacity) != capacity {
+                if capacity != available + t.live + t.sold + s.returned
+                    || i64::from(s.capacity) != capacity
+                    || s.returned < 0
+                {
                     self.violation(
                         "places",
                         Some(session.id),
                         items,
                         format!(
-                            "sector {}: capacity {capacity} (stock item says {}) != available {available} + held by live reservations {} + sold {}",
-                            sector.code, s.capacity, t.live, t.sold
+                            "sector {}: capacity {capacity} (stock item says {}) != available {available} + held by live reservations {} + sold {} + kept for the waiting list {}",
+                            sector.code, s.capacity, t.live, t.sold, s.returned
+                        ),
+                    );
+                }
+                let waited: i64 = self
+                    .table
+                    .waitlist
+                    .iter()
+                    .filter(|e| {
+                        e.session_id == session.id
+                            && e.sector == sector.code
+                            && e.status == EntryStatus::Waiting
+                    })
+                    .map(|e| i64::from(e.quantity))
+                    .sum();
+                if s.waiting != waited {
+                    self.violation(
+                        "waiting list",
+                        Some(session.id),
+                        vec![stock_key.clone()],
+                        format!(
+                            "sector {}: `waiting` counts {} places, its line's entries wait for {waited}",
+                            sector.code, s.waiting
                         ),
                     );
                 }

@@ -150,6 +150,7 @@ impl Door for DynamoStore {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Reservation, WriteError> {
         let session = reservation.session_id;
+        let to_line = self.lines_waiting(reservation).await?;
         let mut items = vec![
             self.reservation_change(reservation)
                 .set("SET #status = :refund, refund_reason = :reason, version = version + :one")
@@ -171,7 +172,7 @@ impl Door for DynamoStore {
             );
         }
         items.extend(
-            self.restock(reservation, counted, Some(GivenBack::Sold))
+            self.restock(reservation, counted, Some(GivenBack::Sold), &to_line)
                 .into_iter()
                 .chain(self.voucher_back(reservation))
                 .map(Change::build)

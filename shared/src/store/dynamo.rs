@@ -411,6 +411,8 @@ impl Catalog for DynamoStore {
                 cancelled: 0,
                 entered: 0,
                 discounts: 0,
+                waiting: 0,
+                returned: 0,
             };
             items.push(serde_dynamo::to_item(Item::new(
                 keys::sector(session.id, &sector.code),

@@ -101,7 +101,8 @@ impl Expiries for DynamoStore {
                 .value(":now", n(now.timestamp())),
             self.uncount(reservation),
         ];
-        let mut tail = self.restock(reservation, counted, Some(GivenBack::Expired));
+        let to_line = self.lines_waiting(reservation).await?;
+        let mut tail = self.restock(reservation, counted, Some(GivenBack::Expired), &to_line);
         tail.extend(self.voucher_back(reservation));
         self.release(reservation, head, tail).await
     }
@@ -169,6 +170,7 @@ impl DynamoStore {
         reservation: &Reservation,
         counted: &HashSet<ProductId>,
         given_back: Option<GivenBack>,
+        to_line: &HashSet<crate::domain::SectorCode>,
     ) -> Vec<Change> {
         // (sector, tickets, the shards its places are on: 0 for seats and unsharded places)
         let mut sectors: Vec<(crate::domain::SectorCode, u32, u32)> = Vec::new();
@@ -206,6 +208,20 @@ impl DynamoStore {
             } else {
                 ""
             };
+            if to_line.contains(&sector) {
+                // Fans wait for the sector: its places are kept for their line, off sale.
+                items.push(
+                    match given_back.map(GivenBack::counter) {
+                        Some((counter, per_ticket)) => change
+                            .set(&format!("ADD returned :n, #given_back :back{discounted}"))
+                            .name("#given_back", counter)
+                            .value(":back", n(per_ticket * i64::from(count))),
+                        None => change.set("ADD returned :n"),
+                    }
+                    .value(":n", n(count)),
+                );
+                continue;
+            }
             // Sharded places go back to a shard; the sector's item counts them given back.
             items.push(match given_back.map(GivenBack::counter) {
                 Some((counter, per_ticket)) if shards > 0 => change

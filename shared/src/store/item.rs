@@ -70,6 +70,12 @@ pub struct SectorStock {
     /// What vouchers took off the tickets sold, in cents of the sector's currency.
     #[serde(default)]
     pub discounts: i64,
+    /// General admission: places its waiting list waits for, and places that came back and are
+    /// kept for that line, off sale (`store::Waitlist`).
+    #[serde(default)]
+    pub waiting: i64,
+    #[serde(default)]
+    pub returned: i64,
 }
 
 /// A block of a numbered sector's seat map, with the version its writes are conditioned on.

@@ -195,6 +195,22 @@ pub fn voucher_use(event: EventId, code: &VoucherCode, customer: &str) -> String
 
 pub const VOUCHER_USE_SK: &str = "VOUCHER_USE";
 
+/// A sector's waiting list: one entry per customer, under `waitlist_sk`.
+pub fn waitlist(session: SessionId, sector: &SectorCode) -> String {
+    format!("SESSION#{session}#SECTOR#{sector}#WAITLIST")
+}
+
+pub const WAITLIST_PREFIX: &str = "CUSTOMER#";
+
+pub fn waitlist_sk(customer: &str) -> String {
+    format!("{WAITLIST_PREFIX}{customer}")
+}
+
+/// GSI1 partition of a sector's line: the entries still waiting, in join order.
+pub fn waiting_line(session: SessionId, sector: &SectorCode) -> String {
+    format!("SESSION#{session}#SECTOR#{sector}#WAITING")
+}
+
 /// Shards of each expiry bucket: a flash sale's holds spread over this many GSI2 keys a minute.
 pub const EXPIRY_SHARDS: u32 = 8;
 

@@ -16,6 +16,7 @@ mod reservations;
 mod timeline;
 pub mod transact;
 mod vouchers;
+mod waitlist;
 
 use std::{collections::BTreeMap, future::Future};
 
@@ -32,6 +33,7 @@ pub use reservations::{
 };
 pub use timeline::Timeline;
 pub use vouchers::{VoucherUse, Vouchers};
+pub use waitlist::Waitlist;
 
 use crate::domain::{Event, EventId, Product, ProductId, Seat, SectorCode, Session, SessionId};
 

@@ -604,15 +604,11 @@ impl DynamoStore {
         )
     }
 
-    /// One attempt at the hold, with `takes` (shard, places) of each sharded sector.
-    async fn hold_once(
+    /// A new reservation's item: listed for its customer and, while live, for the sweep.
+    pub(super) fn new_reservation_item(
         &self,
         reservation: &Reservation,
-        limit: u8,
-        now: DateTime<Utc>,
-        decision: Option<(RequestId, aws_sdk_dynamodb::types::TransactWriteItem)>,
-        takes: &HashMap<SectorCode, Vec<(u32, u32)>>,
-    ) -> Result<(), WriteError> {
+    ) -> Result<super::dynamo::Attributes, StoreError> {
         let expires = reservation.expires_at.timestamp();
         let (gsi2pk, gsi2sk) = keys::expiry(expires, reservation.id);
         let item = Item::new(
@@ -630,23 +626,39 @@ impl DynamoStore {
             keys::reservations_of(&reservation.customer),
             keys::RESERVATION_SK.to_owned() + "#" + &reservation.id.to_string(),
         );
+        Ok(serde_dynamo::to_item(item)?)
+    }
+
+    /// The reservation's tickets added to its customer's count, within `limit`.
+    pub(super) fn count_for(&self, reservation: &Reservation, limit: u8) -> Change {
         let tickets = reservation.tickets();
-        let mut items = vec![
-            create(
-                &self.table,
-                serde_dynamo::to_item(item).map_err(StoreError::from)?,
-            )?,
-            match &decision {
-                // A queued request's hold also takes it off its customer's waiting requests.
-                Some((request, _)) => self
-                    .limit_change(reservation)
-                    .set("ADD tickets :n DELETE waiting :request")
-                    .value(":request", AttributeValue::Ss(vec![request.to_string()])),
-                None => self.limit_change(reservation).set("ADD tickets :n"),
-            }
+        self.limit_change(reservation)
+            .set("ADD tickets :n")
             .when("attribute_not_exists(tickets) OR tickets <= :room")
             .value(":n", n(tickets))
             .value(":room", n(i64::from(limit) - i64::from(tickets)))
+    }
+
+    /// One attempt at the hold, with `takes` (shard, places) of each sharded sector.
+    async fn hold_once(
+        &self,
+        reservation: &Reservation,
+        limit: u8,
+        now: DateTime<Utc>,
+        decision: Option<(RequestId, aws_sdk_dynamodb::types::TransactWriteItem)>,
+        takes: &HashMap<SectorCode, Vec<(u32, u32)>>,
+    ) -> Result<(), WriteError> {
+        let expires = reservation.expires_at.timestamp();
+        let mut items = vec![
+            create(&self.table, self.new_reservation_item(reservation)?)?,
+            match &decision {
+                // A queued request's hold also takes it off its customer's waiting requests.
+                Some((request, _)) => self
+                    .count_for(reservation, limit)
+                    .set("ADD tickets :n DELETE waiting :request")
+                    .value(":request", AttributeValue::Ss(vec![request.to_string()])),
+                None => self.count_for(reservation, limit),
+            }
             .build()?,
         ];
         for seat in &reservation.seats {
@@ -820,10 +832,12 @@ impl Reservations for DynamoStore {
                 .value(":held", status(ReservationStatus::Held)?),
             self.uncount(reservation),
         ];
+        let to_line = self.lines_waiting(reservation).await?;
         let mut tail = self.restock(
             reservation,
             counted,
             Some(super::expiries::GivenBack::Cancelled),
+            &to_line,
         );
         tail.extend(self.voucher_back(reservation));
         self.release(reservation, head, tail).await?;
@@ -1007,7 +1021,8 @@ impl Reservations for DynamoStore {
         match (reservation.status, given_back) {
             (live, _) if live.is_live() => {
                 let head = vec![change, self.uncount(reservation)];
-                let mut tail = self.restock(reservation, counted, None);
+                let to_line = self.lines_waiting(reservation).await?;
+                let mut tail = self.restock(reservation, counted, None, &to_line);
                 tail.extend(self.voucher_back(reservation));
                 self.release(reservation, head, tail).await?
             }

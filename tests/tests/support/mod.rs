@@ -18,11 +18,11 @@ use bilheteria::{
         Party, Product, ProductCategory, ProductId, Reservation, SaleWindow, Sector, SectorLayout,
         Session, SessionId, TicketSigner, reservation::PaymentRecord,
     },
-    domain::{Discount, NewVoucher, RequestRecord, TicketRequest, Voucher},
+    domain::{Discount, NewVoucher, RequestRecord, TicketRequest, Voucher, WaitlistEntry},
     queue::{QueueDepth, RequestQueue},
     store::{
-        Begun, Catalog, CheckoutAttempt, Door, DynamoStore, Requests, Reservations, StoreError,
-        Vouchers,
+        Begun, Catalog, CheckoutAttempt, Door, DynamoStore, Expiries, Requests, Reservations,
+        StoreError, Vouchers, Waitlist,
     },
 };
 use chrono::{Duration, Utc};
@@ -331,6 +331,7 @@ pub fn webhook_secrets() -> Vec<Vec<u8>> {
 pub fn sales() -> Sales {
     Sales {
         hold: Duration::seconds(600),
+        waitlist_offer: Duration::seconds(1_800),
         seller: Party {
             name: "bilheteria".into(),
             tax_id: None,
@@ -340,13 +341,42 @@ pub fn sales() -> Sales {
 
 /// What each events/ file expects to find: the catalog, and the reservation it names in the
 /// state its route needs.
-pub async fn seed_for_event_file<S: Catalog + Reservations + Requests + Door + Vouchers>(
+pub async fn seed_for_event_file<
+    S: Catalog + Reservations + Requests + Door + Vouchers + Waitlist + Expiries,
+>(
     store: &S,
     function: &str,
 ) {
     let seeder = Seeder(store);
     let event = seeder.event(EVENT_ID).await;
-    let session = seeder.session(event.id, SESSION_ID, 20, 30).await;
+    // The waiting list's files find `pista` sold out: its one place held by another fan.
+    let waits = function.contains("waitlist");
+    let session = seeder
+        .session_standing(event.id, SESSION_ID, 20, 30, if waits { 1 } else { 2_000 })
+        .await;
+    if waits {
+        let early = seeder
+            .held(
+                &session,
+                "01JF000000000000000000RS09",
+                "early-fan",
+                &[],
+                &[("pista", 1)],
+            )
+            .await;
+        if function != "join-waitlist" {
+            let entry = WaitlistEntry::join(&session, "pista", CUSTOMER, 1, Utc::now()).unwrap();
+            assert!(store.join(&entry).await.unwrap());
+        }
+        if function == "offer-waitlist" {
+            // The early fan's hold lapses: its place is kept for the line, which the event serves.
+            let later = early.expires_at + Duration::seconds(1);
+            store
+                .expire(&early, &Default::default(), later)
+                .await
+                .unwrap();
+        }
+    }
     seeder.product(event.id, PRODUCT_ID, Some(100)).await;
     if function == "check-in" {
         // `events/check-in.json` holds a code signed with the in-process key.
@@ -526,6 +556,19 @@ impl<C: Catalog> Seeder<'_, C> {
         rows: i64,
         seats_per_row: i64,
     ) -> Session {
+        self.session_standing(event, id, rows, seats_per_row, 2_000)
+            .await
+    }
+
+    /// The same session with `standing` places in `pista`.
+    pub async fn session_standing(
+        &self,
+        event: EventId,
+        id: &str,
+        rows: i64,
+        seats_per_row: i64,
+        standing: i64,
+    ) -> Session {
         let now = Utc::now();
         let price = |cents| Money::price(cents, Currency::BRL).unwrap();
         let sectors = vec![
@@ -540,7 +583,7 @@ impl<C: Catalog> Seeder<'_, C> {
                 "pista".into(),
                 "Pista",
                 price(18_000),
-                SectorLayout::general_admission(2_000).unwrap(),
+                SectorLayout::general_admission(standing).unwrap(),
             )
             .unwrap(),
         ];

@@ -75,6 +75,16 @@ export const en: Messages = {
   inStock: (n: number) => `${n} in stock`,
   saveAddOns: "Update order",
   promoCode: "Promo code",
+  waitlistFor: (sector) => `Waiting list for ${sector}`,
+  signInToWait: "Sign in to join the waiting list",
+  placesWanted: "Places wanted",
+  joinLine: "Join the waiting list",
+  inLine: (position, places) =>
+    `You are number ${position} in line for ${places === 1 ? "1 place" : `${places} places`}.`,
+  leaveLine: "Leave the line",
+  offered: (places) =>
+    `${places === 1 ? "A place came back and is" : `${places} places came back and are`} held for you.`,
+  payOffer: "Pay for them",
   applyCode: "Apply code",
   removeCode: (code) => `Remove code ${code}`,
   codeApplied: (code) => `Code ${code} applied.`,
@@ -170,6 +180,9 @@ export const en: Messages = {
     VOUCHER_LIMIT: "You have already used this code as many times as allowed.",
     VOUCHER_NOT_VALID: "This code is not valid now.",
     VOUCHER_NOT_APPLICABLE: "This code does not apply to these tickets.",
+    NOT_SOLD_OUT: "There are places on sale: choose them above.",
+    ALREADY_WAITING: "You are in this line already.",
+    NOT_WAITING: "You are not in this line any more.",
     TICKET_REVOKED: "This ticket was revoked: its purchase was cancelled or refunded.",
     WRONG_SESSION: "This ticket is for another session.",
     TOO_MANY_WAITING:

@@ -65,6 +65,14 @@ export interface Messages {
   inStock: (n: number) => string;
   saveAddOns: string;
   promoCode: string;
+  waitlistFor: (sector: string) => string;
+  signInToWait: string;
+  placesWanted: string;
+  joinLine: string;
+  inLine: (position: number, places: number) => string;
+  leaveLine: string;
+  offered: (places: number) => string;
+  payOffer: string;
   applyCode: string;
   removeCode: (code: string) => string;
   codeApplied: (code: string) => string;

@@ -76,6 +76,16 @@ export const ptBR: Messages = {
   inStock: (n: number) => (n === 1 ? "1 em estoque" : `${n} em estoque`),
   saveAddOns: "Atualizar pedido",
   promoCode: "Cupom de desconto",
+  waitlistFor: (sector) => `Lista de espera de ${sector}`,
+  signInToWait: "Entre para entrar na lista de espera",
+  placesWanted: "Lugares desejados",
+  joinLine: "Entrar na lista de espera",
+  inLine: (position, places) =>
+    `Você é o número ${position} da fila por ${places === 1 ? "1 lugar" : `${places} lugares`}.`,
+  leaveLine: "Sair da fila",
+  offered: (places) =>
+    `${places === 1 ? "Um lugar voltou e está reservado" : `${places} lugares voltaram e estão reservados`} para você.`,
+  payOffer: "Pagar agora",
   applyCode: "Aplicar cupom",
   removeCode: (code) => `Remover cupom ${code}`,
   codeApplied: (code) => `Cupom ${code} aplicado.`,
@@ -172,6 +182,9 @@ export const ptBR: Messages = {
     VOUCHER_LIMIT: "Você já usou este código o máximo de vezes permitido.",
     VOUCHER_NOT_VALID: "Este código não vale agora.",
     VOUCHER_NOT_APPLICABLE: "Este código não vale para estes ingressos.",
+    NOT_SOLD_OUT: "Há lugares à venda: escolha-os acima.",
+    ALREADY_WAITING: "Você já está nesta fila.",
+    NOT_WAITING: "Você não está mais nesta fila.",
     TICKET_REVOKED: "Este ingresso foi revogado: a compra foi cancelada ou reembolsada.",
     WRONG_SESSION: "Este ingresso é de outra sessão.",
     TOO_MANY_WAITING:

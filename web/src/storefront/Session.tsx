@@ -10,6 +10,7 @@ import { SeatMap } from "../seatmap/SeatMap";
 import { dateTime, money, time } from "../ui/format";
 import { ProblemMessage } from "../ui/Problem";
 import { useRefresh } from "../ui/useRefresh";
+import { Waitlist } from "./Waitlist";
 import { JoinQueue } from "./Queue";
 
 /** How often availability is read again while the page is in view. */
@@ -239,6 +240,9 @@ export function SessionPage({ id }: { id: string }) {
                       setNotice(wanted > left ? t.problems.SOLD_OUT : t.limitReached(limit));
                   }}
                 />
+                {left === 0 && session.on_sale && (
+                  <Waitlist session={session.id} sector={s.code} name={s.name} />
+                )}
               </div>
             );
           })}

@@ -1,0 +1,211 @@
+//! The waiting list on the local stack: thirty fans wait for a sold-out standing sector; five
+//! holds expire and the first five in line get offers, in order, while the public cannot buy
+//! those places; two offers lapse and the next two get them; nothing is sold twice and the
+//! audit holds.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use support::sale::{PISTA, Sale, options};
+
+const HOLD_SECONDS: i64 = 600;
+const OFFER_SECONDS: i64 = 1_800;
+
+async fn sale() -> Sale {
+    let env = [("HOLD_SECONDS", "600"), ("WAITLIST_OFFER_SECONDS", "1800")];
+    Sale::start(options(&env), 4, 10).await
+}
+
+async fn send(
+    sale: &Sale,
+    method: Method,
+    path: &str,
+    who: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = format!("{}{path}", sale.stack.api_url());
+    let token = sale.stack.token(who, false);
+    let (status, _, body) = support::call(&sale.http, url, method, Some(&token), body, &[]).await;
+    (status, body)
+}
+
+/// A hold of `n` standing places by `who`.
+async fn hold_places(sale: &Sale, who: &str, n: u32) -> (u16, Value) {
+    let path = format!("/sessions/{}/holds", sale.session);
+    let (status, _, body) = sale.post(&path, who, support::hold_body(&[], n), &[]).await;
+    (status, body)
+}
+
+async fn entry(sale: &Sale, who: &str) -> Value {
+    let (status, list) = send(
+        sale,
+        Method::GET,
+        &format!("/sessions/{}/waitlist", sale.session),
+        who,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    list["items"][0].clone()
+}
+
+/// Waits (on the wall clock, generously) until `who`'s entry is offered: the event travels
+/// stream → bus → queue → consumer.
+async fn offered(sale: &Sale, who: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let e = entry(sale, who).await;
+        if e["status"] == "OFFERED" || started.elapsed() > Duration::from_secs(60) {
+            return e;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn sweep(sale: &Sale) {
+    match sale.stack.tick("ExpireHoldsFunction").await.unwrap() {
+        local::lambda::Invoked::Response(_) => {}
+        other => panic!("the sweep failed: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn places_that_come_back_are_offered_in_line_and_a_lapsed_offer_passes_to_the_next() {
+    let sale = sale().await;
+    // Five fans hold the five standing places: sold out.
+    let mut holders = Vec::new();
+    for i in 0..PISTA {
+        let (status, held) = hold_places(&sale, &format!("early-{i}"), 1).await;
+        assert_eq!(status, 201, "{held}");
+        holders.push(held["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(hold_places(&sale, "late", 1).await.0, 409);
+
+    // Thirty fans join the line, one after another; a numbered sector has no line, a sector
+    // with places has none either, and nobody is in one line twice.
+    let path = format!("/sessions/{}/waitlist", sale.session);
+    let fans: Vec<String> = (0..30).map(|i| format!("fan-{i:02}")).collect();
+    for (i, fan) in fans.iter().enumerate() {
+        let (status, joined) = send(
+            &sale,
+            Method::POST,
+            &path,
+            fan,
+            Some(json!({"sector": "pista", "quantity": 1})),
+        )
+        .await;
+        assert_eq!(status, 201, "{joined}");
+        assert_eq!(joined["position"], i + 1, "{joined}");
+    }
+    let (status, again) = send(
+        &sale,
+        Method::POST,
+        &path,
+        "fan-00",
+        Some(json!({"sector": "pista", "quantity": 1})),
+    )
+    .await;
+    assert_eq!(
+        (status, again["code"].as_str()),
+        (409, Some("ALREADY_WAITING"))
+    );
+    let (status, numbered) = send(
+        &sale,
+        Method::POST,
+        &path,
+        "fan-00",
+        Some(json!({"sector": "plateia", "quantity": 1})),
+    )
+    .await;
+    assert_eq!(
+        (status, numbered["field"].as_str()),
+        (422, Some("sector")),
+        "{numbered}"
+    );
+
+    // The five holds lapse: their places go to the line, not on sale.
+    sale.stack
+        .advance_clock(chrono::Duration::seconds(HOLD_SECONDS + 1))
+        .await;
+    sweep(&sale).await;
+    for fan in &fans[..5] {
+        let e = offered(&sale, fan).await;
+        assert_eq!(e["status"], "OFFERED", "{fan}: {e}");
+    }
+    let (status, _) = hold_places(&sale, "public", 1).await;
+    assert_eq!(
+        status, 409,
+        "the public cannot take places offered to the line"
+    );
+    for (i, fan) in fans[5..].iter().enumerate() {
+        let e = entry(&sale, fan).await;
+        assert_eq!(
+            (e["status"].as_str(), e["position"].as_u64()),
+            (Some("WAITING"), Some(i as u64 + 1)),
+            "{fan}: {e}"
+        );
+    }
+
+    // Each offer is a hold for its fan, for the offer's longer window; three of them pay.
+    let mut offers = Vec::new();
+    for fan in &fans[..5] {
+        let id = entry(&sale, fan).await["offer"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (status, r) = sale.get(&format!("/reservations/{id}"), fan).await;
+        assert_eq!(status, 200, "{r}");
+        assert_eq!(
+            (r["status"].as_str(), r["places"][0]["quantity"].as_u64()),
+            (Some("HELD"), Some(1))
+        );
+        let held_for = chrono::DateTime::parse_from_rfc3339(r["expires_at"].as_str().unwrap())
+            .unwrap()
+            - chrono::DateTime::parse_from_rfc3339(r["created_at"].as_str().unwrap()).unwrap();
+        assert_eq!(held_for.num_seconds(), OFFER_SECONDS, "{r}");
+        offers.push(id);
+    }
+    for (fan, id) in fans[2..5].iter().zip(&offers[2..5]) {
+        let (status, paid) = sale.pay(fan, id).await;
+        assert_eq!(status, 200, "{paid}");
+    }
+
+    // The other two lapse: the next two in line get them.
+    sale.stack
+        .advance_clock(chrono::Duration::seconds(OFFER_SECONDS + 1))
+        .await;
+    sweep(&sale).await;
+    for fan in &fans[5..7] {
+        let e = offered(&sale, fan).await;
+        assert_eq!(e["status"], "OFFERED", "{fan}: {e}");
+    }
+    assert_eq!(entry(&sale, &fans[7]).await["position"], 1);
+    for fan in &fans[..2] {
+        assert_eq!(
+            entry(&sale, fan).await["status"],
+            "OFFERED",
+            "a lapsed offer is not made again"
+        );
+    }
+
+    // A fan who leaves the line is out of it; the audit finds every place accounted for.
+    let (status, left) = send(
+        &sale,
+        Method::DELETE,
+        &format!("{path}/pista"),
+        &fans[29],
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, left["status"].as_str()),
+        (200, Some("LEFT")),
+        "{left}"
+    );
+    assert_eq!(entry(&sale, &fans[8]).await["position"], 2);
+    support::audit(&sale.stack).await;
+    sale.stack.stop().await;
+}
