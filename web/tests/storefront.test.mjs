@@ -12,6 +12,7 @@ import {
   accessible,
   api,
   browserForTests,
+  OTHER_TOKEN,
   shoot,
   signInAs,
   WEB,
@@ -376,6 +377,80 @@ describe("the flash-sale queue", () => {
     await page.goto(`${WEB}/me`);
     await page.getByRole("button", { name: "Cancelar reserva" }).first().click();
     await page.getByText("Reserva cancelada: os lugares voltaram à venda.").waitFor();
+    await context.close();
+  });
+});
+
+describe("the waiting list", () => {
+  it("joins a sold-out standing sector's line and is offered the place that comes back", async () => {
+    // An organiser's small show: one standing place, which another fan holds.
+    const made = await api(
+      "POST",
+      "/events",
+      { name: "Show Intimista", venue: "Porão", category: "show" },
+      ADMIN_TOKEN,
+    );
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const now = Date.now();
+    const session = await api(
+      "POST",
+      `/events/${made.body.id}/sessions`,
+      {
+        starts_at: new Date(now + 30 * 86_400_000).toISOString(),
+        sale_starts_at: new Date(now - 3_600_000).toISOString(),
+        sale_ends_at: new Date(now + 29 * 86_400_000).toISOString(),
+        sectors: [
+          {
+            code: "pista",
+            name: "Pista",
+            kind: "general_admission",
+            capacity: 1,
+            price: { cents: 9000 },
+          },
+        ],
+      },
+      ADMIN_TOKEN,
+    );
+    assert.equal(session.status, 201, JSON.stringify(session.body));
+    const path = `/sessions/${session.body.id}`;
+    const other = await api(
+      "POST",
+      `${path}/holds`,
+      { places: [{ sector: "pista", quantity: 1 }] },
+      OTHER_TOKEN,
+    );
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+
+    // The fan finds it sold out and joins the line.
+    const context = await tests.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${WEB}${path}`);
+    await page.getByText("Esgotado").first().waitFor();
+    await page.getByRole("button", { name: "Entre para entrar na lista de espera" }).click();
+    await signInAs(page, "gabi");
+    const line = page.getByRole("group", { name: "Lista de espera de Pista" });
+    await line.getByRole("button", { name: "Entrar na lista de espera" }).click();
+    await line.getByText("Você é o número 1 da fila por 1 lugar.").waitFor();
+    await accessible(page, "waiting list");
+    await shoot(page, "waitlist-waiting");
+
+    // The other fan gives the place back: it is held for her, not put on sale.
+    const gave = await api("DELETE", `/reservations/${other.body.id}`, undefined, OTHER_TOKEN);
+    assert.equal(gave.status, 200, JSON.stringify(gave.body));
+    const offer = line.getByText("Um lugar voltou e está reservado para você.");
+    // The offer travels the table's stream, the bus and a queue: read the page again until it shows.
+    for (let i = 0; i < 120 && !(await offer.isVisible()); i++) {
+      await page.reload();
+      await line.waitFor();
+      await offer.waitFor({ timeout: 500 }).catch(() => {});
+    }
+    await offer.waitFor();
+    await shoot(page, "waitlist-offered");
+    await line.getByRole("link", { name: "Pagar agora" }).click();
+    await page.getByRole("heading", { name: "Sua reserva" }).waitFor();
+    await page.getByLabel("Número do cartão").fill("4111 1111 1111 1111");
+    await page.getByRole("button", { name: /^Pagar R\$/ }).click();
+    await page.getByText("Pagamento confirmado! Seus ingressos estão abaixo.").waitFor();
     await context.close();
   });
 });

@@ -10,8 +10,8 @@ import { SeatMap } from "../seatmap/SeatMap";
 import { dateTime, money, time } from "../ui/format";
 import { ProblemMessage } from "../ui/Problem";
 import { useRefresh } from "../ui/useRefresh";
-import { Waitlist } from "./Waitlist";
 import { JoinQueue } from "./Queue";
+import { Waitlist } from "./Waitlist";
 
 /** How often availability is read again while the page is in view. */
 const REFRESH_MS = 10_000;

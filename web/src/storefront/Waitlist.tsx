@@ -61,7 +61,8 @@ export function Waitlist({
     );
 
   return (
-    <div class="waitlist" role="group" aria-label={t.waitlistFor(name)}>
+    <fieldset class="waitlist">
+      <legend class="visually-hidden">{t.waitlistFor(name)}</legend>
       {!sub && (
         <button type="button" class="secondary" onClick={() => void signIn()}>
           {t.signInToWait}
@@ -102,6 +103,6 @@ export function Waitlist({
         </>
       )}
       {notice && <p class="notice">{notice}</p>}
-    </div>
+    </fieldset>
   );
 }
