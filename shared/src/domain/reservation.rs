@@ -247,17 +247,42 @@ impl Reservation {
                 limit: session.max_tickets_per_customer,
             });
         }
-        let reservation = Self {
+        let reservation = Self::held(
+            session,
+            customer,
+            (seat_tickets, place_tickets),
+            now,
+            now + hold,
+        );
+        reservation.total().ok_or_else(|| {
+            Invalid::new(
+                "seats",
+                "the sectors asked for are priced in different currencies",
+            )
+        })?;
+        Ok(reservation)
+    }
+
+    /// A new hold of `seats` and `places` for `customer` from `now` until `until`: nothing
+    /// bought, paid or discounted yet.
+    pub fn held(
+        session: &Session,
+        customer: &str,
+        (seats, places): (Vec<SeatTicket>, Vec<PlaceTickets>),
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Self {
+        Self {
             id: ReservationId::generate(),
             customer: customer.to_owned(),
             event_id: session.event_id,
             session_id: session.id,
             status: ReservationStatus::Held,
-            seats: seat_tickets,
-            places: place_tickets,
+            seats,
+            places,
             products: Vec::new(),
             created_at: now,
-            expires_at: now + hold,
+            expires_at: until,
             payment: None,
             confirmed_at: None,
             refund_reason: None,
@@ -267,14 +292,7 @@ impl Reservation {
             voucher: None,
             waitlist: false,
             version: 1,
-        };
-        reservation.total().ok_or_else(|| {
-            Invalid::new(
-                "seats",
-                "the sectors asked for are priced in different currencies",
-            )
-        })?;
-        Ok(reservation)
+        }
     }
 
     pub fn tickets(&self) -> u32 {
@@ -423,13 +441,14 @@ impl LineItem {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::{
         Currency, NewSession, Product, ProductCategory, SaleWindow, Sector, SectorLayout,
     };
 
-    fn session(now: DateTime<Utc>) -> Session {
+    /// A session on sale now: a numbered `plateia` (5 × 10, A-1 a gap) and a standing `pista` (100).
+    pub(crate) fn session(now: DateTime<Utc>) -> Session {
         let price = |c| Money::price(c, Currency::BRL).unwrap();
         let new = NewSession {
             sale_mode: Default::default(),

@@ -7,8 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Invalid, PlaceTickets, Reservation, ReservationId, ReservationStatus, SectorCode, SectorLayout,
-    Session, SessionId,
+    Invalid, PlaceTickets, Reservation, ReservationId, SectorCode, SectorLayout, Session, SessionId,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,35 +87,69 @@ impl WaitlistEntry {
 
     /// The hold offered to the fan: their places of the sector, held for `window` from `now`.
     pub fn offer(&self, session: &Session, now: DateTime<Utc>, window: Duration) -> Reservation {
-        let sector = session.sector(self.sector.as_str());
+        let places = session
+            .sector(self.sector.as_str())
+            .map(|s| PlaceTickets {
+                sector: s.code.clone(),
+                quantity: self.quantity,
+                unit_price: s.price,
+                shards: session.place_shards(s),
+            })
+            .into_iter()
+            .collect();
         Reservation {
-            id: ReservationId::generate(),
-            customer: self.customer.clone(),
-            event_id: session.event_id,
-            session_id: session.id,
-            status: ReservationStatus::Held,
-            seats: Vec::new(),
-            places: sector
-                .map(|s| PlaceTickets {
-                    sector: s.code.clone(),
-                    quantity: self.quantity,
-                    unit_price: s.price,
-                    shards: session.place_shards(s),
-                })
-                .into_iter()
-                .collect(),
-            products: Vec::new(),
-            created_at: now,
-            expires_at: now + window,
-            payment: None,
-            confirmed_at: None,
-            refund_reason: None,
-            refunded_by: None,
-            refunded_at: None,
-            refund_reference: None,
-            voucher: None,
             waitlist: true,
-            version: 1,
+            ..Reservation::held(
+                session,
+                &self.customer,
+                (Vec::new(), places),
+                now,
+                now + window,
+            )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ReservationStatus, reservation::tests::session};
+
+    #[test]
+    fn a_fan_waits_for_standing_places_within_the_ticket_limit_while_the_sale_is_open() {
+        let now = Utc::now();
+        let session = session(now);
+        let entry = WaitlistEntry::join(&session, "pista", "ana", 2, now).unwrap();
+        assert_eq!((entry.quantity, entry.status), (2, EntryStatus::Waiting));
+        for (sector, quantity, field) in [
+            ("plateia", 1, "sector"),
+            ("camarote", 1, "sector"),
+            ("pista", 0, "quantity"),
+            ("pista", 7, "quantity"),
+        ] {
+            match WaitlistEntry::join(&session, sector, "ana", quantity, now) {
+                Err(JoinError::Invalid(e)) => assert_eq!(e.field, field, "{sector} {quantity}"),
+                other => panic!("{sector} {quantity}: {other:?}"),
+            }
+        }
+        let closed = now + Duration::days(9) + Duration::seconds(1);
+        assert_eq!(
+            WaitlistEntry::join(&session, "pista", "ana", 1, closed),
+            Err(JoinError::SaleClosed)
+        );
+    }
+
+    #[test]
+    fn an_offer_holds_the_fans_places_for_the_offers_window() {
+        let now = Utc::now();
+        let session = session(now);
+        let entry = WaitlistEntry::join(&session, "pista", "ana", 3, now).unwrap();
+        let later = now + Duration::minutes(5);
+        let offer = entry.offer(&session, later, Duration::minutes(30));
+        assert!(offer.waitlist);
+        assert_eq!(offer.status, ReservationStatus::Held);
+        assert_eq!((offer.customer.as_str(), offer.tickets()), ("ana", 3));
+        assert_eq!(offer.expires_at - offer.created_at, Duration::minutes(30));
+        assert_eq!(offer.total().unwrap().cents, 3 * 5_000);
     }
 }
