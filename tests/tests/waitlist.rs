@@ -65,6 +65,20 @@ async fn offered(sale: &Sale, who: &str) -> Value {
     }
 }
 
+/// The standing sector's line as the organiser's sales view counts it: (waiting, kept, held).
+async fn line_in_sales(sale: &Sale) -> (u64, u64, u64) {
+    let admin = sale.stack.token("organiser", true);
+    let (_, sales) = sale
+        .get_as(&format!("/sessions/{}/sales", sale.session), &admin)
+        .await;
+    let pista = &sales["sectors"][1];
+    (
+        pista["waiting"].as_u64().unwrap(),
+        pista["kept_for_waitlist"].as_u64().unwrap(),
+        pista["held"].as_u64().unwrap(),
+    )
+}
+
 async fn sweep(sale: &Sale) {
     match sale.stack.tick("ExpireHoldsFunction").await.unwrap() {
         local::lambda::Invoked::Response(_) => {}
@@ -126,6 +140,8 @@ async fn places_that_come_back_are_offered_in_line_and_a_lapsed_offer_passes_to_
         "{numbered}"
     );
 
+    assert_eq!(line_in_sales(&sale).await, (30, 0, 5));
+
     // The five holds lapse: their places go to the line, not on sale.
     sale.stack
         .advance_clock(chrono::Duration::seconds(HOLD_SECONDS + 1))
@@ -140,6 +156,7 @@ async fn places_that_come_back_are_offered_in_line_and_a_lapsed_offer_passes_to_
         status, 409,
         "the public cannot take places offered to the line"
     );
+    assert_eq!(line_in_sales(&sale).await, (25, 0, 5), "five offers held");
     for (i, fan) in fans[5..].iter().enumerate() {
         let e = entry(&sale, fan).await;
         assert_eq!(

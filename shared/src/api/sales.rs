@@ -25,6 +25,9 @@ struct SectorSales<'a> {
     cancelled: u32,
     /// Let in at the door.
     checked_in: u32,
+    /// Standing places its waiting list waits for, and places that came back kept for it.
+    waiting: u32,
+    kept_for_waitlist: u32,
     revenue: Option<Money>,
 }
 
@@ -41,6 +44,11 @@ struct Sales<'a> {
     checked_in: u32,
     /// Confirmed ticket revenue per currency.
     revenue: Vec<Money>,
+}
+
+/// A counter as a count: never below zero.
+fn count(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }
 
 /// `GET /sessions/{id}/sales` (admin): JSON, or with `Accept: text/csv` one row a sector.
@@ -65,11 +73,14 @@ pub async fn get_sales(req: Request, catalog: &impl Catalog) -> Result<Response<
                 sold: counts.sold,
                 held: capacity
                     .saturating_sub(available)
-                    .saturating_sub(counts.sold),
+                    .saturating_sub(counts.sold)
+                    .saturating_sub(count(counts.returned)),
                 available,
                 expired: counts.expired,
                 cancelled: counts.cancelled,
                 checked_in: counts.entered,
+                waiting: count(counts.waiting),
+                kept_for_waitlist: count(counts.returned),
                 // Net of what vouchers took off.
                 revenue: sector.price.times(counts.sold).map(|gross| Money {
                     cents: gross.cents - counts.discounts,

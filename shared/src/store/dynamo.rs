@@ -526,6 +526,8 @@ impl Catalog for DynamoStore {
                         cancelled: s.cancelled,
                         entered: s.entered,
                         discounts: s.discounts,
+                        waiting: s.waiting,
+                        returned: s.returned,
                     },
                 )
             })

@@ -63,6 +63,9 @@ pub struct SectorCounts {
     pub entered: u32,
     /// What vouchers took off the tickets sold (cents).
     pub discounts: i64,
+    /// Standing places the sector's waiting list waits for, and places kept for it.
+    pub waiting: i64,
+    pub returned: i64,
 }
 
 /// The catalog a customer browses: events, their sessions and sectors, seats and products.

@@ -206,6 +206,7 @@ function Sales({ id }: { id: string }) {
             <th scope="col">{c.counts.expired}</th>
             <th scope="col">{c.counts.cancelled}</th>
             <th scope="col">{c.counts.checked_in}</th>
+            <th scope="col">{c.waitingHeading}</th>
             <th scope="col">{c.revenue}</th>
             <th scope="col">{c.occupation}</th>
           </tr>
@@ -224,6 +225,10 @@ function Sales({ id }: { id: string }) {
                 <td>{s.expired.toLocaleString(locale)}</td>
                 <td>{s.cancelled.toLocaleString(locale)}</td>
                 <td>{s.checked_in.toLocaleString(locale)}</td>
+                <td>
+                  {s.waiting.toLocaleString(locale)}
+                  {s.kept_for_waitlist > 0 && ` · ${c.keptForLine(s.kept_for_waitlist)}`}
+                </td>
                 <td>{s.revenue ? money(s.revenue.cents, s.revenue.currency, locale) : "—"}</td>
                 <td>
                   <div

@@ -319,6 +319,8 @@ export const en: Messages = {
     },
     revenue: "Confirmed revenue",
     bySector: "By sector",
+    waitingHeading: "Waiting list",
+    keptForLine: (n) => `${n.toLocaleString("en")} kept for it`,
     capacityHeading: "Capacity",
     occupation: "Occupation",
     addOnsSold: "Add-ons (whole event, confirmed)",

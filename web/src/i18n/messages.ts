@@ -215,6 +215,8 @@ export interface ConsoleMessages {
   counts: Record<"sold" | "held" | "available" | "expired" | "cancelled" | "checked_in", string>;
   revenue: string;
   bySector: string;
+  waitingHeading: string;
+  keptForLine: (n: number) => string;
   capacityHeading: string;
   occupation: string;
   addOnsSold: string;

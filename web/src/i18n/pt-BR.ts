@@ -327,6 +327,8 @@ export const ptBR: Messages = {
     },
     revenue: "Receita confirmada",
     bySector: "Por setor",
+    waitingHeading: "Lista de espera",
+    keptForLine: (n) => `${n.toLocaleString("pt-BR")} guardados para ela`,
     capacityHeading: "Capacidade",
     occupation: "Ocupação",
     addOnsSold: "Adicionais (todo o evento, confirmados)",
