@@ -7,6 +7,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
 use support::sale::{PISTA, Sale, options};
@@ -223,6 +224,83 @@ async fn places_that_come_back_are_offered_in_line_and_a_lapsed_offer_passes_to_
         "{left}"
     );
     assert_eq!(entry(&sale, &fans[8]).await["position"], 2);
+    support::audit(&sale.stack).await;
+    sale.stack.stop().await;
+}
+
+#[tokio::test]
+async fn places_given_back_at_once_are_each_offered_once_in_order_and_never_sold_to_the_public() {
+    const PLACES: usize = 20;
+    let standing = json!({"sectors": [
+        {"code": "plateia", "name": "Plateia", "kind": "numbered", "rows": 2, "seats_per_row": 5, "price": {"cents": 30000}},
+        {"code": "pista", "name": "Pista", "kind": "general_admission", "capacity": PLACES, "price": {"cents": 18000}}
+    ]});
+    let env = [("HOLD_SECONDS", "600"), ("WAITLIST_OFFER_SECONDS", "1800")];
+    let sale = Sale::start_with(options(&env), 2, 5, standing).await;
+    let holders = join_all((0..PLACES).map(|i| {
+        let sale = &sale;
+        async move {
+            let who = format!("holder-{i:02}");
+            let (status, held) = hold_places(sale, &who, 1).await;
+            assert_eq!(status, 201, "{held}");
+            (who, held["id"].as_str().unwrap().to_owned())
+        }
+    }))
+    .await;
+    let path = format!("/sessions/{}/waitlist", sale.session);
+    let fans: Vec<String> = (0..2 * PLACES).map(|i| format!("fan-{i:02}")).collect();
+    for fan in &fans {
+        let body = json!({"sector": "pista", "quantity": 1});
+        assert_eq!(
+            send(&sale, Method::POST, &path, fan, Some(body)).await.0,
+            201
+        );
+    }
+
+    // Every holder gives their place back at once, while the public tries to take them.
+    let gave = join_all(holders.iter().map(|(who, id)| {
+        let sale = &sale;
+        async move {
+            send(
+                sale,
+                Method::DELETE,
+                &format!("/reservations/{id}"),
+                who,
+                None,
+            )
+            .await
+            .0
+        }
+    }));
+    let public = join_all((0..PLACES).map(|i| {
+        let sale = &sale;
+        async move { hold_places(sale, &format!("public-{i:02}"), 1).await.0 }
+    }));
+    let (gave, public) = futures::join!(gave, public);
+    assert!(gave.iter().all(|s| *s == 200), "{gave:?}");
+    assert!(
+        public.iter().all(|s| *s == 409),
+        "the public took a place: {public:?}"
+    );
+
+    // The first twenty in line have one offer each; the other twenty wait, in order.
+    let mut offers = std::collections::HashSet::new();
+    for fan in &fans[..PLACES] {
+        let e = offered(&sale, fan).await;
+        assert_eq!(e["status"], "OFFERED", "{fan}: {e}");
+        assert!(
+            offers.insert(e["offer"].as_str().unwrap().to_owned()),
+            "{e}"
+        );
+    }
+    for (i, fan) in fans[PLACES..].iter().enumerate() {
+        let e = entry(&sale, fan).await;
+        assert_eq!(e["position"], i + 1, "{fan}: {e}");
+    }
+    assert_eq!(
+        line_in_sales(&sale).await,
+        (PLACES as u64, 0, PLACES as u64)
+    );
     support::audit(&sale.stack).await;
     sale.stack.stop().await;
 }
