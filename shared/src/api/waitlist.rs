@@ -7,7 +7,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::{Body, Request, Response, http::StatusCode};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, Identity, json, json_body, path_id, path_param};
+use super::{ApiError, Identity, created, json, json_body, path_id, path_param};
 use crate::{
     config::Sales,
     domain::{EntryStatus, SectorCode, SessionId, WaitlistEntry, waitlist::JoinError},
@@ -88,15 +88,10 @@ pub async fn join_waitlist<S: Catalog + Waitlist>(
             format!("you are in the line of {} already", entry.sector),
         ));
     }
-    let location = format!("/sessions/{id}/waitlist");
-    let body = serde_json::to_string(&view(store, &entry).await?)
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
-    Response::builder()
-        .status(StatusCode::CREATED)
-        .header("content-type", "application/json")
-        .header("location", location)
-        .body(Body::from(body))
-        .map_err(|e| ApiError::Internal(Box::new(e)))
+    created(
+        &format!("/sessions/{id}/waitlist"),
+        &view(store, &entry).await?,
+    )
 }
 
 #[derive(Serialize)]
