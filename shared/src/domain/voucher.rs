@@ -386,7 +386,7 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::domain::{Currency, ReservationId, ReservationStatus, SeatTicket, SessionId};
+    use crate::domain::{Currency, SeatTicket, reservation::tests::session};
 
     fn brl(cents: i64) -> Money {
         Money::price(cents, Currency::BRL).unwrap()
@@ -404,37 +404,28 @@ mod tests {
         }
     }
 
+    /// A hold of the event's seats, one for each (sector, price).
     fn held(event: EventId, seats: &[(&str, i64)]) -> Reservation {
         let now = Utc::now();
+        let seats = seats
+            .iter()
+            .enumerate()
+            .map(|(i, (sector, cents))| SeatTicket {
+                sector: SectorCode::try_from(sector.to_string()).unwrap(),
+                seat: format!("A-{}", i + 1).parse().unwrap(),
+                price: brl(*cents),
+                block: None,
+            })
+            .collect();
         Reservation {
-            id: ReservationId::generate(),
-            customer: "ana".into(),
             event_id: event,
-            session_id: SessionId::generate(),
-            status: ReservationStatus::Held,
-            seats: seats
-                .iter()
-                .enumerate()
-                .map(|(i, (sector, cents))| SeatTicket {
-                    sector: SectorCode::try_from(sector.to_string()).unwrap(),
-                    seat: format!("A-{}", i + 1).parse().unwrap(),
-                    price: brl(*cents),
-                    block: None,
-                })
-                .collect(),
-            places: vec![],
-            products: vec![],
-            created_at: now,
-            expires_at: now + Duration::minutes(10),
-            payment: None,
-            confirmed_at: None,
-            refund_reason: None,
-            refunded_by: None,
-            refunded_at: None,
-            refund_reference: None,
-            voucher: None,
-            waitlist: false,
-            version: 1,
+            ..Reservation::held(
+                &session(now),
+                "ana",
+                (seats, vec![]),
+                now,
+                now + Duration::minutes(10),
+            )
         }
     }
 
