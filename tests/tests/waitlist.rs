@@ -127,7 +127,7 @@ async fn places_that_come_back_are_offered_in_line_and_a_lapsed_offer_passes_to_
         (status, again["code"].as_str()),
         (409, Some("ALREADY_WAITING"))
     );
-    let (status, numbered) = send(
+    let (status, seats) = send(
         &sale,
         Method::POST,
         &path,
@@ -136,9 +136,9 @@ async fn places_that_come_back_are_offered_in_line_and_a_lapsed_offer_passes_to_
     )
     .await;
     assert_eq!(
-        (status, numbered["field"].as_str()),
-        (422, Some("sector")),
-        "{numbered}"
+        (status, seats["code"].as_str()),
+        (409, Some("NOT_SOLD_OUT")),
+        "{seats}"
     );
 
     assert_eq!(line_in_sales(&sale).await, (30, 0, 5));
@@ -303,4 +303,94 @@ async fn places_given_back_at_once_are_each_offered_once_in_order_and_never_sold
     );
     support::audit(&sale.stack).await;
     sale.stack.stop().await;
+}
+
+#[tokio::test]
+async fn seats_that_come_back_are_kept_for_the_line_and_held_for_each_fan_in_turn() {
+    let env = [("HOLD_SECONDS", "600"), ("WAITLIST_OFFER_SECONDS", "1800")];
+    // Plateia has two seats, A-1 and A-2, both held.
+    let sale = Sale::start(options(&env), 1, 2).await;
+    let mut holds = Vec::new();
+    for (who, seat) in [("holder-1", "A-1"), ("holder-2", "A-2")] {
+        let (status, held) = sale.hold(who, seat).await;
+        assert_eq!(status, 201, "{held}");
+        holds.push((who, held["id"].as_str().unwrap().to_owned()));
+    }
+    let path = format!("/sessions/{}/waitlist", sale.session);
+    let fans = ["fan-a", "fan-b", "fan-c"];
+    for fan in fans {
+        let body = json!({"sector": "plateia", "quantity": 1});
+        assert_eq!(
+            send(&sale, Method::POST, &path, fan, Some(body)).await.0,
+            201
+        );
+    }
+
+    // Both seats come back: they are held for the first two fans, one seat each.
+    for (who, id) in &holds {
+        let (status, body) = send(
+            &sale,
+            Method::DELETE,
+            &format!("/reservations/{id}"),
+            who,
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let mut offered_seats = Vec::new();
+    for fan in &fans[..2] {
+        let e = offered(&sale, fan).await;
+        assert_eq!(e["status"], "OFFERED", "{fan}: {e}");
+        let id = e["offer"].as_str().unwrap();
+        let (_, r) = sale.get(&format!("/reservations/{id}"), fan).await;
+        assert_eq!(r["status"], "HELD", "{r}");
+        offered_seats.push(r["seats"][0]["seat"].as_str().unwrap().to_owned());
+    }
+    offered_seats.sort();
+    assert_eq!(offered_seats, ["A-1", "A-2"]);
+    assert_eq!(entry(&sale, fans[2]).await["position"], 1);
+    let (status, _) = sale.hold("public", "A-1").await;
+    assert_eq!(status, 409, "a seat offered to the line is not on sale");
+
+    // fan-a pays; fan-b's offer lapses and its seat goes to fan-c.
+    let (status, paid) = sale.pay(fans[0], &offer_of(&sale, fans[0]).await).await;
+    assert_eq!(status, 200, "{paid}");
+    sale.stack
+        .advance_clock(chrono::Duration::seconds(OFFER_SECONDS + 1))
+        .await;
+    sweep(&sale).await;
+    let e = offered(&sale, fans[2]).await;
+    assert_eq!(e["status"], "OFFERED", "{e}");
+    support::audit(&sale.stack).await;
+
+    // fan-c gives it back with nobody left in line: the seat is on sale again.
+    let id = offer_of(&sale, fans[2]).await;
+    let (status, body) = send(
+        &sale,
+        Method::DELETE,
+        &format!("/reservations/{id}"),
+        fans[2],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, held) = sale
+        .hold("public", offered_seats_of(&sale, fans[1]).await.as_str())
+        .await;
+    assert_eq!(status, 201, "{held}");
+    support::audit(&sale.stack).await;
+    sale.stack.stop().await;
+}
+
+/// The reservation offered to `fan`.
+async fn offer_of(sale: &Sale, fan: &str) -> String {
+    entry(sale, fan).await["offer"].as_str().unwrap().to_owned()
+}
+
+/// The seat the reservation offered to `fan` held.
+async fn offered_seats_of(sale: &Sale, fan: &str) -> String {
+    let id = offer_of(sale, fan).await;
+    let (_, r) = sale.get(&format!("/reservations/{id}"), fan).await;
+    r["seats"][0]["seat"].as_str().unwrap().to_owned()
 }

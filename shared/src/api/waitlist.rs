@@ -166,10 +166,12 @@ pub async fn leave_waitlist<S: Catalog + Waitlist>(
     )
 }
 
-/// The places a domain event says came back: its session and general-admission sectors.
+/// The seats and places a domain event says came back: its session and their sectors.
 #[derive(Deserialize)]
 struct Returned {
     session_id: SessionId,
+    #[serde(default)]
+    seats: Vec<Place>,
     #[serde(default)]
     places: Vec<Place>,
 }
@@ -201,8 +203,12 @@ pub async fn offer_returned<S: Catalog + Waitlist>(
                 tracing::warn!(message = %id, "not a domain event of places: skipped");
                 return Ok::<_, StoreError>(());
             };
-            let sectors: BTreeSet<SectorCode> =
-                detail.places.into_iter().map(|p| p.sector).collect();
+            let sectors: BTreeSet<SectorCode> = detail
+                .seats
+                .into_iter()
+                .chain(detail.places)
+                .map(|p| p.sector)
+                .collect();
             if sectors.is_empty() {
                 return Ok(());
             }

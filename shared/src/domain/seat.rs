@@ -89,6 +89,8 @@ pub enum SeatState {
     Sold {
         reservation: ReservationId,
     },
+    /// Came back while fans wait for the sector: kept off sale for its waiting list.
+    Kept,
 }
 
 /// What the public seat map shows: never who holds or bought a seat.
@@ -105,7 +107,7 @@ impl SeatState {
         match self {
             SeatState::Free => SeatStatus::Free,
             SeatState::Held { expires_at, .. } if *expires_at < now => SeatStatus::Free,
-            SeatState::Held { .. } => SeatStatus::Held,
+            SeatState::Held { .. } | SeatState::Kept => SeatStatus::Held,
             SeatState::Sold { .. } => SeatStatus::Sold,
         }
     }

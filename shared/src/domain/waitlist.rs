@@ -1,5 +1,5 @@
-//! The waiting list of a sold-out general-admission sector: fans join it for a number of places,
-//! in order. Places that come back while fans wait (a hold that expired or was cancelled, a
+//! The waiting list of a sold-out sector: fans join it for a number of places or seats, in
+//! order. Places and seats that come back while fans wait (a hold that expired or was cancelled, a
 //! refund) are kept off public sale and offered to the first in line as a hold made for them,
 //! with a longer window; an offer not taken lapses like any hold, and its places pass to the next.
 
@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Invalid, PlaceTickets, Reservation, ReservationId, SectorCode, SectorLayout, Session, SessionId,
+    Invalid, PlaceTickets, Reservation, ReservationId, SeatLabel, SeatTicket, SectorCode,
+    SectorLayout, Session, SessionId,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,13 +62,6 @@ impl WaitlistEntry {
         let found = session.sector(sector).ok_or_else(|| {
             Invalid::new("sector", format!("no sector `{sector}` in this session"))
         })?;
-        if !matches!(found.layout, SectorLayout::GeneralAdmission { .. }) {
-            return Err(Invalid::new(
-                "sector",
-                format!("`{sector}` is numbered: its seats are picked on the map, not waited for"),
-            )
-            .into());
-        }
         let limit = u32::from(session.max_tickets_per_customer);
         let quantity = u32::try_from(quantity)
             .ok()
@@ -85,27 +79,45 @@ impl WaitlistEntry {
         })
     }
 
-    /// The hold offered to the fan: their places of the sector, held for `window` from `now`.
-    pub fn offer(&self, session: &Session, now: DateTime<Utc>, window: Duration) -> Reservation {
-        let places = session
-            .sector(self.sector.as_str())
-            .map(|s| PlaceTickets {
-                sector: s.code.clone(),
-                quantity: self.quantity,
-                unit_price: s.price,
-                shards: session.place_shards(s),
-            })
-            .into_iter()
-            .collect();
+    /// The hold offered to the fan, for `window` from `now`: their places of a standing sector,
+    /// or `seats` (kept for the line) of a numbered one.
+    pub fn offer(
+        &self,
+        session: &Session,
+        seats: &[SeatLabel],
+        now: DateTime<Utc>,
+        window: Duration,
+    ) -> Reservation {
+        let sector = session.sector(self.sector.as_str());
+        let held = match sector {
+            Some(s) if matches!(s.layout, SectorLayout::Numbered { .. }) => (
+                seats
+                    .iter()
+                    .map(|seat| SeatTicket {
+                        sector: s.code.clone(),
+                        seat: *seat,
+                        price: s.price,
+                        block: session.seat_block(s, *seat),
+                    })
+                    .collect(),
+                Vec::new(),
+            ),
+            _ => (
+                Vec::new(),
+                sector
+                    .map(|s| PlaceTickets {
+                        sector: s.code.clone(),
+                        quantity: self.quantity,
+                        unit_price: s.price,
+                        shards: session.place_shards(s),
+                    })
+                    .into_iter()
+                    .collect(),
+            ),
+        };
         Reservation {
             waitlist: true,
-            ..Reservation::held(
-                session,
-                &self.customer,
-                (Vec::new(), places),
-                now,
-                now + window,
-            )
+            ..Reservation::held(session, &self.customer, held, now, now + window)
         }
     }
 }
@@ -122,7 +134,6 @@ mod tests {
         let entry = WaitlistEntry::join(&session, "pista", "ana", 2, now).unwrap();
         assert_eq!((entry.quantity, entry.status), (2, EntryStatus::Waiting));
         for (sector, quantity, field) in [
-            ("plateia", 1, "sector"),
             ("camarote", 1, "sector"),
             ("pista", 0, "quantity"),
             ("pista", 7, "quantity"),
@@ -145,7 +156,7 @@ mod tests {
         let session = session(now);
         let entry = WaitlistEntry::join(&session, "pista", "ana", 3, now).unwrap();
         let later = now + Duration::minutes(5);
-        let offer = entry.offer(&session, later, Duration::minutes(30));
+        let offer = entry.offer(&session, &[], later, Duration::minutes(30));
         assert!(offer.waitlist);
         assert_eq!(offer.status, ReservationStatus::Held);
         assert_eq!((offer.customer.as_str(), offer.tickets()), ("ana", 3));

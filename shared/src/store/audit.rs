@@ -452,6 +452,32 @@ impl Auditor<'_> {
                 }
                 if numbered {
                     self.seats(session, sector);
+                    let kept: BTreeSet<SeatLabel> = self
+                        .table
+                        .seats
+                        .get(&at)
+                        .map(|seats| {
+                            seats
+                                .iter()
+                                .filter(|(_, s)| s.state == SeatStateName::Kept)
+                                .map(|(_, s)| s.seat)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if kept != s.kept_seats || kept.len() as i64 != s.returned {
+                        self.violation(
+                            "waiting list",
+                            Some(session.id),
+                            vec![stock_key.clone()],
+                            format!(
+                                "sector {}: {} seats are KEPT, the stock item keeps {:?} and counts {} kept",
+                                sector.code,
+                                kept.len(),
+                                s.kept_seats,
+                                s.returned
+                            ),
+                        );
+                    }
                 }
             }
         }
@@ -522,6 +548,8 @@ impl Auditor<'_> {
             let problem = match (seat.state, seat.reservation_id, holder) {
                 (SeatStateName::Free, None, _) => None,
                 (SeatStateName::Free, Some(_), _) => Some("is FREE but names a reservation".into()),
+                (SeatStateName::Kept, None, _) => None,
+                (SeatStateName::Kept, Some(_), _) => Some("is KEPT but names a reservation".into()),
                 (_, None, _) => Some("is taken but names no reservation".into()),
                 (_, Some(id), None) => {
                     Some(format!("names reservation {id}, which does not exist"))

@@ -162,11 +162,16 @@ impl Door for DynamoStore {
             self.uncount(reservation).build()?,
         ];
         for seat in &reservation.seats {
+            let back = if to_line.contains(&seat.sector) {
+                "KEPT"
+            } else {
+                "FREE"
+            };
             items.push(
                 self.seat_change(reservation, seat)
-                    .set("SET #s = :free REMOVE reservation_id, hold_expires_at")
+                    .set("SET #s = :back REMOVE reservation_id, hold_expires_at")
                     .when("#s = :sold AND reservation_id = :rid")
-                    .value(":free", s("FREE"))
+                    .value(":back", s(back))
                     .value(":sold", s("SOLD"))
                     .build()?,
             );

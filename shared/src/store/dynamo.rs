@@ -413,6 +413,7 @@ impl Catalog for DynamoStore {
                 discounts: 0,
                 waiting: 0,
                 returned: 0,
+                kept_seats: Default::default(),
             };
             items.push(serde_dynamo::to_item(Item::new(
                 keys::sector(session.id, &sector.code),

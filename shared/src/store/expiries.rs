@@ -104,7 +104,7 @@ impl Expiries for DynamoStore {
         let to_line = self.lines_waiting(reservation).await?;
         let mut tail = self.restock(reservation, counted, Some(GivenBack::Expired), &to_line);
         tail.extend(self.voucher_back(reservation));
-        self.release(reservation, head, tail).await
+        self.release(reservation, head, tail, &to_line).await
     }
 
     async fn sweep_from(&self) -> Result<Option<i64>, StoreError> {
@@ -210,13 +210,28 @@ impl DynamoStore {
             };
             if to_line.contains(&sector) {
                 // Fans wait for the sector: its places are kept for their line, off sale.
+                // A numbered sector's seats are kept by label, for the line's offers to hold.
+                let labels: Vec<String> = reservation
+                    .seats
+                    .iter()
+                    .filter(|s| s.sector == sector)
+                    .map(|s| s.seat.to_string())
+                    .collect();
+                let seats = if labels.is_empty() {
+                    ""
+                } else {
+                    change = change.value(":labels", AttributeValue::Ss(labels));
+                    ", kept_seats :labels"
+                };
                 items.push(
                     match given_back.map(GivenBack::counter) {
                         Some((counter, per_ticket)) => change
-                            .set(&format!("ADD returned :n, #given_back :back{discounted}"))
+                            .set(&format!(
+                                "ADD returned :n{seats}, #given_back :back{discounted}"
+                            ))
                             .name("#given_back", counter)
                             .value(":back", n(per_ticket * i64::from(count))),
-                        None => change.set("ADD returned :n"),
+                        None => change.set(&format!("ADD returned :n{seats}")),
                     }
                     .value(":n", n(count)),
                 );
@@ -280,6 +295,7 @@ impl DynamoStore {
         reservation: &Reservation,
         head: Vec<Change>,
         tail: Vec<Change>,
+        to_line: &HashSet<crate::domain::SectorCode>,
     ) -> Result<(), WriteError> {
         let mut lost: HashSet<usize> = HashSet::new();
         for _ in 0..=reservation.seats.len() {
@@ -291,7 +307,7 @@ impl DynamoStore {
             items.extend(
                 seats
                     .iter()
-                    .map(|i| self.seat_release(reservation, &reservation.seats[*i])),
+                    .map(|i| self.seat_release(reservation, &reservation.seats[*i], to_line)),
             );
             items.extend(tail.iter().cloned());
             let failed = self.write(items).await?;

@@ -76,6 +76,9 @@ pub struct SectorStock {
     pub waiting: i64,
     #[serde(default)]
     pub returned: i64,
+    /// Numbered: the seats of `returned`, by label (a string set, absent when empty).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub kept_seats: std::collections::BTreeSet<SeatLabel>,
 }
 
 /// A block of a numbered sector's seat map, with the version its writes are conditioned on.
@@ -110,13 +113,15 @@ pub enum SeatStateName {
     Free,
     Held,
     Sold,
+    /// Kept off sale for the sector's waiting list (`store::Waitlist`).
+    Kept,
 }
 
 impl From<SeatStateName> for crate::domain::seat::SeatStatus {
     fn from(state: SeatStateName) -> Self {
         match state {
             SeatStateName::Free => Self::Free,
-            SeatStateName::Held => Self::Held,
+            SeatStateName::Held | SeatStateName::Kept => Self::Held,
             SeatStateName::Sold => Self::Sold,
         }
     }
@@ -151,6 +156,7 @@ impl SeatItem {
                     .unwrap_or_default(),
             },
             (SeatStateName::Sold, Some(reservation)) => SeatState::Sold { reservation },
+            (SeatStateName::Kept, _) => SeatState::Kept,
             _ => SeatState::Free,
         };
         Seat {

@@ -411,16 +411,23 @@ impl DynamoStore {
         .value(":rid", s(reservation.id.to_string()))
     }
 
-    /// A seat held by the reservation back to free.
+    /// A seat held by the reservation back to free, or kept for its sector's waiting list when
+    /// the sector is `to_line`.
     pub(super) fn seat_release(
         &self,
         reservation: &Reservation,
         seat: &crate::domain::SeatTicket,
+        to_line: &HashSet<SectorCode>,
     ) -> Change {
+        let back = if to_line.contains(&seat.sector) {
+            "KEPT"
+        } else {
+            "FREE"
+        };
         self.seat_change(reservation, seat)
-            .set("SET #s = :free REMOVE reservation_id, hold_expires_at")
+            .set("SET #s = :back REMOVE reservation_id, hold_expires_at")
             .when("#s = :held AND reservation_id = :rid")
-            .value(":free", s("FREE"))
+            .value(":back", s(back))
             .value(":held", s("HELD"))
     }
 
@@ -840,7 +847,7 @@ impl Reservations for DynamoStore {
             &to_line,
         );
         tail.extend(self.voucher_back(reservation));
-        self.release(reservation, head, tail).await?;
+        self.release(reservation, head, tail, &to_line).await?;
         Ok(Self::updated(reservation, ReservationStatus::Cancelled))
     }
 
@@ -1024,7 +1031,7 @@ impl Reservations for DynamoStore {
                 let to_line = self.lines_waiting(reservation).await?;
                 let mut tail = self.restock(reservation, counted, None, &to_line);
                 tail.extend(self.voucher_back(reservation));
-                self.release(reservation, head, tail).await?
+                self.release(reservation, head, tail, &to_line).await?
             }
             (_, Some(counter)) => {
                 let mut items = vec![change];

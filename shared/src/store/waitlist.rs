@@ -5,7 +5,10 @@
 //! `returned` places into a hold for the first fan, in one transaction with their entry, and
 //! when nobody waits any more puts what is left back on sale.
 
-use std::{collections::HashSet, future::Future};
+use std::{
+    collections::{BTreeSet, HashSet},
+    future::Future,
+};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -18,7 +21,7 @@ use super::{
     transact::{Change, create, n, s},
 };
 use crate::domain::{
-    EntryStatus, Reservation, SectorCode, SectorLayout, Session, SessionId, WaitlistEntry, stock,
+    EntryStatus, Reservation, SeatLabel, SectorCode, Session, SessionId, WaitlistEntry, stock,
 };
 
 /// Entries read at a time from the head of a line.
@@ -33,7 +36,13 @@ struct LineCounts {
     waiting: i64,
     #[serde(default)]
     returned: i64,
+    /// A numbered sector's kept seats.
+    #[serde(default)]
+    kept_seats: BTreeSet<SeatLabel>,
 }
+
+/// Kept seats put back on sale in one transaction (at most 100 items).
+const SEATS_BACK: usize = 90;
 
 pub trait Waitlist: Sync {
     /// Puts `entry` in its sector's line, in one transaction with the sector's count of places
@@ -97,18 +106,18 @@ impl DynamoStore {
         &self,
         reservation: &Reservation,
     ) -> Result<HashSet<SectorCode>, StoreError> {
-        if reservation.places.is_empty() {
+        let sectors: HashSet<&SectorCode> = reservation
+            .seats
+            .iter()
+            .map(|s| &s.sector)
+            .chain(reservation.places.iter().map(|p| &p.sector))
+            .collect();
+        if sectors.is_empty() {
             return Ok(HashSet::new());
         }
-        let wanted = reservation
-            .places
-            .iter()
-            .map(|p| {
-                (
-                    keys::sector(reservation.session_id, &p.sector),
-                    keys::STOCK_SK,
-                )
-            })
+        let wanted = sectors
+            .into_iter()
+            .map(|sector| (keys::sector(reservation.session_id, sector), keys::STOCK_SK))
             .collect();
         #[derive(Deserialize)]
         struct Waiting {
@@ -140,43 +149,81 @@ impl DynamoStore {
         data(out.items.unwrap_or_default())
     }
 
-    /// Puts a sector's kept places back on sale, if nobody waits for them.
+    /// Puts a sector's kept places back on sale, if nobody waits for them: a numbered
+    /// sector's kept seats become free (up to [`SEATS_BACK`] at a time).
     async fn back_on_sale(
         &self,
         session: &Session,
         sector: &SectorCode,
-        returned: i64,
+        counts: &LineCounts,
     ) -> Result<(), StoreError> {
         let shards = session
             .sector(sector.as_str())
             .map_or(0, |s| session.place_shards(s));
+        let seats: Vec<SeatLabel> = counts.kept_seats.iter().take(SEATS_BACK).copied().collect();
+        let back = if seats.is_empty() {
+            counts.returned
+        } else {
+            seats.len() as i64
+        };
         let kept = self
             .line_counts_change(session.id, sector)
-            .value(":r", n(returned))
+            .value(":r", n(back))
+            .value(":minus", n(-back))
             .value(":zero", n(0))
-            .when("returned = :r AND (attribute_not_exists(waiting) OR waiting <= :zero)");
-        let items = if shards > 0 {
-            // Spread over the shards from one picked by how many are back, as holds spread.
-            let first = stock::first_shard(returned as u128, shards);
+            .when("returned >= :r AND (attribute_not_exists(waiting) OR waiting <= :zero)");
+        let mut items = if !seats.is_empty() {
             vec![
-                kept.set("ADD returned :minus REMOVE sold_out")
-                    .value(":minus", n(-returned)),
+                kept.set(
+                    "ADD returned :minus, available :r DELETE kept_seats :labels REMOVE sold_out",
+                )
+                .value(":labels", labels(&seats)),
+            ]
+        } else if shards > 0 {
+            // Spread over the shards from one picked by how many are back, as holds spread.
+            let first = stock::first_shard(back as u128, shards);
+            vec![
+                kept.set("ADD returned :minus REMOVE sold_out"),
                 self.shard_change(session.id, sector, first)
                     .set("ADD available :r")
-                    .value(":r", n(returned)),
+                    .value(":r", n(back)),
             ]
         } else {
-            vec![
-                kept.set("ADD returned :minus, available :r REMOVE sold_out")
-                    .value(":minus", n(-returned)),
-            ]
+            vec![kept.set("ADD returned :minus, available :r REMOVE sold_out")]
         };
+        for seat in &seats {
+            items.push(
+                self.kept_seat(session, sector, *seat)
+                    .set("SET #s = :free")
+                    .value(":free", s("FREE")),
+            );
+        }
         match self.write(items).await {
             Ok(_) => Ok(()),
             Err(WriteError::Store(e)) => Err(e),
             Err(WriteError::Refused(_)) => Ok(()),
         }
     }
+
+    /// A seat kept for the sector's line, as long as it is.
+    fn kept_seat(&self, session: &Session, sector: &SectorCode, seat: SeatLabel) -> Change {
+        let block = session
+            .sector(sector.as_str())
+            .and_then(|s| session.seat_block(s, seat));
+        Change::on(
+            &self.table,
+            keys::seat_partition(session.id, sector, block),
+            &keys::seat_sk(seat),
+        )
+        .name("#s", "state")
+        .value(":kept", s("KEPT"))
+        .when("#s = :kept")
+    }
+}
+
+/// Seat labels as a string set.
+fn labels(seats: &[SeatLabel]) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::Ss(seats.iter().map(ToString::to_string).collect())
 }
 
 impl Waitlist for DynamoStore {
@@ -271,10 +318,7 @@ impl Waitlist for DynamoStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<Reservation>, StoreError> {
         let mut offers = Vec::new();
-        if !session
-            .sector(sector.as_str())
-            .is_some_and(|s| matches!(s.layout, SectorLayout::GeneralAdmission { .. }))
-        {
+        if session.sector(sector.as_str()).is_none() {
             return Ok(offers);
         }
         let limit = session.max_tickets_per_customer;
@@ -286,8 +330,10 @@ impl Waitlist for DynamoStore {
             let head = self.head(session.id, sector).await?;
             let Some(first) = head.into_iter().find(|e| e.status == EntryStatus::Waiting) else {
                 if counts.waiting <= 0 {
-                    self.back_on_sale(session, sector, counts.returned).await?;
-                    break;
+                    self.back_on_sale(session, sector, &counts).await?;
+                    if counts.kept_seats.len() <= SEATS_BACK {
+                        break;
+                    }
                 }
                 // The index has not caught up with an entry that joined: read again.
                 continue;
@@ -296,24 +342,48 @@ impl Waitlist for DynamoStore {
                 // The first in line waits for more places; nobody passes them.
                 break;
             }
-            let offer = first.offer(session, now, window);
+            // A numbered sector's offer holds the first of its kept seats.
+            let seats: Vec<SeatLabel> = counts
+                .kept_seats
+                .iter()
+                .take(first.quantity as usize)
+                .copied()
+                .collect();
+            let offer = first.offer(session, &seats, now, window);
             let q = i64::from(first.quantity);
-            let items = vec![
+            let mut stock = self
+                .line_counts_change(session.id, sector)
+                .when("returned >= :q")
+                .value(":minus", n(-q))
+                .value(":q", n(q));
+            stock = if seats.is_empty() {
+                stock.set("ADD waiting :minus, returned :minus")
+            } else {
+                stock
+                    .set("ADD waiting :minus, returned :minus DELETE kept_seats :labels")
+                    .value(":labels", labels(&seats))
+            };
+            let mut items = vec![
                 self.entry_change(&first)
                     .set("SET #status = :offered, offer = :offer REMOVE GSI1PK, GSI1SK")
                     .when("#status = :waiting")
                     .value(":offered", s("OFFERED"))
                     .value(":offer", s(offer.id.to_string()))
                     .build()?,
-                self.line_counts_change(session.id, sector)
-                    .set("ADD waiting :minus, returned :minus")
-                    .when("returned >= :q")
-                    .value(":minus", n(-q))
-                    .value(":q", n(q))
-                    .build()?,
+                stock.build()?,
                 create(&self.table, self.new_reservation_item(&offer)?)?,
                 self.count_for(&offer, limit).build()?,
             ];
+            for seat in &seats {
+                items.push(
+                    self.kept_seat(session, sector, *seat)
+                        .set("SET #s = :held, reservation_id = :rid, hold_expires_at = :exp")
+                        .value(":held", s("HELD"))
+                        .value(":rid", s(offer.id.to_string()))
+                        .value(":exp", n(offer.expires_at.timestamp()))
+                        .build()?,
+                );
+            }
             let failed = match self.write_built(items).await {
                 Ok(failed) => failed,
                 Err(WriteError::Store(e)) => return Err(e),

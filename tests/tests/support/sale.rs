@@ -363,7 +363,7 @@ pub fn holder(state: &SeatState) -> Option<String> {
         SeatState::Held { reservation, .. } | SeatState::Sold { reservation } => {
             Some(reservation.to_string())
         }
-        SeatState::Free => None,
+        SeatState::Free | SeatState::Kept => None,
     }
 }
 
