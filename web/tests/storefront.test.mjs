@@ -383,7 +383,7 @@ describe("the flash-sale queue", () => {
 
 describe("the waiting list", () => {
   it("joins a sold-out standing sector's line and is offered the place that comes back", async () => {
-    // An organiser's small show: one standing place, which another fan holds.
+    // An organiser's small show: one seat and one standing place, which another fan holds.
     const made = await api(
       "POST",
       "/events",
@@ -401,6 +401,14 @@ describe("the waiting list", () => {
         sale_ends_at: new Date(now + 29 * 86_400_000).toISOString(),
         sectors: [
           {
+            code: "plateia",
+            name: "Plateia",
+            kind: "numbered",
+            rows: 1,
+            seats_per_row: 1,
+            price: { cents: 15000 },
+          },
+          {
             code: "pista",
             name: "Pista",
             kind: "general_admission",
@@ -416,7 +424,10 @@ describe("the waiting list", () => {
     const other = await api(
       "POST",
       `${path}/holds`,
-      { places: [{ sector: "pista", quantity: 1 }] },
+      {
+        seats: [{ sector: "plateia", seat: "A-1" }],
+        places: [{ sector: "pista", quantity: 1 }],
+      },
       OTHER_TOKEN,
     );
     assert.equal(other.status, 201, JSON.stringify(other.body));
@@ -426,11 +437,16 @@ describe("the waiting list", () => {
     const page = await context.newPage();
     await page.goto(`${WEB}${path}`);
     await page.getByText("Esgotado").first().waitFor();
-    await page.getByRole("button", { name: "Entre para entrar na lista de espera" }).click();
-    await signInAs(page, "gabi");
     const line = page.getByRole("group", { name: "Lista de espera de Pista" });
+    await line.getByRole("button", { name: "Entre para entrar na lista de espera" }).click();
+    await signInAs(page, "gabi");
     await line.getByRole("button", { name: "Entrar na lista de espera" }).click();
     await line.getByText("Você é o número 1 da fila por 1 lugar.").waitFor();
+    // The sold-out numbered sector has a line of its own.
+    await page
+      .getByRole("group", { name: "Lista de espera de Plateia" })
+      .getByRole("button", { name: "Entrar na lista de espera" })
+      .waitFor();
     await accessible(page, "waiting list");
     await shoot(page, "waitlist-waiting");
 

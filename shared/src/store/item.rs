@@ -70,8 +70,8 @@ pub struct SectorStock {
     /// What vouchers took off the tickets sold, in cents of the sector's currency.
     #[serde(default)]
     pub discounts: i64,
-    /// General admission: places its waiting list waits for, and places that came back and are
-    /// kept for that line, off sale (`store::Waitlist`).
+    /// Places its waiting list waits for, and places that came back and are kept for that line,
+    /// off sale (`store::Waitlist`).
     #[serde(default)]
     pub waiting: i64,
     #[serde(default)]

@@ -3,7 +3,9 @@
 //! (`waiting`) and the places kept for it (`returned`): while `waiting` is above zero, places
 //! that come back go to `returned` instead of on sale (`restock`). Serving the line moves
 //! `returned` places into a hold for the first fan, in one transaction with their entry, and
-//! when nobody waits any more puts what is left back on sale.
+//! when nobody waits any more puts what is left back on sale. A numbered sector's seats that
+//! come back are `KEPT` (listed in the stock item's `kept_seats`), and an offer holds the first
+//! of them.
 
 use std::{
     collections::{BTreeSet, HashSet},

@@ -206,6 +206,18 @@ export function SessionPage({ id }: { id: string }) {
           price={(hit) => price(hit.block.priceCents)}
         />
       )}
+      {!queueOnly &&
+        session.on_sale &&
+        session.sectors
+          .filter((s) => s.kind === "numbered" && (s.available ?? 0) === 0)
+          .map((s) => (
+            <div key={s.code} class="sold-out-seats">
+              <p>
+                {s.name}: <span class="left none">{t.soldOut}</span>
+              </p>
+              <Waitlist session={session.id} sector={s.code} name={s.name} />
+            </div>
+          ))}
       {queueOnly && (
         <p class="notice" role="status">
           {t.queueOnly}
