@@ -128,7 +128,7 @@ mod tests {
     use crate::domain::{ReservationStatus, reservation::tests::session};
 
     #[test]
-    fn a_fan_waits_for_standing_places_within_the_ticket_limit_while_the_sale_is_open() {
+    fn a_fan_waits_within_the_ticket_limit_while_the_sale_is_open() {
         let now = Utc::now();
         let session = session(now);
         let entry = WaitlistEntry::join(&session, "pista", "ana", 2, now).unwrap();
@@ -162,5 +162,15 @@ mod tests {
         assert_eq!((offer.customer.as_str(), offer.tickets()), ("ana", 3));
         assert_eq!(offer.expires_at - offer.created_at, Duration::minutes(30));
         assert_eq!(offer.total().unwrap().cents, 3 * 5_000);
+
+        let seats = WaitlistEntry::join(&session, "plateia", "bia", 2, now).unwrap();
+        let kept: Vec<SeatLabel> = vec!["B-3".parse().unwrap(), "B-4".parse().unwrap()];
+        let offer = seats.offer(&session, &kept, later, Duration::minutes(30));
+        let held: Vec<String> = offer.seats.iter().map(|s| s.seat.to_string()).collect();
+        assert_eq!(
+            (held, offer.places.len()),
+            (vec!["B-3".into(), "B-4".into()], 0)
+        );
+        assert_eq!(offer.total().unwrap().cents, 2 * 10_000);
     }
 }
