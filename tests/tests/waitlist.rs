@@ -394,3 +394,35 @@ async fn offered_seats_of(sale: &Sale, fan: &str) -> String {
     let (_, r) = sale.get(&format!("/reservations/{id}"), fan).await;
     r["seats"][0]["seat"].as_str().unwrap().to_owned()
 }
+
+#[tokio::test]
+async fn a_seat_taken_again_after_its_hold_lapsed_is_not_kept_for_the_line() {
+    let env = [("HOLD_SECONDS", "600"), ("WAITLIST_OFFER_SECONDS", "1800")];
+    let sale = Sale::start(options(&env), 1, 2).await;
+    let path = format!("/sessions/{}/holds", sale.session);
+    let (status, _, held) = sale
+        .post(&path, "holder", support::hold_body(&["A-1", "A-2"], 0), &[])
+        .await;
+    assert_eq!(status, 201, "{held}");
+    let line = format!("/sessions/{}/waitlist", sale.session);
+    let body = json!({"sector": "plateia", "quantity": 1});
+    assert_eq!(
+        send(&sale, Method::POST, &line, "fan", Some(body)).await.0,
+        201
+    );
+
+    // The hold lapses; before any sweep, someone holds A-1 (a lapsed hold frees its seats).
+    sale.stack
+        .advance_clock(chrono::Duration::seconds(HOLD_SECONDS + 1))
+        .await;
+    let (status, taken) = sale.hold("quick", "A-1").await;
+    assert_eq!(status, 201, "{taken}");
+
+    // The sweep releases what is still the holder's: A-2 goes to the fan, A-1 stays quick's.
+    sweep(&sale).await;
+    let e = offered(&sale, "fan").await;
+    assert_eq!(e["status"], "OFFERED", "{e}");
+    assert_eq!(offered_seats_of(&sale, "fan").await, "A-2");
+    support::audit(&sale.stack).await;
+    sale.stack.stop().await;
+}

@@ -74,7 +74,9 @@ pub(super) enum DoorItem {
 
 impl Door for DynamoStore {
     async fn publish_door_keys(&self, door_keys: &[DoorKey]) -> Result<(), StoreError> {
-        for key in door_keys {
+        // One read in the usual start, where every key is recorded already.
+        let known: HashSet<String> = self.door_keys().await?.into_iter().map(|k| k.id).collect();
+        for key in door_keys.iter().filter(|k| !known.contains(&k.id)) {
             let item = Item::new(keys::DOOR_KEYS.to_owned(), keys::door_key_sk(&key.id), key);
             match self.create(&item).await {
                 Ok(()) | Err(StoreError::ConditionFailed) => {}
@@ -162,26 +164,23 @@ impl Door for DynamoStore {
             self.uncount(reservation).build()?,
         ];
         for seat in &reservation.seats {
-            let back = if to_line.contains(&seat.sector) {
-                "KEPT"
-            } else {
-                "FREE"
-            };
             items.push(
-                self.seat_change(reservation, seat)
-                    .set("SET #s = :back REMOVE reservation_id, hold_expires_at")
-                    .when("#s = :sold AND reservation_id = :rid")
-                    .value(":back", s(back))
-                    .value(":sold", s("SOLD"))
+                self.seat_release(reservation, seat, "SOLD", &to_line)
                     .build()?,
             );
         }
         items.extend(
-            self.restock(reservation, counted, Some(GivenBack::Sold), &to_line)
-                .into_iter()
-                .chain(self.voucher_back(reservation))
-                .map(Change::build)
-                .collect::<Result<Vec<_>, _>>()?,
+            self.restock(
+                reservation,
+                counted,
+                Some(GivenBack::Sold),
+                &to_line,
+                &HashSet::new(),
+            )
+            .into_iter()
+            .chain(self.voucher_back(reservation))
+            .map(Change::build)
+            .collect::<Result<Vec<_>, _>>()?,
         );
         for ticket in tickets {
             let delete = Delete::builder()
@@ -227,15 +226,15 @@ impl Door for DynamoStore {
     }
 
     async fn revoked(&self, session: SessionId) -> Result<Vec<TicketId>, StoreError> {
+        // The partition lists revoked tickets only.
         let items = self.query_gsi1(keys::revoked_tickets(session)).await?;
-        items
+        Ok(data::<DoorItem>(items)?
             .into_iter()
-            .filter_map(|item| match datum::<DoorItem>(item) {
-                Ok(DoorItem::Revoked { ticket, .. }) => Some(Ok(ticket)),
-                Ok(DoorItem::Entered(_)) => None,
-                Err(e) => Some(Err(e)),
+            .filter_map(|item| match item {
+                DoorItem::Revoked { ticket, .. } => Some(ticket),
+                DoorItem::Entered(_) => None,
             })
-            .collect()
+            .collect())
     }
 }
 

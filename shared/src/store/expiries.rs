@@ -101,10 +101,8 @@ impl Expiries for DynamoStore {
                 .value(":now", n(now.timestamp())),
             self.uncount(reservation),
         ];
-        let to_line = self.lines_waiting(reservation).await?;
-        let mut tail = self.restock(reservation, counted, Some(GivenBack::Expired), &to_line);
-        tail.extend(self.voucher_back(reservation));
-        self.release(reservation, head, tail, &to_line).await
+        self.release(reservation, head, counted, Some(GivenBack::Expired))
+            .await
     }
 
     async fn sweep_from(&self) -> Result<Option<i64>, StoreError> {
@@ -171,6 +169,7 @@ impl DynamoStore {
         counted: &HashSet<ProductId>,
         given_back: Option<GivenBack>,
         to_line: &HashSet<crate::domain::SectorCode>,
+        lost: &HashSet<usize>,
     ) -> Vec<Change> {
         // (sector, tickets, the shards its places are on: 0 for seats and unsharded places)
         let mut sectors: Vec<(crate::domain::SectorCode, u32, u32)> = Vec::new();
@@ -198,73 +197,67 @@ impl DynamoStore {
                 keys::sector(reservation.session_id, &sector),
                 keys::STOCK_SK,
             );
+            // The sector item's `ADD` terms, each with its value.
+            let mut add: Vec<(&str, AttributeValue)> = Vec::new();
+            if let Some((counter, per_ticket)) = given_back.map(GivenBack::counter) {
+                change = change.name("#given_back", counter);
+                add.push(("#given_back :back", n(per_ticket * i64::from(count))));
+            }
             let off = discounts
                 .iter()
                 .find(|(s, _)| *s == sector)
                 .map_or(0, |(_, m)| m.cents);
-            let discounted = if off > 0 {
-                change = change.value(":off", n(-off));
-                ", discounts :off"
-            } else {
-                ""
-            };
+            if off > 0 {
+                add.push(("discounts :off", n(-off)));
+            }
+            let mut on_sale = i64::from(count);
             if to_line.contains(&sector) {
-                // Fans wait for the sector: its places are kept for their line, off sale.
-                // A numbered sector's seats are kept by label, for the line's offers to hold.
-                let labels: Vec<String> = reservation
+                // Fans wait for the sector: its places are kept for their line, off sale; a
+                // numbered sector's seats by label, for the line's offers to hold. A seat lost
+                // to another hold after this one lapsed is not kept: it counts back on sale.
+                let kept: Vec<String> = reservation
                     .seats
                     .iter()
-                    .filter(|s| s.sector == sector)
-                    .map(|s| s.seat.to_string())
+                    .enumerate()
+                    .filter(|(i, s)| s.sector == sector && !lost.contains(i))
+                    .map(|(_, s)| s.seat.to_string())
                     .collect();
-                let seats = if labels.is_empty() {
-                    ""
-                } else {
-                    change = change.value(":labels", AttributeValue::Ss(labels));
-                    ", kept_seats :labels"
-                };
-                items.push(
-                    match given_back.map(GivenBack::counter) {
-                        Some((counter, per_ticket)) => change
-                            .set(&format!(
-                                "ADD returned :n{seats}, #given_back :back{discounted}"
-                            ))
-                            .name("#given_back", counter)
-                            .value(":back", n(per_ticket * i64::from(count))),
-                        None => change.set(&format!("ADD returned :n{seats}")),
-                    }
-                    .value(":n", n(count)),
-                );
-                continue;
-            }
-            // Sharded places go back to a shard; the sector's item counts them given back.
-            items.push(match given_back.map(GivenBack::counter) {
-                Some((counter, per_ticket)) if shards > 0 => change
-                    .set(&format!(
-                        "ADD #given_back :back{discounted} REMOVE sold_out"
-                    ))
-                    .name("#given_back", counter)
-                    .value(":back", n(per_ticket * i64::from(count))),
-                Some((counter, per_ticket)) => change
-                    .set(&format!(
-                        "ADD available :n, #given_back :back{discounted} REMOVE sold_out"
-                    ))
-                    .name("#given_back", counter)
-                    .value(":n", n(count))
-                    .value(":back", n(per_ticket * i64::from(count))),
-                None if shards > 0 => change.set("REMOVE sold_out"),
-                None => change
-                    .set("ADD available :n REMOVE sold_out")
-                    .value(":n", n(count)),
-            });
-            if shards > 0 {
+                let lost_here = reservation
+                    .seats
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, s)| s.sector == sector && lost.contains(i))
+                    .count() as i64;
+                add.push(("returned :kept", n(on_sale - lost_here)));
+                if !kept.is_empty() {
+                    add.push(("kept_seats :labels", AttributeValue::Ss(kept)));
+                }
+                on_sale = lost_here;
+            } else if shards > 0 {
+                // Sharded places go back to a shard.
                 let shard = stock::first_shard(reservation.id.spread(), shards);
                 items.push(
                     self.shard_change(reservation.session_id, &sector, shard)
                         .set("ADD available :n")
                         .value(":n", n(count)),
                 );
+                on_sale = 0;
             }
+            if on_sale > 0 {
+                add.push(("available :n", n(on_sale)));
+            }
+            let mut expression = String::new();
+            for (term, value) in add {
+                let placeholder = term.split(' ').nth(1).unwrap_or_default();
+                change = change.value(placeholder, value);
+                expression += if expression.is_empty() { "ADD " } else { ", " };
+                expression += term;
+            }
+            // Places back on sale lift the sold-out mark; places kept for a line do not.
+            if !to_line.contains(&sector) {
+                expression += " REMOVE sold_out";
+            }
+            items.push(change.set(expression.trim()));
         }
         for line in &reservation.products {
             let change = Change::on(
@@ -287,16 +280,19 @@ impl DynamoStore {
     }
 
     /// Writes `head` (whose first item is the reservation's own change), the release of each of
-    /// the reservation's seats still its own, then `tail`, in one transaction. A seat someone
-    /// else took after the hold lapsed is not this reservation's to free: it is left out and the
-    /// transaction tried again. `Changed` if a condition of `head` or `tail` failed.
+    /// the reservation's seats still its own, then everything else it gives back (`restock`, its
+    /// voucher's use), in one transaction. Places go back on sale, or to their sector's waiting
+    /// line while fans wait (`lines_waiting`). A seat someone else took after the hold lapsed
+    /// is not this reservation's to free: it is left out and the transaction tried again.
+    /// `Changed` if a condition of `head` failed.
     pub(super) async fn release(
         &self,
         reservation: &Reservation,
         head: Vec<Change>,
-        tail: Vec<Change>,
-        to_line: &HashSet<crate::domain::SectorCode>,
+        counted: &HashSet<ProductId>,
+        given_back: Option<GivenBack>,
     ) -> Result<(), WriteError> {
+        let to_line = self.lines_waiting(reservation).await?;
         let mut lost: HashSet<usize> = HashSet::new();
         for _ in 0..=reservation.seats.len() {
             let seats: Vec<usize> = (0..reservation.seats.len())
@@ -305,11 +301,12 @@ impl DynamoStore {
             let from = head.len();
             let mut items = head.clone();
             items.extend(
-                seats
-                    .iter()
-                    .map(|i| self.seat_release(reservation, &reservation.seats[*i], to_line)),
+                seats.iter().map(|i| {
+                    self.seat_release(reservation, &reservation.seats[*i], "HELD", &to_line)
+                }),
             );
-            items.extend(tail.iter().cloned());
+            items.extend(self.restock(reservation, counted, given_back, &to_line, &lost));
+            items.extend(self.voucher_back(reservation));
             let failed = self.write(items).await?;
             if failed.is_empty() {
                 return Ok(());

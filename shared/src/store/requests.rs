@@ -579,10 +579,6 @@ impl Requests for DynamoStore {
                     .value(":none", n(0)),
             );
         }
-        match self.write(items).await {
-            Ok(failed) => Ok(failed.is_empty()),
-            Err(WriteError::Store(e)) => Err(e),
-            Err(WriteError::Refused(_)) => Ok(false),
-        }
+        Ok(self.write(items).await?.is_empty())
     }
 }

@@ -411,12 +411,13 @@ impl DynamoStore {
         .value(":rid", s(reservation.id.to_string()))
     }
 
-    /// A seat held by the reservation back to free, or kept for its sector's waiting list when
-    /// the sector is `to_line`.
+    /// A seat the reservation holds (or, `from` SOLD, bought) back to free, or kept for its
+    /// sector's waiting list when the sector is `to_line`.
     pub(super) fn seat_release(
         &self,
         reservation: &Reservation,
         seat: &crate::domain::SeatTicket,
+        from: &str,
         to_line: &HashSet<SectorCode>,
     ) -> Change {
         let back = if to_line.contains(&seat.sector) {
@@ -426,9 +427,9 @@ impl DynamoStore {
         };
         self.seat_change(reservation, seat)
             .set("SET #s = :back REMOVE reservation_id, hold_expires_at")
-            .when("#s = :held AND reservation_id = :rid")
+            .when("#s = :from AND reservation_id = :rid")
             .value(":back", s(back))
-            .value(":held", s("HELD"))
+            .value(":from", s(from))
     }
 
     fn stock_change(&self, reservation: &Reservation, sector: &SectorCode) -> Change {
@@ -459,7 +460,7 @@ impl DynamoStore {
     }
 
     /// Runs a transaction of changes; on cancellation, the indexes whose conditions failed.
-    pub(super) async fn write(&self, items: Vec<Change>) -> Result<Vec<usize>, WriteError> {
+    pub(super) async fn write(&self, items: Vec<Change>) -> Result<Vec<usize>, StoreError> {
         let built = items
             .into_iter()
             .map(Change::build)
@@ -484,11 +485,11 @@ impl DynamoStore {
     pub(super) async fn write_built(
         &self,
         items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
-    ) -> Result<Vec<usize>, WriteError> {
+    ) -> Result<Vec<usize>, StoreError> {
         match transact(&self.client, items).await {
             Ok(()) => Ok(Vec::new()),
             Err(TransactError::Cancelled(cancelled)) => Ok(cancelled.failed().collect()),
-            Err(TransactError::Store(e)) => Err(e.into()),
+            Err(TransactError::Store(e)) => Err(e),
         }
     }
 
@@ -839,15 +840,13 @@ impl Reservations for DynamoStore {
                 .value(":held", status(ReservationStatus::Held)?),
             self.uncount(reservation),
         ];
-        let to_line = self.lines_waiting(reservation).await?;
-        let mut tail = self.restock(
+        self.release(
             reservation,
+            head,
             counted,
             Some(super::expiries::GivenBack::Cancelled),
-            &to_line,
-        );
-        tail.extend(self.voucher_back(reservation));
-        self.release(reservation, head, tail, &to_line).await?;
+        )
+        .await?;
         Ok(Self::updated(reservation, ReservationStatus::Cancelled))
     }
 
@@ -1028,10 +1027,7 @@ impl Reservations for DynamoStore {
         match (reservation.status, given_back) {
             (live, _) if live.is_live() => {
                 let head = vec![change, self.uncount(reservation)];
-                let to_line = self.lines_waiting(reservation).await?;
-                let mut tail = self.restock(reservation, counted, None, &to_line);
-                tail.extend(self.voucher_back(reservation));
-                self.release(reservation, head, tail, &to_line).await?
+                self.release(reservation, head, counted, None).await?
             }
             (_, Some(counter)) => {
                 let mut items = vec![change];
@@ -1435,19 +1431,10 @@ impl DynamoStore {
         }
         if released {
             items.push((
-                self.limit_change(reservation)
-                    .set("ADD tickets :n")
-                    .when("attribute_not_exists(tickets) OR tickets <= :room")
-                    .value(":n", n(reservation.tickets()))
-                    .value(
-                        ":room",
-                        n(i64::from(taken_again.limit) - i64::from(reservation.tickets())),
-                    ),
+                self.count_for(reservation, taken_again.limit),
                 Refused::LimitExceeded,
             ));
-        }
-        if released {
-            items.extend(self.voucher_taken(reservation));
+            items.extend(self.voucher_taken(reservation, None));
         }
         for line in &reservation.products {
             let change = self

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
 use super::{
-    DynamoStore, StoreError, WriteError,
+    DynamoStore, StoreError,
     dynamo::data,
     item::Item,
     keys,
@@ -42,6 +42,9 @@ struct LineCounts {
     #[serde(default)]
     kept_seats: BTreeSet<SeatLabel>,
 }
+
+/// Where an offer's transaction counts the fan's tickets against the session's limit.
+const LIMIT_ITEM: usize = 3;
 
 /// Kept seats put back on sale in one transaction (at most 100 items).
 const SEATS_BACK: usize = 90;
@@ -152,13 +155,14 @@ impl DynamoStore {
     }
 
     /// Puts a sector's kept places back on sale, if nobody waits for them: a numbered
-    /// sector's kept seats become free (up to [`SEATS_BACK`] at a time).
+    /// sector's kept seats become free (up to [`SEATS_BACK`] at a time). `false` if the line or
+    /// what it keeps changed since `counts` was read.
     async fn back_on_sale(
         &self,
         session: &Session,
         sector: &SectorCode,
         counts: &LineCounts,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let shards = session
             .sector(sector.as_str())
             .map_or(0, |s| session.place_shards(s));
@@ -200,11 +204,7 @@ impl DynamoStore {
                     .value(":free", s("FREE")),
             );
         }
-        match self.write(items).await {
-            Ok(_) => Ok(()),
-            Err(WriteError::Store(e)) => Err(e),
-            Err(WriteError::Refused(_)) => Ok(()),
-        }
+        Ok(self.write(items).await?.is_empty())
     }
 
     /// A seat kept for the sector's line, as long as it is.
@@ -256,11 +256,7 @@ impl Waitlist for DynamoStore {
                 .value(":q", n(entry.quantity))
                 .build()?,
         ];
-        match self.write_built(items).await {
-            Ok(failed) => Ok(failed.is_empty()),
-            Err(WriteError::Store(e)) => Err(e),
-            Err(WriteError::Refused(_)) => Ok(false),
-        }
+        Ok(self.write_built(items).await?.is_empty())
     }
 
     async fn entry(
@@ -305,11 +301,7 @@ impl Waitlist for DynamoStore {
                 .set("ADD waiting :minus")
                 .value(":minus", n(-i64::from(entry.quantity))),
         ];
-        match self.write(items).await {
-            Ok(failed) => Ok(failed.is_empty()),
-            Err(WriteError::Store(e)) => Err(e),
-            Err(WriteError::Refused(_)) => Ok(false),
-        }
+        Ok(self.write(items).await?.is_empty())
     }
 
     async fn serve_line(
@@ -332,8 +324,10 @@ impl Waitlist for DynamoStore {
             let head = self.head(session.id, sector).await?;
             let Some(first) = head.into_iter().find(|e| e.status == EntryStatus::Waiting) else {
                 if counts.waiting <= 0 {
-                    self.back_on_sale(session, sector, &counts).await?;
-                    if counts.kept_seats.len() <= SEATS_BACK {
+                    // Read again if a fan joined meanwhile, or seats remain to put back.
+                    if self.back_on_sale(session, sector, &counts).await?
+                        && counts.kept_seats.len() <= SEATS_BACK
+                    {
                         break;
                     }
                 }
@@ -386,14 +380,10 @@ impl Waitlist for DynamoStore {
                         .build()?,
                 );
             }
-            let failed = match self.write_built(items).await {
-                Ok(failed) => failed,
-                Err(WriteError::Store(e)) => return Err(e),
-                Err(WriteError::Refused(_)) => continue,
-            };
+            let failed = self.write_built(items).await?;
             if failed.is_empty() {
                 offers.push(offer);
-            } else if failed == [3] {
+            } else if failed == [LIMIT_ITEM] {
                 // The fan holds or bought as many tickets as they may since they joined.
                 self.leave(&first).await?;
             }
