@@ -290,7 +290,9 @@ impl Voucher {
         };
         if reservation.event_id != self.event_id
             || !currency_fits
-            || applied.eligible(reservation).is_none_or(|m| m.cents == 0)
+            || applied
+                .eligible_by_sector(reservation)
+                .is_none_or(|sectors| sectors.is_empty())
         {
             return Err(VoucherRefusal::NotApplicable);
         }
@@ -329,17 +331,6 @@ impl AppliedVoucher {
             }
         }
         Some(sectors)
-    }
-
-    /// The price of the reservation's tickets the code applies to; `None` without any.
-    fn eligible(&self, reservation: &Reservation) -> Option<Money> {
-        self.eligible_by_sector(reservation)?
-            .into_iter()
-            .map(|(_, m)| m)
-            .try_fold(None::<Money>, |sum, m| match sum {
-                None => Some(Some(m)),
-                Some(s) => s.plus(m).map(Some),
-            })?
     }
 
     /// What it takes off each sector's tickets (positive): a percentage of each sector's, or

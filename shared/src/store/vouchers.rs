@@ -103,18 +103,29 @@ impl DynamoStore {
 
     /// The reservation's code taken (again, after its hold lapsed): the code's uses and the
     /// customer's, each within its limit, with what a failure of each means.
-    pub(super) fn voucher_taken(&self, reservation: &Reservation) -> Vec<(Change, Refused)> {
+    /// With the code `as_read` (applying it now), also only while the code is as it was read
+    /// and active: an organiser's change since is read again.
+    pub(super) fn voucher_taken(
+        &self,
+        reservation: &Reservation,
+        as_read: Option<&Voucher>,
+    ) -> Vec<(Change, Refused)> {
         let Some(v) = &reservation.voucher else {
             return Vec::new();
         };
+        let code = self
+            .voucher_change(reservation.event_id, &v.code)
+            .set("ADD #uses :one")
+            .value(":one", n(1));
+        let code = match as_read {
+            Some(read) => code
+                .when("version = :vv AND active = :yes AND #uses < max_uses")
+                .value(":vv", n(read.version))
+                .value(":yes", AttributeValue::Bool(true)),
+            None => code.when("#uses < max_uses"),
+        };
         vec![
-            (
-                self.voucher_change(reservation.event_id, &v.code)
-                    .set("ADD #uses :one")
-                    .when("#uses < max_uses")
-                    .value(":one", n(1)),
-                Refused::VoucherUsedUp,
-            ),
+            (code, Refused::VoucherUsedUp),
             (
                 self.voucher_use_change(reservation, &v.code)
                     .set(
@@ -228,21 +239,12 @@ impl Vouchers for DynamoStore {
                 .set("SET voucher = :applied, version = version + :one")
                 .value(":applied", attribute(&applied)?),
         ];
-        let taken = self.voucher_taken(&updated);
         let taken_from = items.len();
-        let mut reasons = Vec::new();
-        for (i, (change, refused)) in taken.into_iter().enumerate() {
-            // The code as it was read: an organiser's change since is read again.
-            items.push(if i == 0 {
-                change
-                    .when("version = :vv AND active = :yes AND #uses < max_uses")
-                    .value(":vv", n(voucher.version))
-                    .value(":yes", AttributeValue::Bool(true))
-            } else {
-                change
-            });
-            reasons.push(refused);
-        }
+        let (taken, reasons): (Vec<Change>, Vec<Refused>) = self
+            .voucher_taken(&updated, Some(voucher))
+            .into_iter()
+            .unzip();
+        items.extend(taken);
         items.extend(self.voucher_back(reservation));
         let failed = self.write(items).await?;
         if failed.is_empty() {
