@@ -151,14 +151,7 @@ pub async fn cancel_sale<S: Reservations + Door + Catalog>(
     require_admin(&req)?;
     let id: ReservationId = path_id(&req, "id", "reservation")?;
     let body: CancelSaleBody = json_body(&req)?;
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON {
-        return Err(crate::domain::Invalid::new(
-            "reason",
-            format!("a reason has 1 to {MAX_REASON} characters"),
-        )
-        .into());
-    }
+    let reason = crate::domain::error::text("reason", &body.reason, MAX_REASON)?;
     let reservation = store
         .reservation(id)
         .await?
@@ -175,7 +168,7 @@ pub async fn cancel_sale<S: Reservations + Door + Catalog>(
         .cancel_sale(
             &reservation,
             &tickets,
-            reason,
+            &reason,
             &super::purchase::counted(&products),
             crate::clock::now(),
         )

@@ -38,17 +38,16 @@ impl Scan {
         if gate.is_empty() || gate.chars().count() > 40 || gate.chars().any(char::is_control) {
             return Err(Invalid::new("gate", "must be 1 to 40 printable characters"));
         }
-        if let Some(n) = &nonce
-            && !(8..=64).contains(&n.len())
-        {
-            return Err(Invalid::new("nonce", "must be 8 to 64 characters"));
-        }
-        if let Some(n) = &nonce
-            && !n
+        if let Some(n) = &nonce {
+            if !(8..=64).contains(&n.len()) {
+                return Err(Invalid::new("nonce", "must be 8 to 64 characters"));
+            }
+            if !n
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(Invalid::new("nonce", "must be letters, digits, - or _"));
+            {
+                return Err(Invalid::new("nonce", "must be letters, digits, - or _"));
+            }
         }
         if scanned_at.is_some() && nonce.is_none() {
             return Err(Invalid::new(
